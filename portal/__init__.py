@@ -1,0 +1,87 @@
+"""The West Midlands placement portal: create_app() builds the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from portal.config import PROJECT_ROOT, load_config
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Application factory: settings, database, extensions, blueprints, CLI and template filters."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_config())
+    if overrides:
+        app.config.update(overrides)
+
+    register_templates(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+
+    from portal import errors
+
+    errors.init_app(app)
+    return app
+
+
+def register_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    from portal import formatting
+
+    formatting.init_app(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from portal.db import db
+    from portal.extensions import csrf, login_manager
+
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    db.init_app(app)
+    csrf.init_app(app)
+    WTFormsHelpers(app)
+    login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.market.views import bp as market_bp
+    from portal.providers.views import bp as providers_bp
+    from portal.requests.views import bp as requests_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(requests_bp, url_prefix="/requests")
+    app.register_blueprint(providers_bp, url_prefix="/provider")
+    app.register_blueprint(market_bp, url_prefix="/market")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_cli(app: Flask) -> None:
+    from portal.cli import init_app as init_db_cli
+    from portal.demo.cli import demo
+
+    init_db_cli(app)
+    app.cli.add_command(demo)

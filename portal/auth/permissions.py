@@ -1,0 +1,66 @@
+"""The permission decorator every view carries (the GOV.UK Notify habit), and the audit trail writer."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from portal.auth.models import AuditEvent, User
+from portal.db import db
+
+
+def role_required(*roles: str, provider_roles: tuple[str, ...] | None = None) -> Callable:
+    """Only signed-in users with one of `roles` (and, for provider users, one of `provider_roles`) get in.
+
+    Everyone else gets 403; anonymous users are sent to sign in.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            if (
+                provider_roles is not None
+                and current_user.role == "provider"
+                and current_user.provider_role not in provider_roles
+            ):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles  # read by the test that checks every view is protected
+        return wrapped
+
+    return decorator
+
+
+def audit(
+    user: User | None,
+    action: str,
+    record_type: str,
+    record_id: str | None = None,
+    *,
+    outcome: str = "allowed",
+    detail: str | None = None,
+) -> AuditEvent:
+    """Record who did what to which record (DESIGN.md §5). Added to the session; the caller commits.
+
+    `detail` must never hold a child's personal data: it is for codes and counts only.
+    """
+    event = AuditEvent(
+        user_id=user.id if user is not None and user.is_authenticated else None,
+        user_name=user.name if user is not None and user.is_authenticated else None,
+        role=user.role if user is not None and user.is_authenticated else None,
+        organisation=user.organisation if user is not None and user.is_authenticated else None,
+        record_type=record_type,
+        record_id=record_id,
+        action=action,
+        outcome=outcome,
+        detail=detail,
+    )
+    db.session.add(event)
+    return event

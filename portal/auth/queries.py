@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.auth.models import AuditEvent, LocalAuthority, User
+from portal.db import db
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def find_user(user_id: str) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def list_local_authorities() -> list[LocalAuthority]:
+    return list(db.session.scalars(select(LocalAuthority).order_by(LocalAuthority.name)))
+
+
+def list_audit_events_for_record(record_type: str, record_id: str) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.record_type == record_type, AuditEvent.record_id == record_id)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
+    )

@@ -1,0 +1,12 @@
+"""Flask extensions, created once and bound in create_app (the flaskr pattern)."""
+
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+
+csrf = CSRFProtect()

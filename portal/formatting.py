@@ -1,0 +1,104 @@
+"""Template filters: templates present, filters format (STYLE.md habit 10)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from portal.matching import vocabulary
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def format_gbp(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return "Not set"
+    amount = Decimal(value)
+    return f"£{amount:,.0f}" if amount == amount.to_integral() else f"£{amount:,.2f}"
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    return f"{local.day} {local:%B %Y} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+
+
+def format_miles(value: Decimal | float | None) -> str:
+    if value is None:
+        return ""
+    return f"{float(value):.1f} miles"
+
+
+def label(value: str | None, table: str) -> str:
+    """Turn a stored vocabulary key into the words people read."""
+    if value is None:
+        return ""
+    return LABEL_TABLES[table].get(value, value)
+
+
+def labels(values, table: str) -> list[str]:
+    return [label(v, table) for v in values or ()]
+
+
+def la_name(code: str | None) -> str:
+    from portal import geo
+
+    return geo.la_name(code) if code else ""
+
+
+def _tables() -> dict[str, dict[str, str]]:
+    from portal.auth.models import ROLES
+    from portal.providers.models import CONTRACTS, PROVIDER_KINDS
+    from portal.requests.models import REQUEST_STATUSES
+
+    return {
+        "urgency": vocabulary.URGENCY,
+        "setting_type": vocabulary.SETTING_TYPES,
+        "option_kind": vocabulary.OPTION_KINDS,
+        "suitability": vocabulary.SUITABILITY,
+        "need": vocabulary.NEEDS,
+        "risk": vocabulary.RISKS,
+        "pets": vocabulary.PETS,
+        "companions": vocabulary.LIVING_COMPANIONS,
+        "cultural": vocabulary.CULTURAL_NEEDS,
+        "sex": vocabulary.SEXES,
+        "provider_code": vocabulary.PROVIDER_CODES,
+        "ofsted": vocabulary.OFSTED_RATINGS,
+        "placement_type": vocabulary.PLACEMENT_TYPES,
+        "end_reason": vocabulary.PLACEMENT_END_REASONS,
+        "stage": vocabulary.CONNECTED_PERSON_STAGES,
+        "provider_kind": PROVIDER_KINDS,
+        "contract": CONTRACTS,
+        "request_status": REQUEST_STATUSES,
+        "role": ROLES,
+    }
+
+
+LABEL_TABLES: dict[str, dict[str, str]] = {}
+
+
+def init_app(app: Flask) -> None:
+    LABEL_TABLES.update(_tables())
+    app.add_template_filter(format_gbp, "gbp")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_miles, "miles")
+    app.add_template_filter(label, "label")
+    app.add_template_filter(la_name, "la_name")
+    app.add_template_filter(labels, "labels")
+
+    @app.context_processor
+    def _service():
+        return {"service_name": app.config["SERVICE_NAME"]}

@@ -1,0 +1,44 @@
+"""Form pieces shared by every feature: GOV.UK widgets, postcode validation, multi-choice checkboxes."""
+
+from __future__ import annotations
+
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from wtforms import SelectMultipleField
+from wtforms.validators import ValidationError
+
+from portal import geo
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes rendered with the GOV.UK pattern; an empty selection is allowed."""
+
+    widget = GovCheckboxesInput()
+
+    def pre_validate(self, form):
+        valid = {value for value, _label in self.choices}
+        for value in self.data or ():
+            if value not in valid:
+                raise ValidationError(f"'{value}' is not one of the choices")
+
+
+class Postcode:
+    """Validates a UK postcode against the ONS data and stores its lookup on the field (`field.lookup`).
+
+    A malformed or unknown postcode is a form error, never a crash (issue 2, item 5).
+    """
+
+    def __init__(self, optional: bool = False):
+        self.optional = optional
+
+    def __call__(self, form, field):
+        field.lookup = None
+        raw = (field.data or "").strip()
+        if not raw:
+            if self.optional:
+                return
+            raise ValidationError("Enter a postcode")
+        try:
+            field.lookup = geo.lookup(raw)
+        except geo.PostcodeError as error:
+            raise ValidationError(str(error)) from None
+        field.data = field.lookup.postcode

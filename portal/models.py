@@ -1,0 +1,21 @@
+"""Every model, imported in one place so Alembic and the tests see the whole schema."""
+
+from portal.auth.models import AuditEvent, LocalAuthority, User
+from portal.db import Base
+from portal.providers.models import Offer, OptionsVersion, Provider, Setting, Vacancy
+from portal.requests.models import (
+    ConnectedPerson,
+    MatchRun,
+    Placement,
+    PlacementAgreement,
+    PlacementRequest,
+    Referral,
+    SiblingGroup,
+)
+
+metadata = Base.metadata
+
+__all__ = [
+    "AuditEvent", "ConnectedPerson", "LocalAuthority", "MatchRun", "Offer", "OptionsVersion", "Placement", "PlacementAgreement",
+    "PlacementRequest", "Provider", "Referral", "Setting", "SiblingGroup", "User", "Vacancy", "metadata",
+]

@@ -1,0 +1,243 @@
+"""Glue between the database and the pure matching core: rows in, frozen dataclasses out, and back.
+
+The region's open options are turned into an OptionIndex once per process and rebuilt only when the options
+version moves (a vacancy, setting or approval changed) or the day changes (ages, availability, staleness).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal import matching
+from portal.db import db, utcnow
+from portal.providers.models import Provider, Setting, Vacancy
+from portal.providers.queries import get_options_version
+from portal.requests.models import MatchRun, PlacementRequest
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    """What the pages show about an option beside its score (ids, names, fee, rating)."""
+
+    option_id: str
+    kind: str
+    provider_id: str | None
+    provider_name: str
+    setting_id: str | None
+    setting_name: str
+    la_code: str
+    fee_gbp_week: float | None
+    ofsted: str | None
+    postcode_sector: str
+    places_free: int
+    available_from: date
+
+
+def request_spec(req: PlacementRequest, today: date | None = None) -> matching.RequestSpec:
+    """The child's needs as the matching core reads them (no name, no date of birth, no address)."""
+    needed_by = req.needed_by
+    school = (
+        matching.GridPoint(req.school_easting, req.school_northing)
+        if req.school_easting is not None and req.school_northing is not None
+        else None
+    )
+    family = (
+        matching.GridPoint(req.family_easting, req.family_northing)
+        if req.family_easting is not None and req.family_northing is not None
+        else None
+    )
+    return matching.RequestSpec(
+        id=req.id,
+        la=req.la_code,
+        home=matching.GridPoint(req.home_easting, req.home_northing),
+        school=school,
+        keep_school=bool(req.keep_school and school is not None),
+        age_years=req.age_on(needed_by),
+        sex=req.sex,
+        needed_by=needed_by,
+        urgency=req.urgency,
+        suitability={
+            "foster": req.suitability_foster,
+            "residential": req.suitability_residential,
+            "supported": req.suitability_supported,
+        },
+        needs=frozenset(req.needs or ()),
+        risks=frozenset(req.risks or ()),
+        sibling_group=req.sibling_group_id,
+        budget_gbp_week=float(req.budget_gbp_week) if req.budget_gbp_week is not None else None,
+        language=req.first_language,
+        religion=req.religion,
+        cultural_needs=req.cultural_needs,
+        pets=req.pets,
+        living_companions=req.living_companions,
+        avoid_las=frozenset(req.avoid_las or ()),
+        family=family,
+    )
+
+
+def connected_person_options(req: PlacementRequest) -> list[tuple[matching.OptionSpec, OptionInfo]]:
+    """A connected person is an option only for their own child (s22C(6)(a): family and friends first)."""
+    from portal.geo import postcode_sector
+
+    out = []
+    for person in req.connected_persons:
+        spec = matching.OptionSpec(
+            id=f"cp-{person.id}",
+            kind="connected_person",
+            for_request=req.id,
+            provider_code="PR1",
+            la=person.la_code,
+            location=matching.GridPoint(person.easting, person.northing),
+            places=person.capacity,
+            available_from=req.needed_by,
+            age_min=0,
+            age_max=18,
+            sexes=frozenset({"female", "male"}),
+            needs_met=frozenset(req.needs or ()),
+            risks_managed=frozenset(req.risks or ()),
+            ofsted=None,
+            fee_gbp_week=None,
+            connected_stage=person.stage,
+        )
+        info = OptionInfo(
+            option_id=spec.id, kind="connected_person", provider_id=None,
+            provider_name=f"{person.name} ({person.relationship_to_child})", setting_id=None,
+            setting_name=person.name, la_code=person.la_code, fee_gbp_week=None, ofsted=None,
+            postcode_sector=postcode_sector(person.postcode), places_free=person.capacity,
+            available_from=req.needed_by,
+        )
+        out.append((spec, info))
+    return out
+
+
+def _load_open_options(today: date) -> tuple[list[matching.OptionSpec], dict[str, OptionInfo]]:
+    """Every open vacancy at an approved provider's active setting, one option each (a single query)."""
+    from portal.geo import postcode_sector
+
+    stale_days = current_app.config["VACANCY_STALE_DAYS"]
+    stale_before = utcnow() - timedelta(days=stale_days)
+    rows = db.session.execute(
+        select(Vacancy, Setting, Provider)
+        .join(Setting, Setting.id == Vacancy.setting_id)
+        .join(Provider, Provider.id == Setting.provider_id)
+        .where(Vacancy.status == "open", Setting.active.is_(True), Provider.status == "approved")
+    ).tuples()
+    specs: list[matching.OptionSpec] = []
+    infos: dict[str, OptionInfo] = {}
+    for vacancy, setting, provider in rows:
+        confirmed = vacancy.confirmed_at or vacancy.created_at
+        spec = matching.OptionSpec(
+            id=vacancy.id,
+            kind=setting.kind,
+            for_request=None,
+            provider_code=provider.provider_code,
+            provider_approved=True,
+            la=setting.la_code,
+            location=matching.GridPoint(setting.easting, setting.northing),
+            places=vacancy.places - vacancy.places_taken,
+            available_from=vacancy.available_from,
+            age_min=setting.age_min,
+            age_max=setting.age_max,
+            sexes=frozenset(setting.sexes),
+            needs_met=frozenset(setting.needs_met),
+            risks_managed=frozenset(setting.risks_managed),
+            ofsted=setting.ofsted_rating,
+            fee_gbp_week=float(vacancy.fee_gbp_week),
+            languages=frozenset(setting.languages),
+            religions=frozenset(setting.religions),
+            has_pets=setting.has_pets,
+            takes_siblings=setting.takes_siblings,
+            solo_only=setting.solo_only,
+            stale=confirmed < stale_before,
+            provider_id=provider.id,
+            setting_id=setting.id,
+        )
+        specs.append(spec)
+        infos[vacancy.id] = OptionInfo(
+            option_id=vacancy.id, kind=setting.kind, provider_id=provider.id, provider_name=provider.name,
+            setting_id=setting.id, setting_name=setting.name, la_code=setting.la_code,
+            fee_gbp_week=float(vacancy.fee_gbp_week), ofsted=setting.ofsted_rating,
+            postcode_sector=postcode_sector(setting.postcode), places_free=vacancy.places - vacancy.places_taken,
+            available_from=vacancy.available_from,
+        )
+    return specs, infos
+
+
+class _IndexCache:
+    """One OptionIndex per process per (database, options version, day). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._value: tuple | None = None
+
+    def get(self) -> tuple[matching.OptionIndex, list[matching.OptionSpec], dict[str, OptionInfo]]:
+        key = (current_app.config["DATABASE_URL"], get_options_version(), date.today())
+        if self._key == key and self._value is not None:
+            return self._value
+        with self._lock:
+            if self._key != key or self._value is None:
+                specs, infos = _load_open_options(key[2])
+                self._value = (matching.OptionIndex.build(specs), specs, infos)
+                self._key = key
+            return self._value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._key = self._value = None
+
+
+option_index_cache = _IndexCache()
+
+
+@dataclass(frozen=True)
+class Ranking:
+    result: matching.RankResult
+    infos: dict[str, OptionInfo]
+    version: int
+    problem: dict
+
+
+def rank_request(req: PlacementRequest) -> Ranking:
+    """Rank every open option (and the child's connected persons) for one request."""
+    index, specs, infos = option_index_cache.get()
+    spec = request_spec(req)
+    extra = connected_person_options(req)
+    all_infos = dict(infos)
+    if extra:
+        # Connected persons are few and belong to this child: rank them with the region's options.
+        for cp_spec, cp_info in extra:
+            all_infos[cp_spec.id] = cp_info
+        options = list(specs) + [s for s, _ in extra]
+        result = matching.rank(spec, options)
+    else:
+        result = matching.rank(spec, index)
+    problem = {"request": matching.to_problem_request(spec) if hasattr(matching, "to_problem_request") else spec.id}
+    return Ranking(result=result, infos=all_infos, version=get_options_version(), problem=problem)
+
+
+def eligible_provider_ids(ranking: Ranking) -> set[str]:
+    """Providers with at least one eligible option for this child: the only ones a referral may reach."""
+    return {
+        ranking.infos[m.option].provider_id
+        for m in ranking.result.matches
+        if m.option in ranking.infos and ranking.infos[m.option].provider_id
+    }
+
+
+def record_match_run(req: PlacementRequest, user, purpose: str, ranking: Ranking) -> MatchRun:
+    """Keep the ranking the officer saw when they acted, so the decision can be re-run and explained."""
+    run = MatchRun(
+        request_id=req.id,
+        created_by_id=user.id,
+        purpose=purpose,
+        problem=ranking.problem,
+        result={"version": ranking.version, **ranking.result.to_dict()},
+    )
+    db.session.add(run)
+    return run

@@ -1,0 +1,111 @@
+"""The thinnest whole journey, through the web, on SQLite and PostgreSQL (issue 2, item 9):
+officer creates a request -> sees ranked options -> sends the referral -> the provider sees it anonymised and
+offers a vacancy -> the officer accepts -> the placement is recorded, the vacancy filled -> the commissioner counts it.
+"""
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal.providers.models import Vacancy
+from portal.requests.models import Placement, PlacementRequest
+from tests.factories import create_provider, create_setting, create_user, create_vacancy
+
+
+def _date_fields(name: str, day: date) -> dict:
+    return {name: [str(day.day), str(day.month), str(day.year)]}
+
+
+def test_whole_journey(app, client, auth, db_session):
+    officer = create_user("officer", name="Olivia Officer")
+    agency = create_provider(name="Arden Fostering", kind="ifa")
+    far_agency = create_provider(name="Marches Care", kind="childrens_home")
+    household = create_setting(agency, postcode="CV2 4GA", name="Willow household", needs_met=["therapeutic_support"])
+    vacancy = create_vacancy(household, places=1)
+    # A children's home that cannot meet the need: eligible for nothing, so it must never get the referral.
+    home = create_setting(far_agency, postcode="B15 2TT", kind="residential", age_min=8, name="Oak House")
+    create_vacancy(home)
+    provider_user = create_user("provider", provider=agency, name="Pat Provider")
+    other_provider_user = create_user("provider", provider=far_agency)
+    commissioner = create_user("commissioner", la_code=None)
+
+    # 1. The officer describes the child.
+    auth.sign_in(officer)
+    needed_by = date.today() + timedelta(days=2)
+    response = client.post("/requests/new", data={
+        "child_reference": "COV-1", "first_name": "Amara", "last_name": "Okafor",
+        **_date_fields("date_of_birth", date(needed_by.year - 11, 1, 1)), "sex": "female",
+        "home_postcode": "cv1 2ab", "school_postcode": "", "urgency": "within_5_days",
+        **_date_fields("needed_by", needed_by), "suitability_foster": "preferred",
+        "suitability_residential": "suitable", "suitability_supported": "unsuitable",
+        "needs": ["therapeutic_support"], "budget_gbp_week": "900",
+    })
+    assert response.status_code == 302
+    req = db_session.scalar(select(PlacementRequest))
+    assert req.home_postcode == "CV1 2AB" and req.status == "searching" and req.la_code == officer.la_code
+
+    # 2. Ranked options at once, with reasons; the home that cannot meet the need is excluded, with why.
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Willow household" in page and "Why this rank" in page
+    matches_table = page.split('data-testid="matches-table"')[1].split("</table>")[0]
+    assert "Oak House" not in matches_table
+    assert "Why not these homes?" in page
+
+    # 3. Send the referral to every eligible provider: only Arden Fostering gets it.
+    response = client.post(f"/requests/{req.id}/referrals", data={"send_to": "all"})
+    assert response.status_code == 302
+    auth.sign_out()
+
+    auth.sign_in(other_provider_user)
+    assert "age 11" not in client.get("/provider/").get_data(as_text=True)
+    auth.sign_out()
+
+    # 4. The provider sees it anonymised and offers the vacancy.
+    auth.sign_in(provider_user)
+    inbox = client.get("/provider/").get_data(as_text=True)
+    assert "Female, age 11" in inbox
+    referral_url = re.search(r'href="(/provider/referrals/[0-9a-f]+)"', inbox).group(1)
+    page = client.get(referral_url).get_data(as_text=True)
+    for secret in ("Amara", "Okafor", "CV1 2AB", "COV-1", str(req.date_of_birth.year)):
+        assert secret not in page, f"{secret} leaked to the provider before acceptance"
+    assert "CV1 2" in page  # the postcode sector only
+    response = client.post(referral_url, data={
+        "vacancy_id": vacancy.id, "fee_gbp_week": "880", **_date_fields("start_date", needed_by),
+        "message": "We can meet her at the station.",
+    })
+    assert response.status_code == 302
+    auth.sign_out()
+
+    # 5. The officer accepts the offer.
+    auth.sign_in(officer)
+    page = client.get(f"/requests/{req.id}").get_data(as_text=True)
+    assert "We can meet her at the station." in page and "£880" in page
+    offer_id = re.search(r'/offers/([0-9a-f]+)/accept', page).group(1)
+    response = client.post(f"/requests/{req.id}/offers/{offer_id}/accept")
+    assert response.status_code == 302
+
+    # 6. The placement is recorded with its SSDA903 fields and the vacancy is filled.
+    db_session.expire_all()
+    placement = db_session.scalar(select(Placement))
+    assert placement.placement_type == "U6" and placement.provider_code == "PR4"
+    assert placement.inside_la is True and placement.over_20_miles is False
+    assert float(placement.distance_miles) < 2
+    assert db_session.get(Vacancy, vacancy.id).status == "filled"
+    assert db_session.get(PlacementRequest, req.id).status == "placed"
+    auth.sign_out()
+
+    # After acceptance the provider sees the child's details needed for the placement.
+    auth.sign_in(provider_user)
+    assert "Amara Okafor" in client.get(referral_url).get_data(as_text=True)
+    auth.sign_out()
+
+    # 7. The commissioner's home page counts it (as "c": one placement is a small number).
+    auth.sign_in(commissioner)
+    page = client.get("/market/").get_data(as_text=True)
+    assert re.search(r'data-figure="placements_12_months">c<', page)
+    assert "Amara" not in page
+    app.config["SUPPRESSION_THRESHOLD"] = 0
+    page = client.get("/market/").get_data(as_text=True)
+    assert re.search(r'data-figure="placements_12_months">1<', page)
+    assert re.search(r'data-figure="placements_inside_la">1<', page)
