@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
-
-from portal.config import PROJECT_ROOT, load_config
+if TYPE_CHECKING:  # Flask is imported inside the functions: `import portal.matching` must not load the web stack.
+    from flask import Flask
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Application factory: settings, database, extensions, blueprints, CLI and template filters."""
+    from flask import Flask
+
+    from portal.config import PROJECT_ROOT, load_config
+
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -35,6 +37,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def register_templates(app: Flask) -> None:
+    from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+    from portal.config import PROJECT_ROOT
+
     app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(str(PROJECT_ROOT / "templates")),

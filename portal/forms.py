@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
-from wtforms import SelectMultipleField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput
+from wtforms import DateField, SelectMultipleField
 from wtforms.validators import ValidationError
 
 from portal import geo
@@ -42,3 +42,21 @@ class Postcode:
         except geo.PostcodeError as error:
             raise ValidationError(str(error)) from None
         field.data = field.lookup.postcode
+
+
+class GovDateField(DateField):
+    """A day / month / year date (GOV.UK date input) whose 'not a date' error says what to do."""
+
+    widget = GovDateInput()
+
+    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
+        kwargs.setdefault("format", "%d %m %Y")
+        super().__init__(label, validators, **kwargs)
+        self.invalid_message = invalid_message or f"{self.label.text} must be a real date, like 27 3 2012"
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.invalid_message) from None

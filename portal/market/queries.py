@@ -32,7 +32,7 @@ def overview(la_code: str | None, today: date | None = None) -> Overview:
         func.count(),
         func.coalesce(func.sum(func.cast(Placement.inside_la, db_int())), 0),
         func.coalesce(func.sum(func.cast(Placement.over_20_miles, db_int())), 0),
-    ).where(Placement.start_date >= since, Placement.start_date <= today)
+    ).where(Placement.start_date >= since)  # includes placements agreed to start in the coming days
     places_q = (
         select(func.coalesce(func.sum(Vacancy.places - Vacancy.places_taken), 0))
         .join(Setting, Setting.id == Vacancy.setting_id)

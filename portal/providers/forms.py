@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import DateField, DecimalField, RadioField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import DecimalField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+
+from portal.forms import GovDateField
 
 
 class OfferForm(FlaskForm):
@@ -20,9 +22,8 @@ class OfferForm(FlaskForm):
         validators=[InputRequired(message="Enter the weekly fee, like 850"),
                     NumberRange(min=0, max=100000, message="Enter a weekly fee between £0 and £100,000")],
     )
-    start_date = DateField(
-        "Earliest start date", widget=GovDateInput(), format="%d %m %Y",
-        validators=[InputRequired(message="Enter the start date as day, month and year")],
+    start_date = GovDateField(
+        "Earliest start date", validators=[InputRequired(message="Enter the start date as day, month and year")],
     )
     message = TextAreaField(
         "Message to the placement officer (optional)", widget=GovTextArea(), validators=[Length(max=4000)]

@@ -7,16 +7,15 @@ from datetime import date, timedelta
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, DateField, DecimalField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DecimalField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.forms import MultiCheckboxField, Postcode
+from portal.forms import GovDateField, MultiCheckboxField, Postcode
 from portal.matching import vocabulary
 
 
@@ -47,8 +46,9 @@ class PlacementRequestForm(FlaskForm):
         "Last name", widget=GovTextInput(),
         validators=[InputRequired(message="Enter the child's last name"), Length(max=100)],
     )
-    date_of_birth = DateField(
-        "Date of birth", widget=GovDateInput(), format="%d %m %Y", description="For example, 27 3 2012",
+    date_of_birth = GovDateField(
+        "Date of birth", description="For example, 27 3 2012",
+        invalid_message="Enter the child's date of birth as a real date, like 27 3 2012",
         validators=[InputRequired(message="Enter the child's date of birth as day, month and year"),
                     _not_before_birth_or_future],
     )
@@ -69,9 +69,8 @@ class PlacementRequestForm(FlaskForm):
         "When is the placement needed?", widget=GovRadioInput(), choices=_choices(vocabulary.URGENCY),
         validators=[InputRequired(message="Select when the placement is needed")],
     )
-    needed_by = DateField(
-        "Needed by", widget=GovDateInput(), format="%d %m %Y",
-        validators=[InputRequired(message="Enter the date the placement is needed by as day, month and year")],
+    needed_by = GovDateField(
+        "Needed by", validators=[InputRequired(message="Enter the date the placement is needed by as day, month and year")],
     )
     suitability_foster = RadioField(
         "Foster care", widget=GovRadioInput(), choices=_choices(vocabulary.SUITABILITY), default="suitable",

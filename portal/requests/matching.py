@@ -126,7 +126,7 @@ def _load_open_options(today: date) -> tuple[list[matching.OptionSpec], dict[str
         .join(Setting, Setting.id == Vacancy.setting_id)
         .join(Provider, Provider.id == Setting.provider_id)
         .where(Vacancy.status == "open", Setting.active.is_(True), Provider.status == "approved")
-    ).tuples()
+    ).all()
     specs: list[matching.OptionSpec] = []
     infos: dict[str, OptionInfo] = {}
     for vacancy, setting, provider in rows:

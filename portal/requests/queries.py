@@ -36,7 +36,7 @@ def list_referrals_for_request(user: User, placement_request: PlacementRequest) 
             .join(Provider, Provider.id == Referral.provider_id)
             .where(Referral.request_id == placement_request.id)
             .order_by(Provider.name)
-        ).tuples()
+        ).all()
     )
 
 
@@ -50,7 +50,7 @@ def list_offers_for_request(user: User, placement_request: PlacementRequest) -> 
             .join(Provider, Provider.id == Offer.provider_id)
             .where(Offer.request_id == placement_request.id)
             .order_by(Offer.created_at)
-        ).tuples()
+        ).all()
     )
 
 

@@ -103,7 +103,7 @@ def test_whole_journey(app, client, auth, db_session):
     # 7. The commissioner's home page counts it (as "c": one placement is a small number).
     auth.sign_in(commissioner)
     page = client.get("/market/").get_data(as_text=True)
-    assert re.search(r'data-figure="placements_12_months">c<', page)
+    assert re.search(r"data-figure=\"placements_12_months\">c<", page), page[page.find("<main"):]
     assert "Amara" not in page
     app.config["SUPPRESSION_THRESHOLD"] = 0
     page = client.get("/market/").get_data(as_text=True)
