@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.allocation.views import bp as allocation_bp
     from portal.auth.views import bp as auth_bp
     from portal.market.views import bp as market_bp
     from portal.providers.views import bp as providers_bp
@@ -83,11 +84,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(providers_bp, url_prefix="/provider")
     app.register_blueprint(market_bp, url_prefix="/market")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(allocation_bp, url_prefix="/allocation")
 
 
 def register_cli(app: Flask) -> None:
+    from portal.allocation.cli import allocation
     from portal.cli import init_app as init_db_cli
     from portal.demo.cli import demo
 
     init_db_cli(app)
     app.cli.add_command(demo)
+    app.cli.add_command(allocation)

@@ -1,5 +1,6 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
 
+from portal.allocation.models import AllocationRun
 from portal.auth.models import AuditEvent, LocalAuthority, User
 from portal.db import Base
 from portal.providers.models import Offer, OptionsVersion, Provider, Setting, Vacancy
@@ -16,6 +17,6 @@ from portal.requests.models import (
 metadata = Base.metadata
 
 __all__ = [
-    "AuditEvent", "ConnectedPerson", "LocalAuthority", "MatchRun", "Offer", "OptionsVersion", "Placement", "PlacementAgreement",
+    "AllocationRun", "AuditEvent", "ConnectedPerson", "LocalAuthority", "MatchRun", "Offer", "OptionsVersion", "Placement", "PlacementAgreement",
     "PlacementRequest", "Provider", "Referral", "Setting", "SiblingGroup", "User", "Vacancy", "metadata",
 ]

@@ -6,7 +6,7 @@ NAVIGATION = {
     "officer": [("requests.index", "Placement requests"), ("requests.new", "New request")],
     "provider": [("providers.home", "Referrals"), ("providers.vacancies", "Vacancies")],
     "commissioner": [("market.home", "Market overview")],
-    "admin": [("admin.home", "Providers to approve")],
+    "admin": [("admin.home", "Providers to approve"), ("allocation.index", "Regional allocation")],
 }
 
 

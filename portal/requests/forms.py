@@ -12,11 +12,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, DecimalField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DecimalField, IntegerField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.forms import GovDateField, MultiCheckboxField, Postcode
 from portal.matching import vocabulary
+from portal.requests.models import REQUEST_STATUSES
 
 
 def _choices(table: dict[str, str]) -> list[tuple[str, str]]:
@@ -111,3 +112,25 @@ class DecisionForm(FlaskForm):
 
     reason = TextAreaField("Reason", widget=GovTextArea(), validators=[Length(max=2000)])
     submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class RequestFilterForm(FlaskForm):
+    """Filters on the officer's list (GET; no CSRF needed for reading)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search by reference or name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
+    status = RadioField("Status", widget=GovRadioInput(), choices=[("", "Any")] + _choices(REQUEST_STATUSES),
+                        default="", validators=[Optional()])
+    urgency = RadioField("Needed", widget=GovRadioInput(), choices=[("", "Any")] + _choices(vocabulary.URGENCY),
+                         default="", validators=[Optional()])
+    age_min = IntegerField("Youngest age", widget=GovTextInput(),
+                           validators=[Optional(), NumberRange(min=0, max=18, message="Enter an age from 0 to 18")])
+    age_max = IntegerField("Oldest age", widget=GovTextInput(),
+                           validators=[Optional(), NumberRange(min=0, max=18, message="Enter an age from 0 to 18")])
+    submit = SubmitField("Apply filters", widget=GovSubmitInput())
+
+    def validate_age_max(self, field):
+        if field.data is not None and self.age_min.data is not None and field.data < self.age_min.data:
+            raise ValidationError("The oldest age must be the same as or more than the youngest age")

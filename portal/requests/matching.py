@@ -187,6 +187,10 @@ class _IndexCache:
                 self._key = key
             return self._value
 
+    def version_seen(self) -> int:
+        """The options version the cached index was built from."""
+        return self._key[1] if self._key else 0
+
     def clear(self) -> None:
         with self._lock:
             self._key = self._value = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort
 from sqlalchemy import select
 
@@ -11,11 +13,63 @@ from portal.providers.models import Offer, Provider, Setting, Vacancy
 from portal.requests.models import Placement, PlacementRequest, Referral
 
 
-def list_requests_for_officer(user: User, status: str | None = None) -> list[PlacementRequest]:
+def list_requests_for_officer(
+    user: User,
+    status: str | None = None,
+    *,
+    urgency: str | None = None,
+    age_min: int | None = None,
+    age_max: int | None = None,
+    search: str | None = None,
+    limit: int = 500,
+) -> list[PlacementRequest]:
+    """The officer's own LA's requests, newest first, filtered; `search` matches reference or name, typos allowed."""
     query = select(PlacementRequest).where(PlacementRequest.la_code == user.la_code)
     if status:
         query = query.where(PlacementRequest.status == status)
-    return list(db.session.scalars(query.order_by(PlacementRequest.created_at.desc()).limit(500)))
+    if urgency:
+        query = query.where(PlacementRequest.urgency == urgency)
+    today = date.today()
+    if age_min is not None:  # at least age_min today: born on or before today minus age_min years
+        query = query.where(PlacementRequest.date_of_birth <= _years_before(today, age_min))
+    if age_max is not None:  # at most age_max today: born after today minus (age_max + 1) years
+        query = query.where(PlacementRequest.date_of_birth > _years_before(today, age_max + 1))
+    rows = list(db.session.scalars(query.order_by(PlacementRequest.created_at.desc())))
+    if search and search.strip():
+        rows = _fuzzy_filter(rows, search)
+    return rows[:limit]
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _fuzzy_filter(rows: list[PlacementRequest], search: str) -> list[PlacementRequest]:
+    """Keep requests whose reference or child's name is close to `search` (rapidfuzz), best first."""
+    from rapidfuzz import fuzz
+
+    from portal.matching import normalise_name
+
+    needle = normalise_name(search)
+    scored = []
+    for row in rows:
+        name = normalise_name(f"{row.first_name} {row.last_name}")
+        reference = row.child_reference.lower()
+        score = max(
+            fuzz.WRatio(needle, name),
+            fuzz.partial_ratio(needle, reference) if len(needle) >= 3 else fuzz.ratio(needle, reference),
+        )
+        if score >= SEARCH_THRESHOLD:
+            scored.append((score, row))
+    scored.sort(key=lambda pair: -pair[0])
+    return [row for _score, row in scored]
+
+
+# How close a search must be (0-100, rapidfuzz WRatio) to list a request: "Amara Okafr" still finds Amara Okafor.
+SEARCH_THRESHOLD = 80
 
 
 def get_request_for_officer(user: User, request_id: str) -> PlacementRequest:

@@ -9,7 +9,7 @@ from portal.auth.permissions import audit, role_required
 from portal.auth.queries import list_audit_events_for_record
 from portal.db import db
 from portal.requests import queries, services
-from portal.requests.forms import DecisionForm, PlacementRequestForm, SendReferralsForm
+from portal.requests.forms import DecisionForm, PlacementRequestForm, RequestFilterForm, SendReferralsForm
 from portal.requests.matching import eligible_provider_ids, rank_request, record_match_run
 
 bp = Blueprint("requests", __name__)
@@ -18,9 +18,14 @@ bp = Blueprint("requests", __name__)
 @bp.get("/")
 @role_required("officer")
 def index():
-    status = request.args.get("status") or None
-    rows = queries.list_requests_for_officer(current_user, status)
-    return render_template("requests/index.html", rows=rows, status=status)
+    form = RequestFilterForm(request.args)
+    if request.args and not form.validate():
+        return render_template("requests/index.html", rows=[], form=form, filtered=True), 400
+    rows = queries.list_requests_for_officer(
+        current_user, form.status.data or None, urgency=form.urgency.data or None, age_min=form.age_min.data,
+        age_max=form.age_max.data, search=form.q.data,
+    )
+    return render_template("requests/index.html", rows=rows, form=form, filtered=bool(request.args))
 
 
 @bp.route("/new", methods=["GET", "POST"])

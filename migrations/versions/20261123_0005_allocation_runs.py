@@ -1,0 +1,47 @@
+"""allocation runs: saved region-wide recommendations
+
+Revision ID: 0005
+Revises: 0003
+Create Date: 2026-11-23
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import portal.db
+
+revision = "0005"
+down_revision = "0003"  # relinked after 0004 when it lands
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "allocation_run",
+        sa.Column("created_at", portal.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.String(length=32), nullable=True),
+        sa.Column("options_version", sa.Integer(), nullable=False),
+        sa.Column("requests_count", sa.Integer(), nullable=False),
+        sa.Column("options_count", sa.Integer(), nullable=False),
+        sa.Column("placed_count", sa.Integer(), nullable=False),
+        sa.Column("unplaced_count", sa.Integer(), nullable=False),
+        sa.Column("objective", sa.Integer(), nullable=False),
+        sa.Column("bound", sa.Integer(), nullable=False),
+        sa.Column("gap", sa.Float(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("placed_by_urgency", sa.JSON(), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_allocation_run_created_by_id_user_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_allocation_run")),
+    )
+    with op.batch_alter_table("allocation_run", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_allocation_run_created_at"), ["created_at"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("allocation_run", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_allocation_run_created_at"))
+    op.drop_table("allocation_run")

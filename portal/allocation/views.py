@@ -1,0 +1,38 @@
+"""The region-wide allocation: run by the regional hub; shown as aggregates (no child is listed)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from portal.allocation import queries, services
+from portal.auth.permissions import role_required
+from portal.db import db
+
+bp = Blueprint("allocation", __name__)
+
+
+@bp.get("/")
+@role_required("admin")
+def index():
+    run = queries.find_latest_run()
+    reasons = services.unplaced_reasons(run) if run else []
+    return render_template("allocation/index.html", run=run, reasons=reasons, form=FlaskForm())
+
+
+@bp.post("/run")
+@role_required("admin")
+def run():
+    if not FlaskForm().validate_on_submit():
+        flash("Your form expired. Try again.", "error")
+        return redirect(url_for("allocation.index"))
+    try:
+        result = services.run_allocation(current_user)
+    except services.AllocationInvalid:
+        db.session.rollback()
+        flash("The allocation failed its independent check and was not saved. Nothing has changed.", "error")
+        return redirect(url_for("allocation.index"))
+    db.session.commit()
+    flash(f"Allocation saved: {result.placed_count} of {result.requests_count} children placed.", "success")
+    return redirect(url_for("allocation.index"))

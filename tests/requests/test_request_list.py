@@ -1,0 +1,40 @@
+"""The officer's list: own LA only, filters by status, urgency and age, search by reference or name with typos."""
+
+import html
+
+from tests.factories import BIRMINGHAM, create_request, create_user
+
+
+def _names(response) -> str:
+    page = html.unescape(response.get_data(as_text=True))
+    return page.split('data-testid="requests-table"')[1] if 'data-testid="requests-table"' in page else ""
+
+
+def test_filters_and_typo_tolerant_search(client, auth, db_session):
+    officer = create_user("officer")
+    create_request(officer, first_name="Amara", last_name="Okafor", age=12, urgency="today")
+    create_request(officer, first_name="Jayden", last_name="Smith", age=5, urgency="over_5_days", status="draft")
+    create_request(create_user("officer", la_code=BIRMINGHAM), first_name="Brummie", last_name="Child")
+    auth.sign_in(officer)
+
+    everything = _names(client.get("/requests/"))
+    assert "Amara" in everything and "Jayden" in everything and "Brummie" not in everything
+    assert "Jayden" not in _names(client.get("/requests/?q=Amara+Okafr"))  # typo still finds Amara
+    assert "Amara" in _names(client.get("/requests/?q=Amara+Okafr"))
+    assert "Amara" in _names(client.get("/requests/?q=okafor"))
+    assert "Brummie" not in _names(client.get("/requests/?q=Brummie"))
+    only_drafts = _names(client.get("/requests/?status=draft"))
+    assert "Jayden" in only_drafts and "Amara" not in only_drafts
+    today = _names(client.get("/requests/?urgency=today"))
+    assert "Amara" in today and "Jayden" not in today
+    teens = _names(client.get("/requests/?age_min=10&age_max=17"))
+    assert "Amara" in teens and "Jayden" not in teens
+
+
+def test_bad_filters_are_a_400_with_a_message(client, auth, db_session):
+    auth.sign_in(create_user("officer"))
+    for query, message in [("age_min=abc", "Not a valid integer value"), ("age_min=30", "Enter an age from 0 to 18"),
+                           ("age_min=10&age_max=5", "The oldest age must be"), ("status=lost", "Not a valid choice")]:
+        response = client.get(f"/requests/?{query}")
+        assert response.status_code == 400, query
+        assert message in html.unescape(response.get_data(as_text=True)), query
