@@ -84,7 +84,18 @@ class CheckedClient(FlaskClient):
     """A test client that checks the invariants of every HTML page it gets (the GOV.UK Notify habit)."""
 
     def open(self, *args, **kwargs):
-        response = super().open(*args, **kwargs)
+        # Each request gets its own app context, session and signed-in user, as in production, even when the
+        # test holds an app context for its factories: step out of the test's context for the request.
+        from flask.globals import _cv_app
+
+        outer = _cv_app.get(None)
+        if outer is not None:
+            outer.pop()
+        try:
+            response = super().open(*args, **kwargs)
+        finally:
+            if outer is not None:
+                outer.push()
         if response.mimetype == "text/html" and response.status_code < 300 or response.status_code >= 400:
             if b"<html" in response.data:
                 check_page_invariants(response.get_data(as_text=True), response.status_code)
@@ -131,13 +142,21 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class _CurrentSession:
+    """Always the app context's current session: each request closes it, so reads after a request are fresh
+    and the test never holds a transaction (or SQLite's write lock) across a request."""
+
+    def __getattr__(self, name):
+        from portal.db import db
+
+        return getattr(db.session, name)
+
+
 @pytest.fixture
 def db_session(app):
     """The app's session inside an app context, for factories and assertions."""
-    from portal.db import db
-
     with app.app_context():
-        yield db.session
+        yield _CurrentSession()
 
 
 class AuthActions:

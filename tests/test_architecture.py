@@ -54,7 +54,8 @@ def test_geo_is_pure():
 
 def test_every_view_requires_a_role(app):
     """Every endpoint except sign-in, the start page and static files checks the user's role."""
-    public = {"static", "auth.index", "auth.sign_in"}
+    # New providers register, and invited people set their password (with a one-time token), before signing in.
+    public = {"static", "auth.index", "auth.sign_in", "providers.register", "providers.set_password"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in public:
             continue

@@ -31,12 +31,32 @@ def _not_before_birth_or_future(form, field):
         raise ValidationError("The child must be under 19: check the year")
 
 
-class PlacementRequestForm(FlaskForm):
-    """The short placement request: who, where, when, what kind of home, needs and risks, budget."""
+# Section forms of the placement request task list (portal/requests/sections.py). Field names are the model's
+# column names, so a section saves with one loop. Labels and options follow the Placements Data Standard v2.
 
+NEEDS_COMMUNICATION = {k: vocabulary.NEEDS[k] for k in ("esol", "bsl", "makaton")}
+NEEDS_SUPPORT = {k: vocabulary.NEEDS[k] for k in
+                 ("additional_supervision", "therapeutic_support", "respite_worker", "school_transport")}
+LEGAL_STATUSES = {
+    "C2": "C2: full care order",
+    "J1": "J1: remanded to local authority accommodation",
+    "L1": "L1: under police protection",
+    "V2": "V2: single period of accommodation under section 20",
+    "E1": "E1: placement order granted",
+    "C1": "C1: interim care order",
+}
+
+
+class SaveButtons:
+    """Every section has 'Save and continue' (marks it complete) and 'Save as draft' (keeps it in progress)."""
+
+    submit = SubmitField("Save and continue", widget=GovSubmitInput())
+
+
+class ChildSection(FlaskForm, SaveButtons):
     child_reference = StringField(
-        "Your local authority's reference for the child",
-        widget=GovTextInput(),
+        "Your local authority's reference for the child", widget=GovTextInput(),
+        description="The reference in your case management system. Providers never see it.",
         validators=[InputRequired(message="Enter the child's reference"), Length(max=40)],
     )
     first_name = StringField(
@@ -57,47 +77,115 @@ class PlacementRequestForm(FlaskForm):
         "Sex", widget=GovRadioInput(), choices=_choices(vocabulary.SEXES),
         validators=[InputRequired(message="Select the child's sex")],
     )
+    gender = StringField("Gender (optional)", widget=GovTextInput(),
+                         description="How the child describes their gender, if different from their sex.",
+                         validators=[Optional(), Length(max=40)])
+    ethnicity = StringField("Ethnicity (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=60)])
+    religion = StringField("Religion (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=60)])
+    first_language = StringField("First language (optional)", widget=GovTextInput(),
+                                 validators=[Optional(), Length(max=60)])
+    legal_status = RadioField("Legal status (optional)", widget=GovRadioInput(),
+                              choices=[("", "Not known yet")] + _choices(LEGAL_STATUSES), default="",
+                              validators=[Optional()])
+    not_a_duplicate = BooleanField("This is a different child: save anyway", widget=GovCheckboxInput())
+
+
+class LocationSection(FlaskForm, SaveButtons):
     home_postcode = StringField(
         "Home postcode", widget=GovTextInput(),
         description="Where the child lived before coming into care. Providers see only the postcode sector.",
         validators=[Postcode()],
     )
-    school_postcode = StringField(
-        "School postcode (optional)", widget=GovTextInput(), validators=[Postcode(optional=True)],
+    school_postcode = StringField("School postcode (optional)", widget=GovTextInput(),
+                                  validators=[Postcode(optional=True)])
+    keep_school = BooleanField("The child must keep this school", widget=GovCheckboxInput())
+    family_postcode = StringField(
+        "Family postcode (optional)", widget=GovTextInput(),
+        description="Where the family the child sees lives, so placements near them rank higher.",
+        validators=[Postcode(optional=True)],
     )
-    keep_school = BooleanField("The child must keep their school", widget=GovCheckboxInput())
+    avoid_las = MultiCheckboxField(
+        "Local authorities to avoid (optional)", choices=[],
+        description="For example, where the child is at risk of exploitation. Homes there are not offered.",
+    )
+
+    def validate_keep_school(self, field):
+        if field.data and not (self.school_postcode.data or "").strip():
+            raise ValidationError("Enter the school postcode if the child must keep their school")
+
+
+class TimingSection(FlaskForm, SaveButtons):
     urgency = RadioField(
         "When is the placement needed?", widget=GovRadioInput(), choices=_choices(vocabulary.URGENCY),
         validators=[InputRequired(message="Select when the placement is needed")],
     )
     needed_by = GovDateField(
-        "Needed by", validators=[InputRequired(message="Enter the date the placement is needed by as day, month and year")],
+        "Needed by", description="For example, 27 11 2026",
+        validators=[InputRequired(message="Enter the date the placement is needed by as day, month and year")],
     )
-    suitability_foster = RadioField(
-        "Foster care", widget=GovRadioInput(), choices=_choices(vocabulary.SUITABILITY), default="suitable",
-        validators=[InputRequired(message="Select how suitable foster care is")],
-    )
-    suitability_residential = RadioField(
-        "Residential care (children's home)", widget=GovRadioInput(), choices=_choices(vocabulary.SUITABILITY),
-        default="suitable", validators=[InputRequired(message="Select how suitable residential care is")],
-    )
-    suitability_supported = RadioField(
-        "Supported accommodation (16 and over)", widget=GovRadioInput(), choices=_choices(vocabulary.SUITABILITY),
-        default="unsuitable", validators=[InputRequired(message="Select how suitable supported accommodation is")],
-    )
-    needs = MultiCheckboxField("Needs the home must meet", choices=_choices(vocabulary.NEEDS))
-    risks = MultiCheckboxField("Risks present", choices=_choices(vocabulary.RISKS))
-    budget_gbp_week = DecimalField(
-        "Weekly budget in pounds (optional)", widget=GovTextInput(), places=2,
-        validators=[Optional(), NumberRange(min=0, max=100000, message="Enter a weekly budget between £0 and £100,000")],
-    )
-    notes = TextAreaField("Notes for providers (optional)", widget=GovTextArea(), validators=[Length(max=4000)],
-                          description="Do not include the child's name or address: providers see these notes before an offer is accepted.")
-    submit = SubmitField("Submit and see matches", widget=GovSubmitInput())
 
     def validate_needed_by(self, field):
         if field.data and field.data < date.today():
             raise ValidationError("The needed-by date must be today or in the future")
+        if field.data and field.data > date.today() + timedelta(days=366):
+            raise ValidationError("The needed-by date must be within the next year")
+
+
+class SuitabilitySection(FlaskForm, SaveButtons):
+    suitability_foster = RadioField(
+        "Foster care", widget=GovRadioInput(), choices=_choices(vocabulary.SUITABILITY),
+        validators=[InputRequired(message="Select how suitable foster care is")],
+    )
+    suitability_residential = RadioField(
+        "Residential care (children's home)", widget=GovRadioInput(), choices=_choices(vocabulary.SUITABILITY),
+        validators=[InputRequired(message="Select how suitable residential care is")],
+    )
+    suitability_supported = RadioField(
+        "Supported accommodation (16 and over)", widget=GovRadioInput(), choices=_choices(vocabulary.SUITABILITY),
+        validators=[InputRequired(message="Select how suitable supported accommodation is")],
+    )
+
+    def validate_suitability_supported(self, field):
+        if all(f.data == "unsuitable" for f in (self.suitability_foster, self.suitability_residential, field)):
+            raise ValidationError("At least one type of placement must be suitable")
+
+
+class NeedsSection(FlaskForm, SaveButtons):
+    communication = MultiCheckboxField("Communication and language", choices=_choices(NEEDS_COMMUNICATION))
+    home_adaptation = BooleanField("The home needs adaptations (for example, for a disability)",
+                                   widget=GovCheckboxInput())
+    support = MultiCheckboxField("Additional support", choices=_choices(NEEDS_SUPPORT))
+    additional_support_other = StringField("Other support (optional)", widget=GovTextInput(),
+                                           validators=[Optional(), Length(max=400)])
+    deprivation_of_liberty = BooleanField("A deprivation of liberty order is in place", widget=GovCheckboxInput())
+    cultural_needs = RadioField("Cultural needs (for example, a place of worship)", widget=GovRadioInput(),
+                                choices=_choices(vocabulary.CULTURAL_NEEDS), default="not_known",
+                                validators=[InputRequired(message="Select the child's cultural needs")])
+    living_companions = RadioField("Who can the child be cared for alongside?", widget=GovRadioInput(),
+                                   choices=_choices(vocabulary.LIVING_COMPANIONS), default="no_preference",
+                                   validators=[InputRequired(message="Select who the child can live with")])
+    pets = RadioField("Can the child live with pets?", widget=GovRadioInput(), choices=_choices(vocabulary.PETS),
+                      default="unknown", validators=[InputRequired(message="Select whether the child can live with pets")])
+
+
+class RisksSection(FlaskForm, SaveButtons):
+    risks_to_child = MultiCheckboxField("Risks to the child", choices=_choices(vocabulary.RISKS_TO_CHILD))
+    risk_other = StringField("Other risk to the child (optional)", widget=GovTextInput(),
+                             validators=[Optional(), Length(max=400)])
+    risks_to_others = MultiCheckboxField("Risks to others or property", choices=_choices(vocabulary.RISKS_TO_OTHERS))
+    risk_to_others_other = StringField("Other risk to others (optional)", widget=GovTextInput(),
+                                       validators=[Optional(), Length(max=400)])
+
+
+class BudgetSection(FlaskForm, SaveButtons):
+    budget_gbp_week = DecimalField(
+        "Weekly budget in pounds (optional)", widget=GovTextInput(), places=2,
+        validators=[Optional(), NumberRange(min=0, max=100000, message="Enter a weekly budget between £0 and £100,000")],
+    )
+    notes = TextAreaField(
+        "Notes for providers (optional)", widget=GovTextArea(), validators=[Length(max=4000)],
+        description="Do not include the child's name or address: providers see these notes before an offer is accepted.",
+    )
 
 
 class SendReferralsForm(FlaskForm):
@@ -134,3 +222,46 @@ class RequestFilterForm(FlaskForm):
     def validate_age_max(self, field):
         if field.data is not None and self.age_min.data is not None and field.data < self.age_min.data:
             raise ValidationError("The oldest age must be the same as or more than the youngest age")
+
+
+CONNECTED_PERSON_SOURCES = {
+    "family_network": "The child's family network",
+    "family_group_conference": "A Family Group Conference",
+    "connected_persons_team": "The connected persons team",
+}
+
+
+class ConnectedPersonForm(FlaskForm):
+    """A relative or friend who could care for the child (s22C(6)(a): family and friends first)."""
+
+    name = StringField("Full name", widget=GovTextInput(),
+                       validators=[InputRequired(message="Enter the person's full name"), Length(max=200)])
+    relationship_to_child = StringField(
+        "Relationship to the child", widget=GovTextInput(), description="For example, aunt, grandparent, family friend",
+        validators=[InputRequired(message="Enter their relationship to the child"), Length(max=100)],
+    )
+    postcode = StringField("Their postcode", widget=GovTextInput(), validators=[Postcode()])
+    stage = RadioField(
+        "Assessment stage", widget=GovRadioInput(), choices=_choices(vocabulary.CONNECTED_PERSON_STAGES),
+        validators=[InputRequired(message="Select the assessment stage")],
+        description="Only people with a viability assessment, regulation 24 temporary approval or full approval are offered as placements.",
+    )
+    capacity = IntegerField("How many children can they care for?", widget=GovTextInput(), default=1,
+                            validators=[InputRequired(message="Enter how many children they can care for"),
+                                        NumberRange(min=1, max=6, message="Enter a number from 1 to 6")])
+    source = RadioField("Where did this person come from?", widget=GovRadioInput(),
+                        choices=_choices(CONNECTED_PERSON_SOURCES),
+                        validators=[InputRequired(message="Select where this person came from")])
+    submit = SubmitField("Add connected person", widget=GovSubmitInput())
+
+
+class SiblingForm(FlaskForm):
+    """Link this request with a brother's or sister's request in the same local authority."""
+
+    child_reference = StringField(
+        "Your reference for the brother or sister", widget=GovTextInput(),
+        description="Their placement request must already exist in your local authority.",
+        validators=[InputRequired(message="Enter the brother or sister's reference"), Length(max=40)],
+    )
+    together = BooleanField("They must be placed together, in the same home", widget=GovCheckboxInput(), default=True)
+    submit = SubmitField("Link brother or sister", widget=GovSubmitInput())

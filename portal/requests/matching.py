@@ -7,7 +7,7 @@ version moves (a vacancy, setting or approval changed) or the day changes (ages,
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from flask import current_app
@@ -207,22 +207,38 @@ class Ranking:
     problem: dict
 
 
+def sibling_specs(req: PlacementRequest) -> list[matching.RequestSpec]:
+    """The brothers and sisters to be placed with this child in one setting (open requests of the same group)."""
+    group = req.sibling_group
+    if group is None or not group.together:
+        return []
+    return [request_spec(other) for other in group.requests
+            if other.id != req.id and other.status in ("searching", "offers") and other.needed_by is not None]
+
+
 def rank_request(req: PlacementRequest) -> Ranking:
-    """Rank every open option (and the child's connected persons) for one request."""
+    """Rank every open option (and the child's connected persons) for one submitted request."""
     index, specs, infos = option_index_cache.get()
     spec = request_spec(req)
+    siblings = sibling_specs(req)
+    result = matching.rank(spec, index, siblings=siblings)
     extra = connected_person_options(req)
     all_infos = dict(infos)
     if extra:
-        # Connected persons are few and belong to this child: rank them with the region's options.
+        # The child's own connected persons are ranked on their own (the region's index stays shared and cached)
+        # and merged in: an eligible connected person carries the s22C tier bonus, so sorting by score keeps
+        # them first, as the core does when ranking one list.
         for cp_spec, cp_info in extra:
             all_infos[cp_spec.id] = cp_info
-        options = list(specs) + [s for s, _ in extra]
-        result = matching.rank(spec, options)
-    else:
-        result = matching.rank(spec, index)
-    problem = {"request": matching.to_problem_request(spec) if hasattr(matching, "to_problem_request") else spec.id}
-    return Ranking(result=result, infos=all_infos, version=get_options_version(), problem=problem)
+        family = matching.rank(spec, [s for s, _ in extra], siblings=siblings)
+        result = replace(
+            result,
+            matches=tuple(sorted(family.matches + result.matches, key=lambda m: -m.score)),
+            excluded=family.excluded + result.excluded,
+            eligible=result.eligible + family.eligible,
+        )
+    problem = {"request": spec.id}
+    return Ranking(result=result, infos=all_infos, version=option_index_cache.version_seen(), problem=problem)
 
 
 def eligible_provider_ids(ranking: Ranking) -> set[str]:

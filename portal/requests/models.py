@@ -60,9 +60,10 @@ class PlacementRequest(IdMixin, TimestampMixin, Base):
     first_language: Mapped[str | None] = mapped_column(String(60))
     legal_status: Mapped[str | None] = mapped_column(String(10))
     # Where the child comes from, goes to school, and has family; grid points from portal.geo.
-    home_postcode: Mapped[str] = mapped_column(String(8))
-    home_easting: Mapped[int]
-    home_northing: Mapped[int]
+    # Nullable only while the request is a draft: submit_request checks every required section is complete.
+    home_postcode: Mapped[str | None] = mapped_column(String(8))
+    home_easting: Mapped[int | None]
+    home_northing: Mapped[int | None]
     school_postcode: Mapped[str | None] = mapped_column(String(8))
     school_easting: Mapped[int | None]
     school_northing: Mapped[int | None]
@@ -72,8 +73,8 @@ class PlacementRequest(IdMixin, TimestampMixin, Base):
     family_northing: Mapped[int | None]
     avoid_las: Mapped[list] = mapped_column(default=list)
     # When (Placements Data Standard: neededBy).
-    urgency: Mapped[str] = mapped_column(String(20))
-    needed_by: Mapped[date]
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    needed_by: Mapped[date | None]
     # PlacementRecommendation: preferred / suitable / unsuitable for each setting type.
     suitability_foster: Mapped[str] = mapped_column(String(12), default="suitable")
     suitability_residential: Mapped[str] = mapped_column(String(12), default="suitable")
@@ -90,6 +91,8 @@ class PlacementRequest(IdMixin, TimestampMixin, Base):
     budget_gbp_week: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     notes: Mapped[str | None] = mapped_column(Text)
     sibling_group_id: Mapped[str | None] = mapped_column(ForeignKey("sibling_group.id"), index=True)
+    # Task-list sections the officer has completed (see portal/requests/sections.py).
+    completed_sections: Mapped[list] = mapped_column(default=list)
     submitted_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 

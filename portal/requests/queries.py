@@ -120,3 +120,31 @@ def get_offer_for_request(user: User, placement_request: PlacementRequest, offer
 def find_placement_for_request(user: User, placement_request: PlacementRequest) -> Placement | None:
     assert placement_request.la_code == user.la_code
     return db.session.scalar(select(Placement).where(Placement.request_id == placement_request.id))
+
+
+def find_request_by_reference(user: User, reference: str) -> PlacementRequest | None:
+    """The officer's own LA's request with this child reference (case-insensitive), if any."""
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(PlacementRequest)
+        .where(PlacementRequest.la_code == user.la_code,
+               func.lower(PlacementRequest.child_reference) == reference.strip().lower())
+        .order_by(PlacementRequest.created_at.desc())
+        .limit(1)
+    )
+
+
+def list_siblings(user: User, placement_request: PlacementRequest) -> list[PlacementRequest]:
+    assert placement_request.la_code == user.la_code
+    if placement_request.sibling_group_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(PlacementRequest).where(
+                PlacementRequest.sibling_group_id == placement_request.sibling_group_id,
+                PlacementRequest.id != placement_request.id,
+                PlacementRequest.la_code == user.la_code,
+            )
+        )
+    )

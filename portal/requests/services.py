@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -15,7 +14,7 @@ from portal.auth.permissions import audit
 from portal.db import db, utcnow
 from portal.providers.models import Offer, Provider, Setting, Vacancy
 from portal.providers.queries import bump_options_version
-from portal.requests.models import Placement, PlacementRequest, Referral
+from portal.requests.models import ConnectedPerson, Placement, PlacementRequest, Referral, SiblingGroup
 
 
 class ServiceError(Exception):
@@ -26,62 +25,91 @@ class NoLongerAvailable(ServiceError):
     pass
 
 
-@dataclass(frozen=True)
-class RequestDetails:
-    """Validated form data for a placement request (shape already checked by the form)."""
-
-    child_reference: str
-    first_name: str
-    last_name: str
-    date_of_birth: date
-    sex: str
-    home: geo.PostcodeInfo
-    school: geo.PostcodeInfo | None
-    keep_school: bool
-    urgency: str
-    needed_by: date
-    suitability_foster: str
-    suitability_residential: str
-    suitability_supported: str
-    needs: tuple[str, ...]
-    risks: tuple[str, ...]
-    budget_gbp_week: Decimal | None
-    notes: str | None
+EDITABLE_STATUSES = ("draft", "searching", "offers")
 
 
-def create_request(user: User, details: RequestDetails, *, submit: bool) -> PlacementRequest:
-    """Create a placement request in the officer's own LA, as a draft or submitted for matching."""
-    req = PlacementRequest(
-        la_code=user.la_code,
-        created_by_id=user.id,
-        status="searching" if submit else "draft",
-        child_reference=details.child_reference.strip(),
-        first_name=details.first_name.strip(),
-        last_name=details.last_name.strip(),
-        date_of_birth=details.date_of_birth,
-        sex=details.sex,
-        home_postcode=details.home.postcode,
-        home_easting=details.home.easting,
-        home_northing=details.home.northing,
-        school_postcode=details.school.postcode if details.school else None,
-        school_easting=details.school.easting if details.school else None,
-        school_northing=details.school.northing if details.school else None,
-        keep_school=details.keep_school and details.school is not None,
-        urgency=details.urgency,
-        needed_by=details.needed_by,
-        suitability_foster=details.suitability_foster,
-        suitability_residential=details.suitability_residential,
-        suitability_supported=details.suitability_supported,
-        needs=sorted(details.needs),
-        risks=sorted(details.risks),
-        budget_gbp_week=details.budget_gbp_week,
-        notes=(details.notes or "").strip() or None,
-        submitted_at=utcnow() if submit else None,
-    )
+def create_draft(user: User, child: dict) -> PlacementRequest:
+    """Start a placement request in the officer's own LA from the 'About the child' section."""
+    req = PlacementRequest(la_code=user.la_code, created_by_id=user.id, status="draft", completed_sections=[])
+    _apply(req, child)
+    req.completed_sections = ["child"]
     db.session.add(req)
     db.session.flush()
-    audit(user, "create", "placement_request", req.id, detail=req.status)
+    audit(user, "create", "placement_request", req.id, detail="draft")
     return req
+
+
+def find_possible_duplicates(user: User, child: dict, exclude_id: str | None = None) -> list[tuple[PlacementRequest, float]]:
+    """Open requests in the officer's LA that may be the same child (similar name, same date of birth).
+
+    The matching core's fuzzy matcher suggests; the officer decides (issue 4: duplicates shown before saving).
+    """
+    from portal.matching import ChildRecord, find_duplicate_requests
+
+    candidates = list(
+        db.session.scalars(
+            select(PlacementRequest).where(
+                PlacementRequest.la_code == user.la_code,
+                PlacementRequest.date_of_birth == child["date_of_birth"],
+                PlacementRequest.status.in_(("draft", "searching", "offers")),
+            )
+        )
+    )
+    if exclude_id:
+        candidates = [c for c in candidates if c.id != exclude_id]
+    if not candidates:
+        return []
+    by_id = {c.id: c for c in candidates}
+    record = ChildRecord(id="new", la=user.la_code, name=f"{child['first_name']} {child['last_name']}",
+                         date_of_birth=child["date_of_birth"])
+    existing = [ChildRecord(id=c.id, la=c.la_code, name=f"{c.first_name} {c.last_name}",
+                            date_of_birth=c.date_of_birth) for c in candidates]
+    return [(by_id[s.id], s.score) for s in find_duplicate_requests(record, existing) if s.id in by_id]
+
+
+def save_section(user: User, req: PlacementRequest, key: str, values: dict, *, complete: bool) -> None:
+    """Save one task-list section; `complete` marks it done (Save and continue) or leaves it in progress (draft)."""
+    if req.status not in EDITABLE_STATUSES:
+        raise ServiceError("This request is placed or closed and can no longer be changed")
+    if req.status != "draft" and not complete:
+        raise ServiceError("This request has been submitted, so every section must stay complete: use Save and continue")
+    _apply(req, values)
+    done = [k for k in (req.completed_sections or []) if k != key]
+    req.completed_sections = done + [key] if complete else done
+    db.session.flush()
+    audit(user, "update", "placement_request", req.id, detail=f"section:{key}")
+
+
+def submit_request(user: User, req: PlacementRequest) -> None:
+    """Submit a complete draft: it starts searching and the officer sees the ranked matches."""
+    from portal.requests.sections import missing_required
+
+    if req.status != "draft":
+        raise ServiceError("This request has already been submitted")
+    missing = missing_required(req)
+    if missing:
+        raise ServiceError("Complete these sections first: " + ", ".join(s.title for s in missing))
+    req.status = "searching"
+    req.submitted_at = utcnow()
+    db.session.flush()
+    audit(user, "submit", "placement_request", req.id)
+
+
+def _apply(req: PlacementRequest, values: dict) -> None:
+    """Copy validated section values onto the request, turning postcodes into grid points (portal.geo)."""
+    for name, value in values.items():
+        if name in ("home", "school", "family"):
+            info: geo.PostcodeInfo | None = value
+            setattr(req, f"{name}_postcode", info.postcode if info else None)
+            setattr(req, f"{name}_easting", info.easting if info else None)
+            setattr(req, f"{name}_northing", info.northing if info else None)
+        elif isinstance(value, str):
+            value = value.strip()
+            setattr(req, name, value if value or name in ("child_reference", "first_name", "last_name") else None)
+        else:
+            setattr(req, name, value)
+    if req.keep_school and not req.school_postcode:
+        req.keep_school = False
 
 
 def send_referrals(
@@ -212,3 +240,69 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
         raise NoLongerAvailable("This request already has a placement. Nothing has been saved") from error
     audit(user, "accept_offer", "placement_request", req.id, detail=f"offer:{offer.id}")
     return placement
+
+
+def add_connected_person(user: User, req: PlacementRequest, values: dict) -> ConnectedPerson:
+    """Record a connected person for the child; they become an option ranked above every other (s22C)."""
+    if req.status not in EDITABLE_STATUSES:
+        raise ServiceError("This request is placed or closed and can no longer be changed")
+    info: geo.PostcodeInfo = values["postcode"]
+    person = ConnectedPerson(
+        request_id=req.id, name=values["name"].strip(), relationship_to_child=values["relationship_to_child"].strip(),
+        postcode=info.postcode, la_code=info.la_code, easting=info.easting, northing=info.northing,
+        stage=values["stage"], capacity=values["capacity"], source=values["source"],
+    )
+    db.session.add(person)
+    db.session.flush()
+    audit(user, "add_connected_person", "placement_request", req.id, detail=f"connected_person:{person.id}")
+    return person
+
+
+def suggest_registered_carers(person: ConnectedPerson) -> list[tuple[Setting, Provider, float, tuple[str, ...]]]:
+    """Registered fostering households that may be this connected person (rapidfuzz: name and postcode).
+
+    A suggestion for the officer to check, never a decision.
+    """
+    from portal.matching import CarerRecord, match_connected_person
+
+    rows = db.session.execute(
+        select(Setting, Provider).join(Provider, Provider.id == Setting.provider_id).where(Setting.kind == "foster")
+    ).all()
+    carers = [CarerRecord(id=setting.id, name=setting.name, postcode=setting.postcode) for setting, _ in rows]
+    by_id = {setting.id: (setting, provider) for setting, provider in rows}
+    return [(*by_id[s.id], s.score, s.reasons) for s in match_connected_person(person.name, person.postcode, carers)[:5]]
+
+
+def link_sibling(user: User, req: PlacementRequest, other: PlacementRequest, *, together: bool) -> SiblingGroup:
+    """Put two requests of the same LA in one sibling group (merging groups); `together` applies to the group."""
+    if other.id == req.id:
+        raise ServiceError("Enter the reference of a different child")
+    if other.la_code != req.la_code:
+        raise ServiceError("Brothers and sisters must be referred by the same local authority")
+    if req.status not in EDITABLE_STATUSES or other.status not in EDITABLE_STATUSES:
+        raise ServiceError("Both requests must still be open to link them")
+    group = req.sibling_group or other.sibling_group
+    if group is None:
+        group = SiblingGroup(la_code=req.la_code, together=together)
+        db.session.add(group)
+        db.session.flush()
+    for member in (req, other):
+        old = member.sibling_group
+        if old is not None and old.id != group.id:
+            for moved in list(old.requests):
+                moved.sibling_group = group
+        member.sibling_group = group
+    group.together = together
+    db.session.flush()
+    audit(user, "link_sibling", "placement_request", req.id, detail=f"sibling_group:{group.id}")
+    audit(user, "link_sibling", "placement_request", other.id, detail=f"sibling_group:{group.id}")
+    return group
+
+
+def unlink_sibling(user: User, req: PlacementRequest) -> None:
+    if req.sibling_group_id is None:
+        raise ServiceError("This child is not in a sibling group")
+    group_id = req.sibling_group_id
+    req.sibling_group = None
+    db.session.flush()
+    audit(user, "unlink_sibling", "placement_request", req.id, detail=f"sibling_group:{group_id}")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.permissions import audit, role_required
 from portal.auth.queries import list_audit_events_for_record
 from portal.db import db
-from portal.requests import queries, services
-from portal.requests.forms import DecisionForm, PlacementRequestForm, RequestFilterForm, SendReferralsForm
+from portal import geo
+from portal.requests import queries, sections, services
+from portal.requests.forms import ConnectedPersonForm, DecisionForm, RequestFilterForm, SendReferralsForm, SiblingForm
 from portal.requests.matching import eligible_provider_ids, rank_request, record_match_run
 
 bp = Blueprint("requests", __name__)
@@ -28,39 +29,107 @@ def index():
     return render_template("requests/index.html", rows=rows, form=form, filtered=bool(request.args))
 
 
+def _section_form(section, req=None, formdata=None):
+    """The section's form, prefilled from the request when it is opened (GET)."""
+    if formdata is None and req is not None:
+        form = section.form(formdata=None, data=sections.form_data(req, section))
+    else:
+        form = section.form()
+    if section.key == "location":
+        form.avoid_las.choices = [(la.code, la.name) for la in geo.WM_LOCAL_AUTHORITIES]
+    return form
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("officer")
 def new():
-    form = PlacementRequestForm()
+    """Start a request with 'About the child'; possible duplicates are shown before anything is saved."""
+    section = sections.SECTIONS_BY_KEY["child"]
+    form = _section_form(section)
+    duplicates = []
     if form.validate_on_submit():
-        details = services.RequestDetails(
-            child_reference=form.child_reference.data, first_name=form.first_name.data,
-            last_name=form.last_name.data, date_of_birth=form.date_of_birth.data, sex=form.sex.data,
-            home=form.home_postcode.lookup, school=form.school_postcode.lookup, keep_school=form.keep_school.data,
-            urgency=form.urgency.data, needed_by=form.needed_by.data,
-            suitability_foster=form.suitability_foster.data,
-            suitability_residential=form.suitability_residential.data,
-            suitability_supported=form.suitability_supported.data,
-            needs=tuple(form.needs.data or ()), risks=tuple(form.risks.data or ()),
-            budget_gbp_week=form.budget_gbp_week.data, notes=form.notes.data,
-        )
-        placement_request = services.create_request(current_user, details, submit=True)
+        values = sections.values_from_form(section, form)
+        duplicates = [] if form.not_a_duplicate.data else services.find_possible_duplicates(current_user, values)
+        if not duplicates:
+            placement_request = services.create_draft(current_user, values)
+            db.session.commit()
+            return redirect(url_for("requests.task_list", request_id=placement_request.id))
+    status = 409 if duplicates else (422 if form.is_submitted() else 200)
+    return render_template("requests/section.html", form=form, section=section, req=None,
+                           duplicates=duplicates, error=None), status
+
+
+@bp.get("/<request_id>/edit")
+@role_required("officer")
+def task_list(request_id: str):
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    audit(current_user, "view", "placement_request", placement_request.id)
+    db.session.commit()
+    return render_template("requests/task_list.html", req=placement_request, sections=sections,
+                           form=DecisionForm(formdata=None), error=None)
+
+
+@bp.route("/<request_id>/edit/<key>", methods=["GET", "POST"])
+@role_required("officer")
+def section(request_id: str, key: str):
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    section_ = sections.SECTIONS_BY_KEY.get(key) or abort(404)
+    form = _section_form(section_, placement_request, formdata=request.form if request.method == "POST" else None)
+    duplicates, error = [], None
+    if form.validate_on_submit():
+        values = sections.values_from_form(section_, form)
+        if key == "child" and not form.not_a_duplicate.data:
+            duplicates = services.find_possible_duplicates(current_user, values, exclude_id=placement_request.id)
+        if not duplicates:
+            try:
+                services.save_section(current_user, placement_request, key, values,
+                                      complete=request.form.get("action") != "draft")
+            except services.ServiceError as problem:
+                db.session.rollback()
+                error = str(problem)
+            else:
+                db.session.commit()
+                flash(f"{section_.title}: saved.", "success")
+                return redirect(url_for("requests.task_list", request_id=placement_request.id))
+    elif request.method == "GET":
+        audit(current_user, "view", "placement_request", placement_request.id)
         db.session.commit()
-        return redirect(url_for("requests.detail", request_id=placement_request.id))
-    return render_template("requests/new.html", form=form), 422 if form.is_submitted() else 200
+    status = 409 if duplicates else (422 if form.is_submitted() else 200)
+    return render_template("requests/section.html", form=form, section=section_, req=placement_request,
+                           duplicates=duplicates, error=error), status
+
+
+@bp.post("/<request_id>/submit")
+@role_required("officer")
+def submit(request_id: str):
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    form = DecisionForm()
+    error = "Your form expired. Try again"
+    if form.validate_on_submit():
+        try:
+            services.submit_request(current_user, placement_request)
+        except services.ServiceError as problem:
+            db.session.rollback()
+            error = str(problem)
+        else:
+            db.session.commit()
+            return redirect(url_for("requests.detail", request_id=placement_request.id))
+    return render_template("requests/task_list.html", req=placement_request, sections=sections, form=form,
+                           error=error), 422
 
 
 def _render_detail(placement_request, *, form=None, status: int = 200, error: str | None = None):
     """The request page: the child, the live ranked matches, referrals sent, offers and the placement."""
-    ranking = rank_request(placement_request)
-    eligible = eligible_provider_ids(ranking)
+    searching = placement_request.status in ("searching", "offers")
+    ranking = rank_request(placement_request) if searching else None
+    eligible = eligible_provider_ids(ranking) if searching else set()
     if form is None:
         form = SendReferralsForm()
     form.providers.choices = sorted(
         {(ranking.infos[m.option].provider_id, ranking.infos[m.option].provider_name)
          for m in ranking.result.matches if ranking.infos[m.option].provider_id},
         key=lambda c: c[1],
-    )
+    ) if searching else []
     page = render_template(
         "requests/detail.html",
         req=placement_request,
@@ -80,6 +149,8 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
 @role_required("officer")
 def detail(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
+    if placement_request.status == "draft":
+        return redirect(url_for("requests.task_list", request_id=placement_request.id))
     audit(current_user, "view", "placement_request", placement_request.id)
     page, status, _ranking, _eligible = _render_detail(placement_request)
     db.session.commit()
@@ -90,6 +161,8 @@ def detail(request_id: str):
 @role_required("officer")
 def send_referrals(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
+    if placement_request.status not in ("searching", "offers"):
+        return _render_detail(placement_request, status=409, error="Referrals can only be sent while the request is searching")[:2]
     form = SendReferralsForm()
     ranking = rank_request(placement_request)
     eligible = eligible_provider_ids(ranking)
@@ -170,9 +243,72 @@ def matches_fragment(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     from portal.providers.queries import get_options_version
 
-    if request.args.get("version") == str(get_options_version()):
+    if placement_request.status not in ("searching", "offers") or request.args.get("version") == str(get_options_version()):
         return "", 204
     ranking = rank_request(placement_request)
     fragment = render_template("requests/_matches.html", req=placement_request, ranking=ranking,
                                form=SendReferralsForm(formdata=None))
     return fragment, 200, {"X-Options-Version": str(ranking.version), "Cache-Control": "no-store"}
+
+
+@bp.route("/<request_id>/connected-persons", methods=["GET", "POST"])
+@role_required("officer")
+def connected_persons(request_id: str):
+    """Family and friends who could care for the child; a registered foster carer with a similar name is suggested."""
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    form = ConnectedPersonForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            person = services.add_connected_person(current_user, placement_request, {
+                "name": form.name.data, "relationship_to_child": form.relationship_to_child.data,
+                "postcode": form.postcode.lookup, "stage": form.stage.data, "capacity": form.capacity.data,
+                "source": form.source.data,
+            })
+        except services.ServiceError as problem:
+            db.session.rollback()
+            error = str(problem)
+        else:
+            db.session.commit()
+            flash(f"{person.name} added as a connected person.", "success")
+            return redirect(url_for("requests.connected_persons", request_id=placement_request.id))
+    audit(current_user, "view", "placement_request", placement_request.id)
+    db.session.commit()
+    people = [(p, services.suggest_registered_carers(p)) for p in placement_request.connected_persons]
+    return render_template("requests/connected_persons.html", req=placement_request, form=form, people=people,
+                           error=error), 422 if form.is_submitted() else 200
+
+
+@bp.route("/<request_id>/siblings", methods=["GET", "POST"])
+@role_required("officer")
+def siblings(request_id: str):
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    form = SiblingForm()
+    error = None
+    if request.form.get("action") == "unlink" and form.is_submitted():
+        try:
+            services.unlink_sibling(current_user, placement_request)
+        except services.ServiceError as problem:
+            error = str(problem)
+        else:
+            db.session.commit()
+            flash("Removed from the sibling group.", "success")
+            return redirect(url_for("requests.siblings", request_id=placement_request.id))
+    elif form.validate_on_submit():
+        other = queries.find_request_by_reference(current_user, form.child_reference.data)
+        try:
+            if other is None:
+                raise services.ServiceError("There is no placement request with that reference in your local authority")
+            services.link_sibling(current_user, placement_request, other, together=form.together.data)
+        except services.ServiceError as problem:
+            db.session.rollback()
+            form.child_reference.errors = [str(problem)]
+        else:
+            db.session.commit()
+            flash("Brother or sister linked.", "success")
+            return redirect(url_for("requests.siblings", request_id=placement_request.id))
+    audit(current_user, "view", "placement_request", placement_request.id)
+    db.session.commit()
+    return render_template("requests/siblings.html", req=placement_request, form=form, error=error,
+                           siblings=queries.list_siblings(current_user, placement_request)), \
+        422 if form.is_submitted() else 200

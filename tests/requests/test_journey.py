@@ -11,10 +11,9 @@ from sqlalchemy import select
 from portal.providers.models import Vacancy
 from portal.requests.models import Placement, PlacementRequest
 from tests.factories import create_provider, create_setting, create_user, create_vacancy
+from tests.requests.helpers import child_section, create_request_via_web, date_fields
 
 
-def _date_fields(name: str, day: date) -> dict:
-    return {name: [str(day.day), str(day.month), str(day.year)]}
 
 
 def test_whole_journey(app, client, auth, db_session):
@@ -33,20 +32,22 @@ def test_whole_journey(app, client, auth, db_session):
     # 1. The officer describes the child.
     auth.sign_in(officer)
     needed_by = date.today() + timedelta(days=2)
-    response = client.post("/requests/new", data={
-        "child_reference": "COV-1", "first_name": "Amara", "last_name": "Okafor",
-        **_date_fields("date_of_birth", date(needed_by.year - 11, 1, 1)), "sex": "female",
-        "home_postcode": "cv1 2ab", "school_postcode": "", "urgency": "within_5_days",
-        **_date_fields("needed_by", needed_by), "suitability_foster": "preferred",
-        "suitability_residential": "suitable", "suitability_supported": "unsuitable",
-        "needs": ["therapeutic_support"], "budget_gbp_week": "900",
-    })
-    assert response.status_code == 302
+    request_id = create_request_via_web(
+        client,
+        child=child_section(child_reference="COV-1", first_name="Amara", last_name="Okafor", sex="female",
+                            **date_fields("date_of_birth", date(needed_by.year - 11, 1, 1))),
+        location={"home_postcode": "cv1 2ab", "school_postcode": ""},
+        timing={"urgency": "within_5_days", **date_fields("needed_by", needed_by)},
+        needs={"support": ["therapeutic_support"], "cultural_needs": "not_known",
+               "living_companions": "no_preference", "pets": "unknown"},
+        budget={"budget_gbp_week": "900"},
+    )
+    response = client.get(f"/requests/{request_id}")
     req = db_session.scalar(select(PlacementRequest))
     assert req.home_postcode == "CV1 2AB" and req.status == "searching" and req.la_code == officer.la_code
 
     # 2. Ranked options at once, with reasons; the home that cannot meet the need is excluded, with why.
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    page = response.get_data(as_text=True)
     assert "Willow household" in page and "Why this rank" in page
     matches_table = page.split('data-testid="matches-table"')[1].split("</table>")[0]
     assert "Oak House" not in matches_table
@@ -71,7 +72,7 @@ def test_whole_journey(app, client, auth, db_session):
         assert secret not in page, f"{secret} leaked to the provider before acceptance"
     assert "CV1 2" in page  # the postcode sector only
     response = client.post(referral_url, data={
-        "vacancy_id": vacancy.id, "fee_gbp_week": "880", **_date_fields("start_date", needed_by),
+        "vacancy_id": vacancy.id, "fee_gbp_week": "880", **date_fields("start_date", needed_by),
         "message": "We can meet her at the station.",
     })
     assert response.status_code == 302

@@ -1,4 +1,4 @@
-"""allocation runs: saved region-wide recommendations
+"""officer side: draft placement requests (task list) and saved region-wide allocation runs
 
 Revision ID: 0005
 Revises: 0003
@@ -17,6 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Drafts: a request is saved section by section, so these are empty until the officer fills them in.
+    with op.batch_alter_table("placement_request", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("completed_sections", sa.JSON(), nullable=False, server_default="[]"))
+        batch_op.alter_column("home_postcode", existing_type=sa.String(length=8), nullable=True)
+        batch_op.alter_column("home_easting", existing_type=sa.Integer(), nullable=True)
+        batch_op.alter_column("home_northing", existing_type=sa.Integer(), nullable=True)
+        batch_op.alter_column("urgency", existing_type=sa.String(length=20), nullable=True)
+        batch_op.alter_column("needed_by", existing_type=sa.Date(), nullable=True)
+    with op.batch_alter_table("placement_request", schema=None) as batch_op:
+        batch_op.alter_column("completed_sections", server_default=None)
     op.create_table(
         "allocation_run",
         sa.Column("created_at", portal.db.UTCDateTime(timezone=True), nullable=False),
@@ -28,9 +38,9 @@ def upgrade() -> None:
         sa.Column("unplaced_count", sa.Integer(), nullable=False),
         sa.Column("objective", sa.Integer(), nullable=False),
         sa.Column("bound", sa.Integer(), nullable=False),
-        sa.Column("gap", sa.Float(), nullable=False),
+        sa.Column("gap", sa.Double(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("seconds", sa.Double(), nullable=False),
         sa.Column("placed_by_urgency", sa.JSON(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -45,3 +55,5 @@ def downgrade() -> None:
     with op.batch_alter_table("allocation_run", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_allocation_run_created_at"))
     op.drop_table("allocation_run")
+    with op.batch_alter_table("placement_request", schema=None) as batch_op:
+        batch_op.drop_column("completed_sections")
