@@ -306,3 +306,16 @@ def unlink_sibling(user: User, req: PlacementRequest) -> None:
     req.sibling_group = None
     db.session.flush()
     audit(user, "unlink_sibling", "placement_request", req.id, detail=f"sibling_group:{group_id}")
+
+
+def shortlist_offer(user: User, req: PlacementRequest, offer: Offer) -> None:
+    """Mark an offer as shortlisted (the provider sees it is being considered)."""
+    changed = db.session.execute(
+        update(Offer)
+        .where(Offer.id == offer.id, Offer.request_id == req.id, Offer.status == "made")
+        .values(status="shortlisted")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise ServiceError("Only a new offer can be shortlisted")
+    audit(user, "shortlist_offer", "placement_request", req.id, detail=f"offer:{offer.id}")

@@ -130,8 +130,19 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
          for m in ranking.result.matches if ranking.infos[m.option].provider_id},
         key=lambda c: c[1],
     ) if searching else []
+    offers = queries.list_offers_for_request(current_user, placement_request)
+    matches_by_option = {m.option: m for m in ranking.result.matches} if ranking else {}
+    compare = {
+        offer.id: (
+            geo.distance_miles(placement_request.home_easting, placement_request.home_northing,
+                               setting.easting, setting.northing),
+            matches_by_option.get(offer.vacancy_id),
+        )
+        for offer, _vacancy, setting, _provider in offers
+    }
     page = render_template(
         "requests/detail.html",
+        compare=compare,
         req=placement_request,
         ranking=ranking,
         eligible=eligible,
@@ -139,7 +150,7 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         decision_form=DecisionForm(formdata=None),
         error=error,
         referrals=queries.list_referrals_for_request(current_user, placement_request),
-        offers=queries.list_offers_for_request(current_user, placement_request),
+        offers=offers,
         placement=queries.find_placement_for_request(current_user, placement_request),
     )
     return page, status, ranking, eligible
@@ -203,6 +214,23 @@ def accept_offer(request_id: str, offer_id: str):
         return _render_detail(placement_request, status=409, error=str(error))[:2]
     flash("Offer accepted and placement recorded.", "success")
     return redirect(url_for("requests.detail", request_id=request_id))
+
+
+@bp.post("/<request_id>/offers/<offer_id>/shortlist")
+@role_required("officer")
+def shortlist_offer(request_id: str, offer_id: str):
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    offer = queries.get_offer_for_request(current_user, placement_request, offer_id)
+    if not DecisionForm().validate_on_submit():
+        return _render_detail(placement_request, status=400, error="Your form expired. Try again")[:2]
+    try:
+        services.shortlist_offer(current_user, placement_request, offer)
+    except services.ServiceError as error:
+        db.session.rollback()
+        return _render_detail(placement_request, status=409, error=str(error))[:2]
+    db.session.commit()
+    flash("Offer shortlisted.", "success")
+    return redirect(url_for("requests.detail", request_id=request_id) + "#offers")
 
 
 @bp.post("/<request_id>/offers/<offer_id>/decline")

@@ -1,0 +1,61 @@
+"""Offers on a request: compared side by side, shortlisted, declined with a reason the provider sees, accepted."""
+
+import html
+
+from sqlalchemy import select
+
+from portal.providers.models import Offer
+from portal.requests.models import Referral
+from tests.factories import (
+    create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy,
+)
+
+
+def _page(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_offers_compared_shortlisted_declined_and_others_told_on_acceptance(client, auth, db_session):
+    officer = create_user("officer")
+    req = create_request(officer, budget="900")
+    near, far = create_provider(name="Near Fostering"), create_provider(name="Far Homes")
+    near_vacancy = create_vacancy(create_setting(near, postcode="CV2 4GA"))
+    far_vacancy = create_vacancy(create_setting(far, postcode="WR1 2AB", fee_gbp_week="1200"))
+    third = create_provider(name="Third Care")
+    third_vacancy = create_vacancy(create_setting(third, postcode="CV1 5FB"))
+    near_offer = create_offer(create_referral(req, near), near_vacancy, fee="850")
+    far_offer = create_offer(create_referral(req, far), far_vacancy, fee="1200")
+    third_offer = create_offer(create_referral(req, third), third_vacancy, fee="800")
+    auth.sign_in(officer)
+
+    offers = _page(client.get(f"/requests/{req.id}")).split('data-testid="offers-table"')[1].split("</table>")[0]
+    assert "Over budget" in offers and "Over 20 miles" in offers  # the far, dear offer is flagged
+    assert "£1,200" in offers and "miles" in offers and "Why" in offers
+
+    assert client.post(f"/requests/{req.id}/offers/{near_offer.id}/shortlist").status_code == 302
+    assert client.post(f"/requests/{req.id}/offers/{near_offer.id}/shortlist").status_code == 409
+    response = client.post(f"/requests/{req.id}/offers/{far_offer.id}/decline", data={"reason": ""})
+    assert response.status_code == 422 and "Enter a reason the provider will see" in _page(response)
+    response = client.post(f"/requests/{req.id}/offers/{far_offer.id}/decline", data={"reason": "Too far from school"})
+    assert response.status_code == 302
+
+    assert client.post(f"/requests/{req.id}/offers/{near_offer.id}/accept").status_code == 302
+    db_session.expire_all()
+    statuses = {o.id: (o.status, o.decision_reason) for o in db_session.scalars(select(Offer))}
+    assert statuses[near_offer.id][0] == "accepted"
+    assert statuses[far_offer.id] == ("declined", "Too far from school")
+    assert statuses[third_offer.id] == ("not_chosen", "Another offer was accepted for this child")
+    closed = db_session.scalars(select(Referral).where(Referral.status == "closed")).all()
+    assert {r.provider_id for r in closed} == {far.id, third.id}
+    # Locked once accepted: it cannot be declined or accepted again.
+    assert client.post(f"/requests/{req.id}/offers/{near_offer.id}/decline", data={"reason": "x"}).status_code == 422
+    assert client.post(f"/requests/{req.id}/offers/{near_offer.id}/accept").status_code == 409
+
+
+def test_offer_of_another_request_is_404(client, auth, db_session):
+    officer = create_user("officer")
+    req, other = create_request(officer), create_request(officer, first_name="Other")
+    provider = create_provider()
+    offer = create_offer(create_referral(other, provider), create_vacancy(create_setting(provider)))
+    auth.sign_in(officer)
+    assert client.post(f"/requests/{req.id}/offers/{offer.id}/accept").status_code == 404
