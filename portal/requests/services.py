@@ -233,6 +233,7 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
     )
     req.status = "placed"
     req.closed_at = utcnow()
+    _count_siblings_placed_together(req, placement)
     bump_options_version()
     try:
         db.session.flush()
@@ -319,3 +320,21 @@ def shortlist_offer(user: User, req: PlacementRequest, offer: Offer) -> None:
     if changed != 1:
         raise ServiceError("Only a new offer can be shortlisted")
     audit(user, "shortlist_offer", "placement_request", req.id, detail=f"offer:{offer.id}")
+
+
+def _count_siblings_placed_together(req: PlacementRequest, placement: Placement) -> None:
+    """Placements Data Standard siblingsPlacedTogether: how many of the sibling group live in this one setting."""
+    if req.sibling_group_id is None or placement.setting_id is None:
+        return
+    together = list(
+        db.session.scalars(
+            select(Placement)
+            .join(PlacementRequest, PlacementRequest.id == Placement.request_id)
+            .where(PlacementRequest.sibling_group_id == req.sibling_group_id,
+                   Placement.setting_id == placement.setting_id, Placement.end_date.is_(None))
+        )
+    )
+    members = {id(p): p for p in [*together, placement]}  # the new placement may already be flushed
+    if len(members) >= 2:
+        for sibling_placement in members.values():
+            sibling_placement.siblings_placed_together = len(members)

@@ -59,3 +59,20 @@ def test_offer_of_another_request_is_404(client, auth, db_session):
     offer = create_offer(create_referral(other, provider), create_vacancy(create_setting(provider)))
     auth.sign_in(officer)
     assert client.post(f"/requests/{req.id}/offers/{offer.id}/accept").status_code == 404
+
+
+def test_siblings_placed_together_are_counted(client, auth, db_session):
+    from portal.requests.models import Placement
+
+    officer = create_user("officer")
+    older, younger = create_request(officer, first_name="Older"), create_request(officer, first_name="Younger")
+    provider = create_provider()
+    vacancy = create_vacancy(create_setting(provider, registered_places=2), places=2)
+    offer_1 = create_offer(create_referral(older, provider), vacancy)
+    offer_2 = create_offer(create_referral(younger, provider), vacancy)
+    auth.sign_in(officer)
+    client.post(f"/requests/{older.id}/siblings", data={"child_reference": younger.child_reference, "together": "y"})
+    assert client.post(f"/requests/{older.id}/offers/{offer_1.id}/accept").status_code == 302
+    assert client.post(f"/requests/{younger.id}/offers/{offer_2.id}/accept").status_code == 302
+    db_session.expire_all()
+    assert [p.siblings_placed_together for p in db_session.scalars(select(Placement))] == [2, 2]
