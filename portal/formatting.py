@@ -65,6 +65,7 @@ def _tables() -> dict[str, dict[str, str]]:
 
     return {
         "urgency": vocabulary.URGENCY,
+        "flag": vocabulary.MATCH_FLAGS,
         "setting_type": vocabulary.SETTING_TYPES,
         "option_kind": vocabulary.OPTION_KINDS,
         "suitability": vocabulary.SUITABILITY,

@@ -140,3 +140,12 @@ CONNECTED_PERSON_STAGES = {
     "temporary_approval": "Temporarily approved (regulation 24)",
     "approved": "Approved connected-person foster carer",
 }
+
+# Flags on a match (portal.matching.scoring.FLAGS), as officers read them.
+MATCH_FLAGS = {
+    "outside_la": "Outside the local authority",
+    "over_20_miles": "Over 20 miles from home",
+    "over_budget": "Over budget",
+    "far_from_school": "Far from school",
+    "stale_vacancy": "Vacancy not confirmed for 14 days",
+}
