@@ -11,7 +11,7 @@ from portal.db import db
 from portal import geo
 from portal.requests import queries, sections, services
 from portal.requests.forms import ConnectedPersonForm, DecisionForm, RequestFilterForm, SendReferralsForm, SiblingForm
-from portal.requests.matching import eligible_provider_ids, rank_request, record_match_run
+from portal.requests.matching import eligible_provider_ids, explain_request_exclusions, rank_request, record_match_run
 
 bp = Blueprint("requests", __name__)
 
@@ -340,3 +340,18 @@ def siblings(request_id: str):
     return render_template("requests/siblings.html", req=placement_request, form=form, error=error,
                            siblings=queries.list_siblings(current_user, placement_request)), \
         422 if form.is_submitted() else 200
+
+
+@bp.get("/<request_id>/not-eligible")
+@role_required("officer")
+def not_eligible(request_id: str):
+    """'Why not this home?': every other open home's failed rules, nearest first, searchable by name."""
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    if placement_request.status not in ("searching", "offers"):
+        abort(404)
+    search = (request.args.get("q") or "")[:100]
+    counts, rows, total = explain_request_exclusions(placement_request, search=search)
+    audit(current_user, "view", "placement_request", placement_request.id)
+    db.session.commit()
+    return render_template("requests/not_eligible.html", req=placement_request, counts=counts, rows=rows,
+                           total=total, search=search)

@@ -38,9 +38,10 @@ def test_identified_connected_person_is_not_offered_until_assessed(client, auth,
     auth.sign_in(officer)
     client.post(f"/requests/{req.id}/connected-persons", data={**PERSON, "stage": "identified"})
     page = _page(client.get(f"/requests/{req.id}"))
-    matches = page.split("<h2 class=\"govuk-heading-m\">Matches")[1].split("Why not these homes?")[0]
-    assert "Grace Okafor" not in matches
-    assert "Grace Okafor" in page.split("Why not these homes?")[1]  # excluded, with the reason
+    assert "Grace Okafor" not in page.split("<h2 class=\"govuk-heading-m\">Matches")[1]
+    why_not = _page(client.get(f"/requests/{req.id}/not-eligible?q=grace"))
+    row = why_not.split('data-testid="not-eligible"')[1]
+    assert "Grace Okafor" in row and "an assessment is needed before a placement" in row
 
 
 def test_registered_foster_carer_with_similar_name_is_suggested(client, auth, db_session):

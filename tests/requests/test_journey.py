@@ -51,7 +51,8 @@ def test_whole_journey(app, client, auth, db_session):
     assert "Willow household" in page and "Why this rank" in page
     matches_table = page.split('data-testid="matches-table"')[1].split("</table>")[0]
     assert "Oak House" not in matches_table
-    assert "Why not these homes?" in page
+    why_not = client.get(f"/requests/{req.id}/not-eligible").get_data(as_text=True)
+    assert "Oak House" in why_not and "Therapeutic support" in why_not  # the failed rule, in words
 
     # 3. Send the referral to every eligible provider: only Arden Fostering gets it.
     response = client.post(f"/requests/{req.id}/referrals", data={"send_to": "all"})
