@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.allocation.views import bp as allocation_bp
     from portal.auth.views import bp as auth_bp
     from portal.market.views import bp as market_bp
+    from portal.placements.views import bp as placements_bp
     from portal.providers.views import bp as providers_bp
     from portal.requests.views import bp as requests_bp
 
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(providers_bp, url_prefix="/provider")
     app.register_blueprint(market_bp, url_prefix="/market")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(placements_bp, url_prefix="/placements")
     app.register_blueprint(allocation_bp, url_prefix="/allocation")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, select, update
@@ -13,6 +12,7 @@ from portal.auth.models import User
 from portal.auth.permissions import audit
 from portal.db import db, utcnow
 from portal.providers.models import Offer, Provider, Setting, Vacancy
+from portal.placements.services import create_agreement
 from portal.providers.queries import bump_options_version
 from portal.requests.models import ConnectedPerson, Placement, PlacementRequest, Referral, SiblingGroup
 
@@ -240,6 +240,7 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
     except IntegrityError as error:
         raise NoLongerAvailable("This request already has a placement. Nothing has been saved") from error
     audit(user, "accept_offer", "placement_request", req.id, detail=f"offer:{offer.id}")
+    create_agreement(placement, req, offer, user=user)
     return placement
 
 

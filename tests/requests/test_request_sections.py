@@ -3,7 +3,7 @@ saved half-done, duplicates shown before saving, submission only when the requir
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select

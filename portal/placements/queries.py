@@ -1,0 +1,118 @@
+"""Scoped reads of placements. Every query takes the acting user (STYLE.md habit 5, DESIGN.md §5):
+
+- a placement officer sees the placements of their own LA (Placement.la_code == user.la_code);
+- a provider user sees the placements at their own provider (Placement.provider_id == user.provider_id), so
+  never a connected-person placement (it has no provider);
+- anyone else sees nothing. A placement the user may not see is a 404: its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort
+from sqlalchemy import ColumnElement, false, select
+
+from portal.auth.models import User
+from portal.db import db
+from portal.providers.models import Offer, Provider, Setting
+from portal.requests.models import ConnectedPerson, Placement, PlacementAgreement, PlacementRequest
+
+
+@dataclass(frozen=True)
+class PlacementRecord:
+    """A placement with what its pages show: the child's request, where they live, and the agreement."""
+
+    placement: Placement
+    request: PlacementRequest
+    setting: Setting | None
+    provider: Provider | None
+    connected_person: ConnectedPerson | None
+    agreement: PlacementAgreement | None
+
+    @property
+    def status(self) -> str:
+        return "ended" if self.placement.end_date is not None else "current"
+
+
+def _visible_to(user: User) -> ColumnElement[bool]:
+    """The placements this user may see. Explicit about missing codes: `column == None` would match NULLs."""
+    if user.role == "officer" and user.la_code:
+        return Placement.la_code == user.la_code
+    if user.role == "provider" and user.provider_id:
+        return Placement.provider_id == user.provider_id
+    return false()
+
+
+def _records_query():
+    return (
+        select(Placement, PlacementRequest, Setting, Provider, ConnectedPerson, PlacementAgreement)
+        .join(PlacementRequest, PlacementRequest.id == Placement.request_id)
+        .outerjoin(Setting, Setting.id == Placement.setting_id)
+        .outerjoin(Provider, Provider.id == Placement.provider_id)
+        .outerjoin(ConnectedPerson, ConnectedPerson.id == Placement.connected_person_id)
+        .outerjoin(PlacementAgreement, PlacementAgreement.placement_id == Placement.id)
+    )
+
+
+def get_placement_record(user: User, placement_id: str) -> PlacementRecord:
+    """The placement and everything its page shows, if the user may see it; otherwise 404."""
+    row = db.session.execute(_records_query().where(Placement.id == placement_id, _visible_to(user))).first()
+    if row is None:
+        abort(404)
+    return PlacementRecord(*row)
+
+
+def list_placements(user: User, *, limit: int = 500) -> list[PlacementRecord]:
+    """The user's placements (their LA's, or at their provider), newest start first."""
+    rows = db.session.execute(
+        _records_query()
+        .where(_visible_to(user))
+        .order_by(Placement.start_date.desc(), Placement.created_at.desc())
+        .limit(limit)
+    ).all()
+    return [PlacementRecord(*row) for row in rows]
+
+
+def find_offer_for_placement(user: User, placement: Placement) -> Offer | None:
+    """The accepted offer a placement came from (None for a connected-person placement)."""
+    if placement.offer_id is None:
+        return None
+    return db.session.scalar(
+        select(Offer)
+        .join(Placement, Placement.offer_id == Offer.id)
+        .where(Placement.id == placement.id, _visible_to(user))
+    )
+
+
+def get_request_for_officer(user: User, request_id: str) -> PlacementRequest:
+    """The placement request, only for an officer of its LA; otherwise 404."""
+    if user.role != "officer" or not user.la_code:
+        abort(404)
+    placement_request = db.session.scalar(
+        select(PlacementRequest).where(PlacementRequest.id == request_id, PlacementRequest.la_code == user.la_code)
+    )
+    if placement_request is None:
+        abort(404)
+    return placement_request
+
+
+def get_connected_person(user: User, placement_request: PlacementRequest, person_id: str) -> ConnectedPerson:
+    """A connected person of this request, for an officer of the request's LA; otherwise 404."""
+    if user.role != "officer" or placement_request.la_code != user.la_code:
+        abort(404)
+    person = db.session.scalar(
+        select(ConnectedPerson).where(
+            ConnectedPerson.id == person_id, ConnectedPerson.request_id == placement_request.id
+        )
+    )
+    if person is None:
+        abort(404)
+    return person
+
+
+def find_placement_for_request(user: User, placement_request: PlacementRequest) -> Placement | None:
+    """The request's placement if it has one and the user may see it."""
+    return db.session.scalar(
+        select(Placement).where(Placement.request_id == placement_request.id, _visible_to(user))
+    )
