@@ -122,49 +122,60 @@ def _load_open_options(today: date) -> tuple[list[matching.OptionSpec], dict[str
 
     stale_days = current_app.config["VACANCY_STALE_DAYS"]
     stale_before = utcnow() - timedelta(days=stale_days)
+    # Plain column rows, not ORM objects: ten thousand vacancies load in a fraction of the time.
     rows = db.session.execute(
-        select(Vacancy, Setting, Provider)
+        select(
+            Vacancy.id, Vacancy.places, Vacancy.places_taken, Vacancy.available_from, Vacancy.fee_gbp_week,
+            Vacancy.confirmed_at, Vacancy.created_at,
+            Setting.id.label("setting_id"), Setting.name, Setting.kind, Setting.postcode, Setting.la_code,
+            Setting.easting, Setting.northing, Setting.age_min, Setting.age_max, Setting.sexes, Setting.needs_met,
+            Setting.risks_managed, Setting.ofsted_rating, Setting.languages, Setting.religions, Setting.has_pets,
+            Setting.takes_siblings, Setting.solo_only,
+            Provider.id.label("provider_id"), Provider.name.label("provider_name"), Provider.provider_code,
+        )
         .join(Setting, Setting.id == Vacancy.setting_id)
         .join(Provider, Provider.id == Setting.provider_id)
         .where(Vacancy.status == "open", Setting.active.is_(True), Provider.status == "approved")
     ).all()
     specs: list[matching.OptionSpec] = []
     infos: dict[str, OptionInfo] = {}
-    for vacancy, setting, provider in rows:
-        confirmed = vacancy.confirmed_at or vacancy.created_at
-        spec = matching.OptionSpec(
-            id=vacancy.id,
-            kind=setting.kind,
+    for row in rows:
+        confirmed = row.confirmed_at or row.created_at
+        if confirmed.tzinfo is None:  # SQLite returns naive UTC through column selects of UTCDateTime
+            confirmed = confirmed.replace(tzinfo=stale_before.tzinfo)
+        places_free = row.places - row.places_taken
+        fee = float(row.fee_gbp_week)
+        specs.append(matching.OptionSpec(
+            id=row.id,
+            kind=row.kind,
             for_request=None,
-            provider_code=provider.provider_code,
+            provider_code=row.provider_code,
             provider_approved=True,
-            la=setting.la_code,
-            location=matching.GridPoint(setting.easting, setting.northing),
-            places=vacancy.places - vacancy.places_taken,
-            available_from=vacancy.available_from,
-            age_min=setting.age_min,
-            age_max=setting.age_max,
-            sexes=frozenset(setting.sexes),
-            needs_met=frozenset(setting.needs_met),
-            risks_managed=frozenset(setting.risks_managed),
-            ofsted=setting.ofsted_rating,
-            fee_gbp_week=float(vacancy.fee_gbp_week),
-            languages=frozenset(setting.languages),
-            religions=frozenset(setting.religions),
-            has_pets=setting.has_pets,
-            takes_siblings=setting.takes_siblings,
-            solo_only=setting.solo_only,
+            la=row.la_code,
+            location=matching.GridPoint(row.easting, row.northing),
+            places=places_free,
+            available_from=row.available_from,
+            age_min=row.age_min,
+            age_max=row.age_max,
+            sexes=frozenset(row.sexes),
+            needs_met=frozenset(row.needs_met),
+            risks_managed=frozenset(row.risks_managed),
+            ofsted=row.ofsted_rating,
+            fee_gbp_week=fee,
+            languages=frozenset(row.languages),
+            religions=frozenset(row.religions),
+            has_pets=row.has_pets,
+            takes_siblings=row.takes_siblings,
+            solo_only=row.solo_only,
             stale=confirmed < stale_before,
-            provider_id=provider.id,
-            setting_id=setting.id,
-        )
-        specs.append(spec)
-        infos[vacancy.id] = OptionInfo(
-            option_id=vacancy.id, kind=setting.kind, provider_id=provider.id, provider_name=provider.name,
-            setting_id=setting.id, setting_name=setting.name, la_code=setting.la_code,
-            fee_gbp_week=float(vacancy.fee_gbp_week), ofsted=setting.ofsted_rating,
-            postcode_sector=postcode_sector(setting.postcode), places_free=vacancy.places - vacancy.places_taken,
-            available_from=vacancy.available_from,
+            provider_id=row.provider_id,
+            setting_id=row.setting_id,
+        ))
+        infos[row.id] = OptionInfo(
+            option_id=row.id, kind=row.kind, provider_id=row.provider_id, provider_name=row.provider_name,
+            setting_id=row.setting_id, setting_name=row.name, la_code=row.la_code, fee_gbp_week=fee,
+            ofsted=row.ofsted_rating, postcode_sector=postcode_sector(row.postcode), places_free=places_free,
+            available_from=row.available_from,
         )
     return specs, infos
 
