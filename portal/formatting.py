@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -53,9 +53,36 @@ def labels(values, table: str) -> list[str]:
 
 
 def la_name(code: str | None) -> str:
+    """A West Midlands LA's name from its code or one of its districts' codes; settings may lie outside."""
     from portal import geo
 
-    return geo.la_name(code) if code else ""
+    if not code:
+        return ""
+    try:
+        return geo.la_name(geo.la_for_district(code) or code)
+    except KeyError:
+        return "Outside the West Midlands"
+
+
+def format_percent(value: float | None) -> str:
+    return "No decisions yet" if value is None else f"{value:.0%}"
+
+
+def format_duration(value: timedelta | None) -> str:
+    """'2 days 3 hours', '5 hours 10 minutes', 'under a minute'."""
+    if value is None:
+        return "No answers yet"
+    minutes = int(value.total_seconds() // 60)
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'s' if n != 1 else ''}"
+
+    if days:
+        return plural(days, "day") + (f" {plural(hours, 'hour')}" if hours else "")
+    if hours:
+        return plural(hours, "hour") + (f" {plural(mins, 'minute')}" if mins else "")
+    return plural(mins, "minute") if mins else "under a minute"
 
 
 def _tables() -> dict[str, dict[str, str]]:
@@ -98,6 +125,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_miles, "miles")
     app.add_template_filter(label, "label")
     app.add_template_filter(la_name, "la_name")
+    app.add_template_filter(la_name, "setting_area")
+    app.add_template_filter(format_percent, "percent")
+    app.add_template_filter(format_duration, "duration")
     app.add_template_filter(labels, "labels")
 
     @app.context_processor

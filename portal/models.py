@@ -3,7 +3,7 @@
 from portal.allocation.models import AllocationRun
 from portal.auth.models import AuditEvent, LocalAuthority, User
 from portal.db import Base
-from portal.providers.models import Offer, OptionsVersion, Provider, Setting, Vacancy
+from portal.providers.models import Offer, OptionsVersion, Provider, ReferralDecline, Setting, Vacancy
 from portal.requests.models import (
     ConnectedPerson,
     MatchRun,
@@ -18,5 +18,5 @@ metadata = Base.metadata
 
 __all__ = [
     "AllocationRun", "AuditEvent", "ConnectedPerson", "LocalAuthority", "MatchRun", "Offer", "OptionsVersion", "Placement", "PlacementAgreement",
-    "PlacementRequest", "Provider", "Referral", "Setting", "SiblingGroup", "User", "Vacancy", "metadata",
+    "PlacementRequest", "Provider", "Referral", "ReferralDecline", "Setting", "SiblingGroup", "User", "Vacancy", "metadata",
 ]

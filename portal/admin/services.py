@@ -1,3 +1,5 @@
+"""What the regional hub does. Services add and flush, write an audit event, and never commit."""
+
 from __future__ import annotations
 
 from portal.auth.models import User
@@ -7,13 +9,19 @@ from portal.providers.models import Provider
 from portal.providers.queries import bump_options_version
 from portal.requests.services import ServiceError
 
+__all__ = ["ServiceError", "decide_provider"]
+
 
 def decide_provider(user: User, provider: Provider, *, approve: bool, reason: str) -> None:
-    """Approve a provider (its settings become visible to matching) or reject it with a reason."""
+    """Approve a provider (its active settings' open vacancies join matching at once) or reject it with a reason.
+
+    Before approval nothing of the provider reaches officers: the matching glue reads approved providers only.
+    """
     if provider.status != "pending":
         raise ServiceError("This provider has already been decided")
+    reason = (reason or "").strip()
     if not approve and not reason:
-        raise ServiceError("Enter a reason for rejecting the registration")
+        raise ServiceError("Enter the reason for rejecting the registration")
     provider.status = "approved" if approve else "rejected"
     provider.status_reason = reason or None
     provider.approved_at = utcnow() if approve else None

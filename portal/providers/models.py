@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, IdMixin, TimestampMixin
+from portal.db import Base, IdMixin, TimestampMixin, utcnow
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -52,6 +52,8 @@ class Provider(IdMixin, TimestampMixin, Base):
     contact_name: Mapped[str | None] = mapped_column(String(120))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # The Ofsted URNs the organisation gave when it registered, so the hub can check them before approving.
+    ofsted_urns: Mapped[list] = mapped_column(default=list)
     approved_at: Mapped[datetime | None]
 
     settings: Mapped[list[Setting]] = relationship(back_populates="provider")
@@ -157,6 +159,22 @@ class Offer(IdMixin, TimestampMixin, Base):
 
     vacancy: Mapped[Vacancy] = relationship()
     provider: Mapped[Provider] = relationship()
+
+
+class ReferralDecline(IdMixin, Base):
+    """A provider's answer "we cannot offer a place for this child", with its reason for the placement officer.
+
+    An answer as much as an offer is: the provider dashboard's response time and "referrals you did not answer"
+    count both. At most one per referral.
+    """
+
+    __tablename__ = "referral_decline"
+
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), unique=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    declined_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    declined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OptionsVersion(Base):

@@ -1,14 +1,32 @@
-"""Scoped reads for providers. Every function that can return child-level data takes the acting user."""
+"""Scoped reads for providers. Every function that can return a provider's or a child's data takes the acting
+user and filters by the user's provider, so no view can forget (STYLE.md habit 5). A record of another
+provider is "not found" (404), never "forbidden": its existence is not revealed."""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
+from typing import TYPE_CHECKING
+
 from flask import abort
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager
 
 from portal.auth.models import User
-from portal.db import db
-from portal.providers.models import Offer, OptionsVersion, Provider, Setting, Vacancy
-from portal.requests.models import PlacementRequest, Referral
+from portal.db import db, utcnow
+from portal.providers.models import Offer, OptionsVersion, Provider, ReferralDecline, Setting, Vacancy
+from portal.requests.models import Placement, PlacementAgreement, PlacementRequest, Referral
+
+if TYPE_CHECKING:
+    from portal import matching
+    from portal.requests.matching import OptionInfo
+
+URGENCY_RANK = {"today": 0, "within_5_days": 1, "over_5_days": 2}
+LIVE_OFFER_STATUSES = ("made", "shortlisted")
+DECIDED_OFFER_STATUSES = ("accepted", "declined", "not_chosen")
+OFFER_STATUS_ORDER = ("made", "shortlisted", "accepted", "declined", "not_chosen", "withdrawn")
 
 
 def get_options_version() -> int:
@@ -21,16 +39,281 @@ def bump_options_version() -> None:
     db.session.execute(update(OptionsVersion).where(OptionsVersion.id == 1).values(version=OptionsVersion.version + 1))
 
 
-def list_referrals_for_provider(user: User) -> list[tuple[Referral, PlacementRequest]]:
-    """Referrals sent to the user's provider, most urgent first. The request is for anonymised display only."""
-    urgency_rank = {"today": 0, "within_5_days": 1, "over_5_days": 2}
-    rows = db.session.execute(
+# ------------------------------------------------------------------------------------------------ providers
+
+def list_pending_providers() -> list[Provider]:
+    return list(db.session.scalars(select(Provider).where(Provider.status == "pending").order_by(Provider.created_at)))
+
+
+def list_decided_providers(limit: int = 50) -> list[Provider]:
+    """Recently approved or rejected providers, newest first (for the regional hub)."""
+    return list(
+        db.session.scalars(
+            select(Provider).where(Provider.status != "pending").order_by(Provider.updated_at.desc()).limit(limit)
+        )
+    )
+
+
+def get_provider(provider_id: str) -> Provider:
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        abort(404)
+    return provider
+
+
+def list_provider_admins(provider: Provider) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.provider_id == provider.id, User.provider_role == "admin").order_by(User.name)
+        )
+    )
+
+
+# -------------------------------------------------------------------------------------------------- people
+
+def list_users_for_provider(user: User) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.provider_id == user.provider_id).order_by(User.active.desc(), User.name)
+        )
+    )
+
+
+def get_user_for_provider(user: User, user_id: str) -> User:
+    """A user of the acting user's own provider; anyone else's is 404."""
+    found = db.session.scalar(select(User).where(User.id == user_id, User.provider_id == user.provider_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+# ------------------------------------------------------------------------------------- settings, vacancies
+
+def list_settings_for_provider(user: User, *, active_only: bool = False) -> list[Setting]:
+    query = select(Setting).where(Setting.provider_id == user.provider_id)
+    if active_only:
+        query = query.where(Setting.active.is_(True))
+    return list(db.session.scalars(query.order_by(Setting.active.desc(), Setting.name)))
+
+
+def get_setting_for_provider(user: User, setting_id: str) -> Setting:
+    setting = db.session.scalar(
+        select(Setting).where(Setting.id == setting_id, Setting.provider_id == user.provider_id)
+    )
+    if setting is None:
+        abort(404)
+    return setting
+
+
+@dataclass(frozen=True)
+class VacancyRow:
+    """A vacancy as the provider's pages show it, with how long since someone confirmed it is still free."""
+
+    vacancy: Vacancy
+    setting: Setting
+    days_unconfirmed: int
+    stale: bool
+
+
+def vacancy_rows(vacancies: list[Vacancy], stale_days: int, now: datetime | None = None) -> list[VacancyRow]:
+    """Staleness of each vacancy: not confirmed for `stale_days` days means stale (issue 5 §2; it ranks lower)."""
+    now = now or utcnow()
+    rows = []
+    for vacancy in vacancies:
+        confirmed = vacancy.confirmed_at or vacancy.created_at
+        live = vacancy.status in ("open", "held")
+        rows.append(VacancyRow(vacancy, vacancy.setting, (now - confirmed).days,
+                               live and confirmed < now - timedelta(days=stale_days)))
+    return rows
+
+
+def list_vacancies_for_provider(user: User, statuses: tuple[str, ...] | None = None, *,
+                                setting_id: str | None = None) -> list[Vacancy]:
+    query = (
+        select(Vacancy).join(Setting).options(contains_eager(Vacancy.setting))
+        .where(Setting.provider_id == user.provider_id)
+    )
+    if statuses:
+        query = query.where(Vacancy.status.in_(statuses))
+    if setting_id:
+        query = query.where(Vacancy.setting_id == setting_id)
+    order = func.coalesce(Vacancy.closed_at, Vacancy.created_at)
+    return list(db.session.scalars(query.order_by(Setting.name, Vacancy.available_from, order)))
+
+
+def list_open_vacancies_for_provider(user: User) -> list[Vacancy]:
+    return list_vacancies_for_provider(user, ("open",))
+
+
+def find_vacancy_for_provider(user: User, vacancy_id: str | None) -> Vacancy | None:
+    """The vacancy if it belongs to the user's provider, else None (edited form fields cannot reach others')."""
+    if not vacancy_id:
+        return None
+    return db.session.scalar(
+        select(Vacancy).join(Setting).where(Vacancy.id == vacancy_id, Setting.provider_id == user.provider_id)
+    )
+
+
+def get_vacancy_for_provider(user: User, vacancy_id: str) -> Vacancy:
+    vacancy = find_vacancy_for_provider(user, vacancy_id)
+    if vacancy is None:
+        abort(404)
+    return vacancy
+
+
+# --------------------------------------------------------------------------------------- referrals, offers
+
+@dataclass(frozen=True)
+class Fit:
+    """Which of one provider's open vacancies can meet a child's needs (and why), and which cannot (and why not).
+
+    From the matching core, ranked against the region's whole options index so scores are the ones officers see.
+    """
+
+    matches: tuple[tuple[matching.Match, OptionInfo], ...]
+    misses: tuple[tuple[matching.Exclusion, OptionInfo], ...]
+
+    @property
+    def vacancy_ids(self) -> set[str]:
+        return {info.option_id for _match, info in self.matches}
+
+    @property
+    def setting_ids(self) -> set[str]:
+        return {info.setting_id for _match, info in self.matches}
+
+    @property
+    def settings(self) -> list[tuple[str, float]]:
+        """Each fitting setting once, best first, with its distance from the child's home area in miles."""
+        seen: dict[str, tuple[str, float]] = {}
+        for match, info in self.matches:
+            seen.setdefault(info.setting_id, (info.setting_name, match.distance_miles))
+        return list(seen.values())
+
+
+class FitChecker:
+    """Fits for one provider, for many referrals: loads the process's options index once."""
+
+    def __init__(self, user: User) -> None:
+        from portal.requests.matching import option_index_cache
+
+        self.provider_id = user.provider_id
+        self.index, specs, self.infos = option_index_cache.get()
+        self.mine = [spec.id for spec in specs if spec.provider_id == self.provider_id]
+
+    def fit(self, placement_request: PlacementRequest, *, explain: bool = True) -> Fit:
+        from portal import matching
+        from portal.requests.matching import request_spec
+
+        if not self.mine:
+            return Fit((), ())
+        spec = request_spec(placement_request)
+        result = matching.rank(spec, self.index, with_exclusions=False)
+        matches = tuple(
+            (m, self.infos[m.option]) for m in result.matches
+            if m.option in self.infos and self.infos[m.option].provider_id == self.provider_id
+        )
+        misses: tuple = ()
+        if explain:
+            misses = tuple((e, self.infos[e.option]) for e in matching.explain_exclusions(spec, self.index, self.mine))
+        return Fit(matches, misses)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    referral: Referral
+    request: PlacementRequest
+    offers: tuple[Offer, ...]
+    declined: bool
+    fit: Fit | None
+
+    @property
+    def answered(self) -> bool:
+        return self.declined or bool(self.offers)
+
+    @property
+    def state(self) -> str:
+        """What the provider reads in the inbox's status column."""
+        statuses = {o.status for o in self.offers}
+        if "accepted" in statuses:
+            return "Your offer was accepted"
+        if self.referral.status == "closed" or self.request.status not in ("searching", "offers"):
+            return "Closed"
+        if statuses & set(LIVE_OFFER_STATUSES):
+            return "Offer made"
+        if self.declined:
+            return "You said you cannot offer"
+        if statuses:
+            return "Offer " + sorted(statuses)[0].replace("_", " ")
+        return "New" if self.referral.first_viewed_at is None else "Not answered yet"
+
+    @property
+    def is_open(self) -> bool:
+        return self.referral.status != "closed" and self.request.status in ("searching", "offers")
+
+
+def list_referrals_for_provider(user: User, *, urgency: str | None = None) -> list[tuple[Referral, PlacementRequest]]:
+    """Referrals sent to the user's provider: open ones first, most urgent first, then by needed-by date.
+
+    The request is for anonymised display only (age, sex, postcode sector, needs) until an offer is accepted.
+    """
+    query = (
         select(Referral, PlacementRequest)
         .join(PlacementRequest, PlacementRequest.id == Referral.request_id)
         .where(Referral.provider_id == user.provider_id)
-        .order_by(Referral.sent_at.desc())
-    ).all()
-    return sorted(((r, p) for r, p in rows), key=lambda rp: (rp[0].status == "closed", urgency_rank[rp[1].urgency], rp[1].needed_by))
+    )
+    if urgency:
+        query = query.where(PlacementRequest.urgency == urgency)
+    rows = [tuple(r) for r in db.session.execute(query.order_by(Referral.sent_at.desc())).all()]
+
+    def key(row):
+        referral, req = row
+        closed = referral.status == "closed" or req.status not in ("searching", "offers")
+        return closed, URGENCY_RANK.get(req.urgency, 9), req.needed_by
+
+    return sorted(rows, key=key)
+
+
+def _offers_by_referral(user: User, referral_ids: list[str]) -> dict[str, list[Offer]]:
+    out: dict[str, list[Offer]] = defaultdict(list)
+    if referral_ids:
+        for offer in db.session.scalars(
+            select(Offer).where(Offer.provider_id == user.provider_id, Offer.referral_id.in_(referral_ids))
+            .order_by(Offer.created_at)
+        ):
+            out[offer.referral_id].append(offer)
+    return out
+
+
+def _declines(user: User, referral_ids: list[str]) -> dict[str, ReferralDecline]:
+    if not referral_ids:
+        return {}
+    return {
+        d.referral_id: d for d in db.session.scalars(
+            select(ReferralDecline).where(ReferralDecline.provider_id == user.provider_id,
+                                          ReferralDecline.referral_id.in_(referral_ids))
+        )
+    }
+
+
+def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None) -> list[InboxRow]:
+    """The referral inbox: each referral with this provider's offers, answer, and which settings fit now.
+
+    Filtering by setting keeps the referrals that setting has a vacancy to fit (only open referrals are ranked).
+    """
+    rows = list_referrals_for_provider(user, urgency=urgency)
+    ids = [r.id for r, _ in rows]
+    offers = _offers_by_referral(user, ids)
+    declines = _declines(user, ids)
+    checker = FitChecker(user)
+    out = []
+    for referral, req in rows:
+        row = InboxRow(referral, req, tuple(offers.get(referral.id, ())), referral.id in declines, None)
+        if row.is_open:
+            row = InboxRow(referral, req, row.offers, row.declined, checker.fit(req, explain=False))
+        if setting_id and (row.fit is None or setting_id not in row.fit.setting_ids):
+            continue
+        out.append(row)
+    return out
 
 
 def get_referral_for_provider(user: User, referral_id: str) -> Referral:
@@ -43,51 +326,87 @@ def get_referral_for_provider(user: User, referral_id: str) -> Referral:
     return referral
 
 
-def list_open_vacancies_for_provider(user: User) -> list[Vacancy]:
-    return list(
-        db.session.scalars(
-            select(Vacancy)
-            .join(Setting)
-            .where(Setting.provider_id == user.provider_id, Vacancy.status == "open")
-            .order_by(Setting.name, Vacancy.available_from)
-        )
-    )
-
-
-def list_vacancies_for_provider(user: User) -> list[Vacancy]:
-    return list(
-        db.session.scalars(
-            select(Vacancy)
-            .join(Setting)
-            .where(Setting.provider_id == user.provider_id)
-            .order_by(Vacancy.status, Setting.name, Vacancy.available_from)
-        )
-    )
-
-
-def find_vacancy_for_provider(user: User, vacancy_id: str) -> Vacancy | None:
-    """The vacancy if it belongs to the user's provider, else None (edited form fields cannot reach others')."""
-    return db.session.scalar(
-        select(Vacancy).join(Setting).where(Vacancy.id == vacancy_id, Setting.provider_id == user.provider_id)
-    )
+def find_decline(user: User, referral: Referral) -> ReferralDecline | None:
+    return _declines(user, [referral.id]).get(referral.id)
 
 
 def list_offers_for_referral(user: User, referral: Referral) -> list[Offer]:
-    return list(
-        db.session.scalars(
-            select(Offer)
-            .where(Offer.referral_id == referral.id, Offer.provider_id == user.provider_id)
-            .order_by(Offer.created_at)
-        )
+    return _offers_by_referral(user, [referral.id]).get(referral.id, [])
+
+
+def get_offer_for_provider(user: User, offer_id: str) -> Offer:
+    offer = db.session.scalar(select(Offer).where(Offer.id == offer_id, Offer.provider_id == user.provider_id))
+    if offer is None:
+        abort(404)
+    return offer
+
+
+def find_placement_for_referral(user: User, referral: Referral) -> tuple[Placement, PlacementAgreement | None] | None:
+    """The placement (and its agreement, once the officer has generated it) of this provider's accepted offer."""
+    row = db.session.execute(
+        select(Placement, PlacementAgreement)
+        .join(Offer, Offer.id == Placement.offer_id)
+        .outerjoin(PlacementAgreement, PlacementAgreement.placement_id == Placement.id)
+        .where(Offer.referral_id == referral.id, Offer.provider_id == user.provider_id, Offer.status == "accepted")
+    ).first()
+    return tuple(row) if row else None
+
+
+# ----------------------------------------------------------------------------------------------- dashboard
+
+@dataclass(frozen=True)
+class Dashboard:
+    open_vacancies: list[VacancyRow]  # open and held
+    open_count: int  # open only: what officers can see
+    stale: list[VacancyRow]
+    offers_by_status: dict[str, int]
+    acceptance_rate: float | None  # accepted / offers with an outcome (accepted, declined, not chosen)
+    decided_offers: int
+    median_response: timedelta | None  # referral sent -> first answer (an offer, or "cannot offer")
+    answered: int
+    referrals: int
+    unanswered_open: list[InboxRow]  # sent to you, still open, no answer yet
+    unanswered_closed: int  # sent to you, closed without an answer from you
+
+
+def provider_dashboard(user: User, stale_days: int) -> Dashboard:
+    """The provider's own figures; never another provider's, never a child's identity."""
+    open_vacancies = vacancy_rows(list_vacancies_for_provider(user, ("open", "held")), stale_days)
+    offers = list(db.session.scalars(select(Offer).where(Offer.provider_id == user.provider_id)))
+    by_status = Counter(o.status for o in offers)
+    decided = sum(by_status[s] for s in DECIDED_OFFER_STATUSES)
+    rows = list_referrals_for_provider(user)
+    ids = [r.id for r, _ in rows]
+    offers_by_ref = _offers_by_referral(user, ids)
+    declines = _declines(user, ids)
+    waits = []
+    unanswered_open: list[InboxRow] = []
+    unanswered_closed = 0
+    checker = None
+    for referral, req in rows:
+        answers = [o.created_at for o in offers_by_ref.get(referral.id, ())]
+        if referral.id in declines:
+            answers.append(declines[referral.id].declined_at)
+        if answers:
+            waits.append(max(min(answers) - referral.sent_at, timedelta(0)))
+            continue
+        row = InboxRow(referral, req, (), False, None)
+        if row.is_open:
+            checker = checker or FitChecker(user)
+            unanswered_open.append(InboxRow(referral, req, (), False, checker.fit(req, explain=False)))
+        else:
+            unanswered_closed += 1
+    return Dashboard(
+        open_vacancies=open_vacancies,
+        open_count=sum(1 for r in open_vacancies if r.vacancy.status == "open"),
+        stale=[r for r in open_vacancies if r.stale],
+        offers_by_status={status: by_status[status] for status in OFFER_STATUS_ORDER if by_status[status]},
+        acceptance_rate=(by_status["accepted"] / decided) if decided else None,
+        decided_offers=decided,
+        median_response=median(waits) if waits else None,
+        answered=len(waits),
+        referrals=len(rows),
+        unanswered_open=unanswered_open,
+        unanswered_closed=unanswered_closed,
     )
 
-
-def list_pending_providers() -> list[Provider]:
-    return list(db.session.scalars(select(Provider).where(Provider.status == "pending").order_by(Provider.created_at)))
-
-
-def get_provider(provider_id: str) -> Provider:
-    provider = db.session.get(Provider, provider_id)
-    if provider is None:
-        abort(404)
-    return provider

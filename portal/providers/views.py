@@ -1,83 +1,549 @@
-"""Providers' pages: the referral inbox (anonymised), offers, vacancies."""
+"""Providers' pages: registration, the anonymised referral inbox, offers and outcomes, settings, vacancies and
+the CSV bulk update, the dashboard, and the organisation's people.
+
+Roles (issue 5 §1): provider admins manage the organisation's people and profile; managers (and admins) answer
+referrals, keep settings and vacancies, and sign placement agreements; staff read only. Every write view says so
+in its `role_required`; every read goes through a query scoped to the user's provider.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user
+from datetime import date
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import geo
 from portal.auth.permissions import role_required
 from portal.db import db
 from portal.providers import queries, services
-from portal.providers.forms import OfferForm
-from portal.requests.matching import rank_request
-from portal.requests.models import PlacementRequest
+from portal.providers.csv_format import CSV_COLUMNS, parse_vacancy_csv, vacancies_csv
+from portal.providers.forms import (
+    ConfirmForm,
+    DeclineReferralForm,
+    InboxFilterForm,
+    InviteForm,
+    OfferForm,
+    ProfileForm,
+    RegistrationForm,
+    SetPasswordForm,
+    SettingForm,
+    UploadForm,
+    VacancyForm,
+    split_list,
+)
 from portal.requests.services import ServiceError
 
 bp = Blueprint("providers", __name__)
 
+WRITERS = ("admin", "manager")  # answer referrals, keep settings and vacancies, sign agreements
+ADMINS = ("admin",)  # manage the organisation's people and profile
+
+
+def _stale_days() -> int:
+    return current_app.config["VACANCY_STALE_DAYS"]
+
+
+def public(view):
+    """Marks a page anyone may open without signing in (tests/test_architecture.py lists these endpoints)."""
+    view.public = True
+    return view
+
+
+# ------------------------------------------------------------------------------------------- registration
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+def register():
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        details = services.Registration(
+            name=form.name.data, kind=form.kind.data, provider_code=form.provider_code.data,
+            la_code=form.la_code.data or None, contract=form.contract.data, contact_name=form.contact_name.data,
+            contact_email=form.contact_email.data, contact_phone=form.contact_phone.data,
+            ofsted_urns=tuple(getattr(form.ofsted_urns, "urns", ())), password=form.password.data,
+        )
+        try:
+            _provider, user = services.register_provider(details)
+        except ServiceError as error:
+            db.session.rollback()
+            form.contact_email.errors.append(str(error))
+            return render_template("providers/register.html", form=form), 422
+        db.session.commit()
+        login_user(user)
+        flash("Registration received. The regional hub will check it: until it is approved, placement officers "
+              "cannot see your organisation.", "success")
+        return redirect(url_for("providers.home"))
+    return render_template("providers/register.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@public
+def set_password(token: str):
+    try:
+        user = services.user_for_invite_token(token)
+    except ServiceError as error:
+        return render_template("providers/link_invalid.html", message=str(error)), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password_with_token(token, form.password.data)
+        db.session.commit()
+        flash("Your password is set. Sign in with your email address and new password.", "success")
+        return redirect(url_for("auth.sign_in"))
+    return render_template("providers/set_password.html", form=form, user=user), 422 if form.is_submitted() else 200
+
+
+# ---------------------------------------------------------------------------------- inbox and dashboard
 
 @bp.get("/")
 @role_required("provider")
 def home():
-    rows = queries.list_referrals_for_provider(current_user)
-    return render_template("providers/home.html", rows=rows, sector=geo.postcode_sector)
+    settings = queries.list_settings_for_provider(current_user, active_only=True)
+    form = InboxFilterForm(request.args)
+    form.setting.choices = [("", "All settings")] + [(s.id, s.name) for s in settings]
+    setting_id = form.setting.data if form.setting.data in {s.id for s in settings} else None
+    urgency = form.urgency.data if form.urgency.data in dict(form.urgency.choices) else None
+    rows = queries.list_inbox(current_user, urgency=urgency or None, setting_id=setting_id)
+    live = queries.list_vacancies_for_provider(current_user, ("open", "held"))
+    stale = [r for r in queries.vacancy_rows(live, _stale_days()) if r.stale]
+    return render_template("providers/home.html", rows=rows, filter_form=form, filtered=bool(setting_id or urgency),
+                           stale=stale, sector=geo.postcode_sector, provider=current_user.provider,
+                           action_form=ConfirmForm(formdata=None), can_write=current_user.provider_role in WRITERS,
+                           stale_days=_stale_days())
 
 
-def _fits(placement_request: PlacementRequest):
-    """This provider's options that can meet the child's needs, from the matching core, best first."""
-    ranking = rank_request(placement_request)
-    mine = [m for m in ranking.result.matches if ranking.infos[m.option].provider_id == current_user.provider_id]
-    return ranking, mine
-
-
-@bp.route("/referrals/<referral_id>", methods=["GET", "POST"])
+@bp.get("/dashboard")
 @role_required("provider")
-def referral(referral_id: str):
-    ref = queries.get_referral_for_provider(current_user, referral_id)
-    placement_request = db.session.get(PlacementRequest, ref.request_id)
-    ranking, mine = _fits(placement_request)
+def dashboard():
+    board = queries.provider_dashboard(current_user, _stale_days())
+    return render_template("providers/dashboard.html", board=board, confirm_form=ConfirmForm(formdata=None),
+                           sector=geo.postcode_sector, stale_days=_stale_days(),
+                           can_write=current_user.provider_role in WRITERS)
+
+
+# ------------------------------------------------------------------------------------ a referral, offers
+
+def _render_referral(ref, *, offer_form=None, decline_form=None, error_form=None, error: str | None = None,
+                     status: int = 200):
+    """The referral page: anonymised until this provider's offer is accepted; which settings fit and why."""
+    placement_request = ref.request
+    fit = queries.FitChecker(current_user).fit(placement_request)
     offers = queries.list_offers_for_referral(current_user, ref)
     accepted = any(o.status == "accepted" for o in offers)
-    form = OfferForm()
-    form.vacancy_id.choices = [
-        (m.option, f"{ranking.infos[m.option].setting_name}: {ranking.infos[m.option].places_free} place(s) from "
-                   f"{ranking.infos[m.option].available_from:%d/%m/%Y}, £{ranking.infos[m.option].fee_gbp_week:,.0f} a week")
-        for m in mine
+    infos = {info.option_id: info for _m, info in fit.matches}
+    if offer_form is None:
+        offer_form = OfferForm(formdata=None)
+        if fit.matches:
+            best = fit.matches[0][1]
+            offer_form.vacancy_id.data = best.option_id
+            offer_form.fee_gbp_week.data = best.fee_gbp_week
+            offer_form.start_date.data = max(best.available_from, placement_request.needed_by, date.today())
+    offer_form.vacancy_id.choices = [
+        (info.option_id, f"{info.setting_name}: {info.places_free} place{'s' if info.places_free != 1 else ''} from "
+                         f"{info.available_from:%-d %B %Y}, £{info.fee_gbp_week:,.0f} a week")
+        for _m, info in fit.matches
     ]
-    if not form.is_submitted() and mine:
-        best = ranking.infos[mine[0].option]
-        form.vacancy_id.data = best.option_id
-        form.fee_gbp_week.data = best.fee_gbp_week
-        form.start_date.data = max(best.available_from, placement_request.needed_by)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.make_offer(
-                current_user, ref, queries.find_vacancy_for_provider(current_user, form.vacancy_id.data),
-                {m.option for m in mine}, fee_gbp_week=form.fee_gbp_week.data, start_date=form.start_date.data,
-                message=form.message.data,
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            form.vacancy_id.errors = [str(error)]
-            status = 422
-        else:
-            db.session.commit()
-            flash("Offer made. The placement officer has been told.", "success")
-            return redirect(url_for("providers.referral", referral_id=ref.id))
-    elif form.is_submitted():
-        status = 422
     services.mark_referral_viewed(current_user, ref)
     db.session.commit()
     return render_template(
         "providers/referral.html", ref=ref, req=placement_request, age=placement_request.age_on(placement_request.needed_by),
-        sector=geo.postcode_sector(placement_request.home_postcode), mine=mine, ranking=ranking, offers=offers,
-        accepted=accepted, form=form,
+        sector=geo.postcode_sector(placement_request.home_postcode), fit=fit, infos=infos, offers=offers,
+        accepted=accepted, decline=queries.find_decline(current_user, ref),
+        placement=queries.find_placement_for_referral(current_user, ref) if accepted else None,
+        offer_form=offer_form, decline_form=decline_form or DeclineReferralForm(formdata=None),
+        action_form=ConfirmForm(formdata=None), form=error_form, error=error,
+        can_write=current_user.provider_role in WRITERS,
+        is_open=ref.status != "closed" and placement_request.status in ("searching", "offers"),
     ), status
 
+
+@bp.get("/referrals/<referral_id>")
+@role_required("provider")
+def referral(referral_id: str):
+    return _render_referral(queries.get_referral_for_provider(current_user, referral_id))
+
+
+@bp.post("/referrals/<referral_id>")
+@role_required("provider", provider_roles=WRITERS)
+def make_offer(referral_id: str):
+    ref = queries.get_referral_for_provider(current_user, referral_id)
+    fit = queries.FitChecker(current_user).fit(ref.request, explain=False)
+    form = OfferForm()
+    form.vacancy_id.choices = [(info.option_id, info.setting_name) for _m, info in fit.matches]
+    if not form.validate_on_submit():
+        return _render_referral(ref, offer_form=form, error_form=form, status=422)
+    try:
+        services.make_offer(
+            current_user, ref, queries.find_vacancy_for_provider(current_user, form.vacancy_id.data),
+            fit.vacancy_ids, fee_gbp_week=form.fee_gbp_week.data, start_date=form.start_date.data,
+            message=form.message.data,
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        form.vacancy_id.errors = [str(error)]
+        return _render_referral(ref, offer_form=form, error_form=form, status=422)
+    db.session.commit()
+    flash("Offer made. The placement officer has been told.", "success")
+    return redirect(url_for("providers.referral", referral_id=ref.id))
+
+
+@bp.post("/referrals/<referral_id>/decline")
+@role_required("provider", provider_roles=WRITERS)
+def decline_referral(referral_id: str):
+    ref = queries.get_referral_for_provider(current_user, referral_id)
+    form = DeclineReferralForm()
+    if form.validate_on_submit():
+        try:
+            services.decline_referral(current_user, ref, form.reason.data)
+        except ServiceError as error:
+            db.session.rollback()
+            form.reason.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("Answer sent: the placement officer can see you cannot offer a place.", "success")
+            return redirect(url_for("providers.referral", referral_id=ref.id))
+    return _render_referral(ref, decline_form=form, error_form=form, status=422)
+
+
+@bp.post("/offers/<offer_id>/withdraw")
+@role_required("provider", provider_roles=WRITERS)
+def withdraw_offer(offer_id: str):
+    offer = queries.get_offer_for_provider(current_user, offer_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("providers.referral", referral_id=offer.referral_id))
+    try:
+        services.withdraw_offer(current_user, offer)
+    except ServiceError as error:
+        db.session.rollback()
+        return _render_referral(queries.get_referral_for_provider(current_user, offer.referral_id), error=str(error),
+                                status=409)
+    db.session.commit()
+    flash("Offer withdrawn. The placement officer has been told.", "success")
+    return redirect(url_for("providers.referral", referral_id=offer.referral_id))
+
+
+# ---------------------------------------------------------------------------------------------- settings
+
+@bp.get("/settings")
+@role_required("provider")
+def settings():
+    rows = queries.list_settings_for_provider(current_user)
+    return render_template("providers/settings.html", rows=rows, can_write=current_user.provider_role in WRITERS)
+
+
+@bp.get("/settings/<setting_id>")
+@role_required("provider")
+def setting(setting_id: str):
+    found = queries.get_setting_for_provider(current_user, setting_id)
+    vacancies = queries.list_vacancies_for_provider(current_user, setting_id=found.id)
+    return render_template("providers/setting.html", setting=found, rows=queries.vacancy_rows(vacancies, _stale_days()),
+                           stale_days=_stale_days(),
+                           can_write=current_user.provider_role in WRITERS, action_form=ConfirmForm(formdata=None))
+
+
+def _setting_details(form: SettingForm) -> services.SettingDetails:
+    rating = form.ofsted_rating.data if form.ofsted_rating.data != "none" else None
+    return services.SettingDetails(
+        name=form.name.data, kind=form.kind.data, postcode=form.postcode.lookup, ofsted_urn=form.ofsted_urn.data,
+        ofsted_rating=rating, inspected_on=form.inspected_on.data, registered_places=form.registered_places.data,
+        age_min=form.age_min.data, age_max=form.age_max.data, sexes=tuple(form.sexes.data or ()),
+        needs_met=tuple(form.needs_met.data or ()), risks_managed=tuple(form.risks_managed.data or ()),
+        languages=tuple(split_list(form.languages.data)), religions=tuple(split_list(form.religions.data)),
+        has_pets=form.has_pets.data, takes_siblings=form.takes_siblings.data, solo_only=form.solo_only.data,
+        fee_gbp_week=form.fee_gbp_week.data,
+    )
+
+
+@bp.route("/settings/new", methods=["GET", "POST"])
+@role_required("provider", provider_roles=WRITERS)
+def new_setting():
+    from portal.providers.models import SETTING_KIND_FOR_PROVIDER
+
+    form = SettingForm(data=None if request.method == "POST" else {
+        "kind": SETTING_KIND_FOR_PROVIDER.get(current_user.provider.kind), "sexes": ["female", "male"],
+        "takes_siblings": True, "age_min": 0, "age_max": 17,
+    })
+    if form.validate_on_submit():
+        created = services.create_setting(current_user, _setting_details(form))
+        db.session.commit()
+        flash(f"{created.name} added. Add its vacancies so placement officers can find it.", "success")
+        return redirect(url_for("providers.setting", setting_id=created.id))
+    return render_template("providers/setting_form.html", form=form, setting=None), 422 if form.is_submitted() else 200
+
+
+@bp.route("/settings/<setting_id>/edit", methods=["GET", "POST"])
+@role_required("provider", provider_roles=WRITERS)
+def edit_setting(setting_id: str):
+    found = queries.get_setting_for_provider(current_user, setting_id)
+    form = SettingForm(data=None if request.method == "POST" else {
+        "name": found.name, "kind": found.kind, "postcode": found.postcode, "ofsted_urn": found.ofsted_urn,
+        "ofsted_rating": found.ofsted_rating or "none", "inspected_on": found.inspected_on,
+        "registered_places": found.registered_places, "age_min": found.age_min, "age_max": found.age_max,
+        "sexes": found.sexes, "needs_met": found.needs_met, "risks_managed": found.risks_managed,
+        "languages": ", ".join(found.languages), "religions": ", ".join(found.religions), "has_pets": found.has_pets,
+        "takes_siblings": found.takes_siblings, "solo_only": found.solo_only, "fee_gbp_week": found.fee_gbp_week,
+    })
+    if form.validate_on_submit():
+        services.update_setting(current_user, found, _setting_details(form))
+        db.session.commit()
+        flash(f"{found.name} saved.", "success")
+        return redirect(url_for("providers.setting", setting_id=found.id))
+    return render_template("providers/setting_form.html", form=form, setting=found), 422 if form.is_submitted() else 200
+
+
+@bp.post("/settings/<setting_id>/<any(close, reopen):action>")
+@role_required("provider", provider_roles=WRITERS)
+def close_setting(setting_id: str, action: str):
+    found = queries.get_setting_for_provider(current_user, setting_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            withdrawn = services.set_setting_active(current_user, found, action == "reopen")
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"{found.name} reopened." if action == "reopen" else
+                  f"{found.name} closed; {withdrawn} vacanc{'y' if withdrawn == 1 else 'ies'} withdrawn.", "success")
+    return redirect(url_for("providers.setting", setting_id=found.id))
+
+
+# --------------------------------------------------------------------------------------------- vacancies
 
 @bp.get("/vacancies")
 @role_required("provider")
 def vacancies():
-    return render_template("providers/vacancies.html", rows=queries.list_vacancies_for_provider(current_user))
+    live = queries.vacancy_rows(queries.list_vacancies_for_provider(current_user, ("open", "held")), _stale_days())
+    closed = queries.list_vacancies_for_provider(current_user, ("filled", "withdrawn"))
+    return render_template("providers/vacancies.html", rows=live, closed=closed[-50:], stale_days=_stale_days(),
+                           stale=[r for r in live if r.stale], can_write=current_user.provider_role in WRITERS,
+                           action_form=ConfirmForm(formdata=None))
+
+
+def _vacancy_details(form: VacancyForm) -> services.VacancyDetails:
+    return services.VacancyDetails(places_free=form.places.data, available_from=form.available_from.data,
+                                   available_to=form.available_to.data, fee_gbp_week=form.fee_gbp_week.data,
+                                   status=form.status.data)
+
+
+@bp.route("/vacancies/new", methods=["GET", "POST"])
+@role_required("provider", provider_roles=WRITERS)
+def new_vacancy():
+    settings_open = queries.list_settings_for_provider(current_user, active_only=True)
+    chosen = next((s for s in settings_open if s.id == request.args.get("setting")), None)
+    form = VacancyForm(data=None if request.method == "POST" else {
+        "setting_id": chosen.id if chosen else "", "places": 1, "available_from": date.today(),
+        "fee_gbp_week": chosen.fee_gbp_week if chosen else None, "status": "open",
+    })
+    form.setting_id.choices = [("", "Choose a setting")] + [(s.id, s.name) for s in settings_open]
+    if form.validate_on_submit():
+        # An edited setting_id that is not one of this provider's is "not found", like a guessed URL.
+        target = queries.get_setting_for_provider(current_user, form.setting_id.data)
+        try:
+            services.add_vacancy(current_user, target, _vacancy_details(form), date.today())
+        except ServiceError as error:
+            db.session.rollback()
+            form.setting_id.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Vacancy added at {target.name}. Placement officers can see it now.", "success")
+            return redirect(url_for("providers.vacancies"))
+    return render_template("providers/vacancy_form.html", form=form, vacancy=None), 422 if form.is_submitted() else 200
+
+
+@bp.route("/vacancies/<vacancy_id>/edit", methods=["GET", "POST"])
+@role_required("provider", provider_roles=WRITERS)
+def edit_vacancy(vacancy_id: str):
+    vacancy = queries.get_vacancy_for_provider(current_user, vacancy_id)
+    form = VacancyForm(data=None if request.method == "POST" else {
+        "places": vacancy.places_free, "available_from": vacancy.available_from,
+        "available_to": vacancy.available_to, "fee_gbp_week": vacancy.fee_gbp_week,
+        "status": vacancy.status if vacancy.status in ("open", "held") else "open",
+    })
+    del form.setting_id
+    if form.validate_on_submit():
+        try:
+            services.change_vacancy(current_user, vacancy, _vacancy_details(form), date.today())
+        except ServiceError as error:
+            db.session.rollback()
+            form.places.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Vacancy at {vacancy.setting.name} saved and confirmed.", "success")
+            return redirect(url_for("providers.vacancies"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("providers/vacancy_form.html", form=form, vacancy=vacancy), status
+
+
+@bp.route("/vacancies/<vacancy_id>/withdraw", methods=["GET", "POST"])
+@role_required("provider", provider_roles=WRITERS)
+def withdraw_vacancy(vacancy_id: str):
+    vacancy = queries.get_vacancy_for_provider(current_user, vacancy_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw_vacancy(current_user, vacancy)
+        except ServiceError as error:
+            db.session.rollback()
+            return render_template("providers/vacancy_withdraw.html", vacancy=vacancy, action_form=form,
+                                   error=str(error)), 409
+        db.session.commit()
+        flash(f"Vacancy at {vacancy.setting.name} withdrawn.", "success")
+        return redirect(url_for("providers.vacancies"))
+    return render_template("providers/vacancy_withdraw.html", vacancy=vacancy, action_form=form, error=None)
+
+
+@bp.post("/vacancies/<vacancy_id>/confirm")
+@role_required("provider", provider_roles=WRITERS)
+def confirm_vacancy(vacancy_id: str):
+    vacancy = queries.get_vacancy_for_provider(current_user, vacancy_id)
+    return _confirm([vacancy])
+
+
+@bp.post("/vacancies/confirm-all")
+@role_required("provider", provider_roles=WRITERS)
+def confirm_all_vacancies():
+    return _confirm(queries.list_vacancies_for_provider(current_user, ("open", "held")))
+
+
+def _confirm(vacancies):
+    if ConfirmForm().validate_on_submit():
+        try:
+            count = services.confirm_vacancies(current_user, vacancies)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"{count} vacanc{'y' if count == 1 else 'ies'} confirmed as still available.", "success")
+    return redirect(request.form.get("next") if request.form.get("next") in (
+        url_for("providers.dashboard"), url_for("providers.home")) else url_for("providers.vacancies"))
+
+
+@bp.get("/vacancies.csv")
+@role_required("provider")
+def download_vacancies():
+    rows = queries.list_vacancies_for_provider(current_user, ("open", "held"))
+    return Response(vacancies_csv(rows), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=vacancies.csv", "Cache-Control": "no-store"})
+
+
+@bp.route("/vacancies/upload", methods=["GET", "POST"])
+@role_required("provider", provider_roles=WRITERS)
+def upload_vacancies():
+    try:
+        form = UploadForm()
+        submitted = form.is_submitted()
+    except RequestEntityTooLarge:
+        form = UploadForm(formdata=None)
+        form.file.errors = [f"The file must be smaller than {current_app.config['MAX_CONTENT_LENGTH'] // 1048576} MB"]
+        return _render_upload(form, status=413)
+    if not submitted:
+        return _render_upload(form)
+    if not form.validate():
+        return _render_upload(form, status=400)
+    rows, problems = parse_vacancy_csv(form.file.data.read())
+    try:
+        result = services.bulk_update_vacancies(current_user, rows, problems, date.today())
+    except services.BulkUploadRejected as rejected:
+        db.session.rollback()
+        form.file.errors = [f"The file has {len(rejected.problems)} problem{'s' if len(rejected.problems) != 1 else ''}."
+                            " Nothing has been saved. Correct the rows below and upload the file again"]
+        return _render_upload(form, problems=rejected.problems, status=422)
+    db.session.commit()
+    flash(f"File saved: {result.added} vacanc{'y' if result.added == 1 else 'ies'} added, {result.changed} changed "
+          f"and confirmed, {result.withdrawn} withdrawn.", "success")
+    return redirect(url_for("providers.vacancies"))
+
+
+def _render_upload(form, *, problems=(), status: int = 200):
+    return render_template("providers/upload.html", form=form, problems=problems, columns=CSV_COLUMNS,
+                           settings=queries.list_settings_for_provider(current_user, active_only=True)), status
+
+
+# --------------------------------------------------------------------------------- organisation and people
+
+@bp.get("/organisation")
+@role_required("provider")
+def organisation():
+    return render_template("providers/organisation.html", provider=current_user.provider,
+                           can_edit=current_user.provider_role in ADMINS)
+
+
+@bp.route("/organisation/edit", methods=["GET", "POST"])
+@role_required("provider", provider_roles=ADMINS)
+def edit_organisation():
+    provider = current_user.provider
+    form = ProfileForm(obj=None if request.method == "POST" else provider)
+    if form.validate_on_submit():
+        services.update_profile(current_user, provider, services.Profile(
+            contact_name=form.contact_name.data, contact_email=form.contact_email.data,
+            contact_phone=form.contact_phone.data, contract=form.contract.data))
+        db.session.commit()
+        flash("Your organisation's details are saved.", "success")
+        return redirect(url_for("providers.organisation"))
+    return render_template("providers/organisation_form.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.get("/users")
+@role_required("provider", provider_roles=ADMINS)
+def users():
+    return render_template("providers/users.html", rows=queries.list_users_for_provider(current_user),
+                           action_form=ConfirmForm(formdata=None), error=None)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("provider", provider_roles=ADMINS)
+def invite_user():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user = services.invite_user(current_user, name=form.name.data, email=form.email.data,
+                                        provider_role=form.provider_role.data)
+        except ServiceError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            return _render_link(user)
+    return render_template("providers/invite.html", form=form), 422 if form.is_submitted() else 200
+
+
+def _render_link(user):
+    """The one-time set-password link, shown to the admin once (no email is sent from the portal)."""
+    link = url_for("providers.set_password", token=services.invite_token(user), _external=True)
+    return render_template("providers/invite_link.html", user=user, link=link, days=services.INVITE_DAYS)
+
+
+@bp.post("/users/<user_id>/new-link")
+@role_required("provider", provider_roles=ADMINS)
+def renew_invite(user_id: str):
+    user = queries.get_user_for_provider(current_user, user_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("providers.users"))
+    try:
+        services.renew_invite(current_user, user)
+    except ServiceError as error:
+        db.session.rollback()
+        return render_template("providers/users.html", rows=queries.list_users_for_provider(current_user),
+                               action_form=ConfirmForm(formdata=None), error=str(error)), 409
+    db.session.commit()
+    return _render_link(user)
+
+
+@bp.route("/users/<user_id>/remove", methods=["GET", "POST"])
+@role_required("provider", provider_roles=ADMINS)
+def remove_user(user_id: str):
+    user = queries.get_user_for_provider(current_user, user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.remove_user(current_user, user)
+        except ServiceError as error:
+            db.session.rollback()
+            return render_template("providers/remove_user.html", user=user, action_form=form, error=str(error)), 409
+        db.session.commit()
+        flash(f"{user.name} can no longer sign in.", "success")
+        return redirect(url_for("providers.users"))
+    return render_template("providers/remove_user.html", user=user, action_form=form, error=None)

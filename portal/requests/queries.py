@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.auth.models import User
 from portal.db import db
-from portal.providers.models import Offer, Provider, Setting, Vacancy
+from portal.providers.models import Offer, Provider, ReferralDecline, Setting, Vacancy
 from portal.requests.models import Placement, PlacementRequest, Referral
 
 
@@ -82,12 +82,16 @@ def get_request_for_officer(user: User, request_id: str) -> PlacementRequest:
     return placement_request
 
 
-def list_referrals_for_request(user: User, placement_request: PlacementRequest) -> list[tuple[Referral, Provider]]:
+def list_referrals_for_request(
+    user: User, placement_request: PlacementRequest
+) -> list[tuple[Referral, Provider, ReferralDecline | None]]:
+    """Who the referral went to, with any provider's 'we cannot offer a place' answer and its reason."""
     assert placement_request.la_code == user.la_code
     return list(
         db.session.execute(
-            select(Referral, Provider)
+            select(Referral, Provider, ReferralDecline)
             .join(Provider, Provider.id == Referral.provider_id)
+            .outerjoin(ReferralDecline, ReferralDecline.referral_id == Referral.id)
             .where(Referral.request_id == placement_request.id)
             .order_by(Provider.name)
         ).all()

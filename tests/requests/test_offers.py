@@ -76,3 +76,18 @@ def test_siblings_placed_together_are_counted(client, auth, db_session):
     assert client.post(f"/requests/{younger.id}/offers/{offer_2.id}/accept").status_code == 302
     db_session.expire_all()
     assert [p.siblings_placed_together for p in db_session.scalars(select(Placement))] == [2, 2]
+
+
+def test_officer_sees_a_providers_cannot_offer_answer(client, auth, db_session):
+    officer = create_user("officer")
+    req = create_request(officer)
+    provider = create_provider(name="Busy Fostering")
+    create_vacancy(create_setting(provider))
+    referral = create_referral(req, provider)
+    auth.sign_in(create_user("provider", provider=provider))
+    response = client.post(f"/provider/referrals/{referral.id}/decline", data={"reason": "No carer free this month"})
+    assert response.status_code == 302
+    auth.sign_out()
+    auth.sign_in(officer)
+    page = _page(client.get(f"/requests/{req.id}"))
+    assert "Cannot offer a place" in page and "No carer free this month" in page
