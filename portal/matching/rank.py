@@ -1,0 +1,805 @@
+"""Rank every option for one request, fast enough for every page view.
+
+`OptionIndex.build(options)` lays the region's open options out as NumPy arrays once (rebuild it when vacancies
+change: it is immutable, and building 10,000 options takes tens of milliseconds). `rank(request, index)` then
+applies the hard rules and the score formulas to all options at once and builds explanation objects only for what
+it returns:
+
+* `matches`: every eligible option, best first (or the best `limit` of them: the portal's page shows a few dozen;
+  `RankResult.eligible` still counts them all);
+* `excluded`: every other option with its reasons, in input order, when `with_exclusions=True` (the default, and
+  what the CLI prints). The portal passes `with_exclusions=False` and asks `explain_exclusions(request, index,
+  option_ids)` when an officer opens "why not this home".
+
+Ordering: connected persons carry a tier bonus larger than any spread of other points (policy.py), so sorting by
+score alone puts every eligible connected person first; ties go to the nearer option, then to input order.
+
+The formulas and sentences are those of eligibility.py and scoring.py; the tests check this module against that
+scalar reference on random problems.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+
+import numpy as np
+
+from . import eligibility as rules
+from . import vocabulary as vocab
+from .eligibility import Group, group_for
+from .policy import DEFAULT_POLICY, Policy
+from .scoring import (
+    ALWAYS_SHOWN,
+    CRITERIA,
+    FLAGS,
+    FORMULAS,
+    KINDS,
+    OFSTED_CODES,
+    SETTING_TYPE_INDEX,
+    RequestContext,
+    distance_tenths_array,
+    fee_pence,
+    median_param,
+    reason,
+    regional_medians,
+    s22c_class,
+)
+from .types import Exclusion, Match, OptionSpec, RankResult, RequestSpec, ScorePart
+
+__all__ = ["OptionIndex", "explain_exclusions", "rank"]
+
+_STAGES = tuple(vocab.CONNECTED_PERSON_STAGES)
+_NO_SCHOOL = -1
+
+
+def _bit_table(codes: Sequence[str], seen: set[str]) -> dict[str, int]:
+    names = list(codes) + sorted(seen - set(codes))
+    if len(names) > 62:
+        raise ValueError(f"too many distinct codes ({len(names)}) for the option index")
+    return {name: 1 << i for i, name in enumerate(names)}
+
+
+def _mask(codes, bits: dict[str, int]) -> int:
+    value = 0
+    for code in codes:
+        value |= bits[code]
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class OptionIndex:
+    """The region's open options as arrays, built once and shared by every rank call (read-only)."""
+
+    options: tuple[OptionSpec, ...]
+    policy: Policy
+    medians: dict[str, float]
+    ids: tuple[str, ...]
+    position: dict[str, int]
+    easting: np.ndarray
+    northing: np.ndarray
+    kind: np.ndarray
+    setting_type: np.ndarray
+    s22c: np.ndarray
+    la: np.ndarray
+    la_index: dict[str, int]
+    capacity: np.ndarray
+    takes_siblings: np.ndarray
+    solo_only: np.ndarray
+    has_pets: np.ndarray
+    stale: np.ndarray
+    approved: np.ndarray
+    available: np.ndarray
+    age_min: np.ndarray
+    age_max: np.ndarray
+    sexes: np.ndarray
+    sex_bits: dict[str, int]
+    needs: np.ndarray
+    need_bits: dict[str, int]
+    risks: np.ndarray
+    risk_bits: dict[str, int]
+    ofsted: np.ndarray
+    fee_pence: np.ndarray
+    median_param: np.ndarray
+    cp_stage: np.ndarray
+    cp_stage_ok: np.ndarray
+    is_cp: np.ndarray
+    cp_for: dict[str, np.ndarray]
+    languages: dict[str, np.ndarray]
+    religions: dict[str, np.ndarray]
+    _json: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, options: Sequence[OptionSpec], policy: Policy = DEFAULT_POLICY) -> OptionIndex:
+        """Index `options` (their ids must be unique) for ranking under `policy`."""
+        options = tuple(options)
+        ids = tuple(o.id for o in options)
+        position = {oid: i for i, oid in enumerate(ids)}
+        if len(position) != len(ids):
+            seen: set[str] = set()
+            dup = next(oid for oid in ids if oid in seen or seen.add(oid))
+            raise ValueError(f"option {dup!r}: duplicate id")
+        medians = regional_medians(options)
+        la_index: dict[str, int] = {}
+        for o in options:
+            la_index.setdefault(o.la, len(la_index))
+        sex_bits = _bit_table(tuple(vocab.SEXES), {s for o in options for s in o.sexes})
+        need_bits = _bit_table(tuple(vocab.NEEDS), {s for o in options for s in o.needs_met})
+        risk_bits = _bit_table(tuple(vocab.RISKS), {s for o in options for s in o.risks_managed})
+        cp_for: dict[str, list[int]] = {}
+        languages: dict[str, list[int]] = {}
+        religions: dict[str, list[int]] = {}
+        for i, o in enumerate(options):
+            if o.kind == "connected_person":
+                cp_for.setdefault(o.for_request, []).append(i)
+            for lang in {v.casefold() for v in o.languages}:
+                languages.setdefault(lang, []).append(i)
+            for rel in {v.casefold() for v in o.religions}:
+                religions.setdefault(rel, []).append(i)
+        for o in options:
+            if o.ofsted not in OFSTED_CODES:
+                raise ValueError(f"option {o.id!r}: unknown Ofsted rating {o.ofsted!r}")
+
+        def arr(values, dtype):
+            return np.fromiter(values, dtype=dtype, count=len(options))
+
+        as_index = lambda d: {k: np.array(v, dtype=np.int64) for k, v in d.items()}
+        return cls(
+            options=options,
+            policy=policy,
+            medians=medians,
+            ids=ids,
+            position=position,
+            easting=arr((o.location.easting for o in options), np.int64),
+            northing=arr((o.location.northing for o in options), np.int64),
+            kind=arr((KINDS.index(o.kind) for o in options), np.int64),
+            setting_type=arr((SETTING_TYPE_INDEX[o.setting_type] for o in options), np.int64),
+            s22c=arr((s22c_class(o) for o in options), np.int64),
+            la=arr((la_index[o.la] for o in options), np.int64),
+            la_index=la_index,
+            capacity=arr((o.capacity for o in options), np.int64),
+            takes_siblings=arr((o.takes_siblings for o in options), bool),
+            solo_only=arr((o.solo_only for o in options), bool),
+            has_pets=arr((o.has_pets for o in options), bool),
+            stale=arr((o.stale for o in options), bool),
+            approved=arr((o.provider_approved for o in options), bool),
+            available=arr((o.available_from.toordinal() for o in options), np.int64),
+            age_min=arr((o.age_min for o in options), np.int64),
+            age_max=arr((o.age_max for o in options), np.int64),
+            sexes=arr((_mask(o.sexes, sex_bits) for o in options), np.int64),
+            sex_bits=sex_bits,
+            needs=arr((_mask(o.needs_met, need_bits) for o in options), np.int64),
+            need_bits=need_bits,
+            risks=arr((_mask(o.risks_managed, risk_bits) for o in options), np.int64),
+            risk_bits=risk_bits,
+            ofsted=arr((OFSTED_CODES.index(o.ofsted) for o in options), np.int64),
+            fee_pence=arr((fee_pence(o.fee_gbp_week) if o.fee_gbp_week is not None else -1 for o in options),
+                          np.int64),
+            median_param=arr((median_param(o.fee_gbp_week, o.kind, medians, policy) for o in options), np.int64),
+            cp_stage=arr((_STAGES.index(o.connected_stage) if o.kind == "connected_person" else -1
+                          for o in options), np.int64),
+            cp_stage_ok=arr((o.kind == "connected_person" and o.connected_stage in policy.connected_person_stages
+                             for o in options), bool),
+            is_cp=arr((o.kind == "connected_person" for o in options), bool),
+            cp_for=as_index(cp_for),
+            languages=as_index(languages),
+            religions=as_index(religions),
+        )
+
+    def __len__(self) -> int:
+        return len(self.options)
+
+    def members(self, index_list: Sequence[int] | np.ndarray) -> np.ndarray:
+        mask = np.zeros(len(self.options), dtype=bool)
+        mask[np.asarray(index_list, dtype=np.int64)] = True
+        return mask
+
+
+# --------------------------------------------------------------------------------------------- evaluation
+
+@dataclass
+class _Checks:
+    """Failed-check masks for one request (None: the check cannot fail for this request)."""
+
+    masks: dict[str, np.ndarray | None]
+    unknown_needs: frozenset[str]
+    unknown_risks: frozenset[str]
+    req_needs: int
+    req_risks: int
+
+    def failed(self, n: int) -> np.ndarray:
+        bad = np.zeros(n, dtype=bool)
+        for mask in self.masks.values():
+            if mask is not None:
+                bad |= mask
+        return bad
+
+
+def _checks(index: OptionIndex, request: RequestSpec, group: Group, policy: Policy) -> _Checks:
+    n = len(index)
+    masks: dict[str, np.ndarray | None] = dict.fromkeys(rules.CHECKS)
+    if index.cp_for:
+        for_group = np.zeros(n, dtype=bool)
+        for rid in group.ids:
+            hits = index.cp_for.get(rid)
+            if hits is not None:
+                for_group[hits] = True
+        masks["cp_other_child"] = index.is_cp & ~for_group
+        masks["cp_stage"] = index.is_cp & ~index.cp_stage_ok
+    unsuitable = np.array([request.suitability.get(t) == "unsuitable" for t in vocab.SETTING_TYPES])
+    if unsuitable.any():
+        masks["suitability"] = unsuitable[index.setting_type]
+    age = request.age_years
+    masks["age"] = (index.age_min > age) | (index.age_max < age)
+    if age < rules.SUPPORTED_MIN_AGE:
+        masks["under_16"] = index.kind == KINDS.index("supported")
+    sex_bit = index.sex_bits.get(request.sex, 0)
+    masks["sex"] = (index.sexes & sex_bit) == 0
+    places = index.capacity < group.size
+    if group.size > 1:
+        places = places | ~index.takes_siblings
+    masks["places"] = places
+    unknown_needs = frozenset(request.needs - index.need_bits.keys())
+    unknown_risks = frozenset(request.risks - index.risk_bits.keys())
+    req_needs = _mask(request.needs - unknown_needs, index.need_bits)
+    req_risks = _mask(request.risks - unknown_risks, index.risk_bits)
+    if unknown_needs:
+        masks["needs"] = np.ones(n, dtype=bool)
+    elif req_needs:
+        masks["needs"] = (req_needs & ~index.needs) != 0
+    if unknown_risks:
+        masks["risks"] = np.ones(n, dtype=bool)
+    elif req_risks:
+        masks["risks"] = (req_risks & ~index.risks) != 0
+    masks["availability"] = index.available > request.needed_by.toordinal()
+    masks["approval"] = ~index.approved
+    masks["ofsted"] = index.ofsted == OFSTED_CODES.index("inadequate")
+    if request.pets == "no":
+        masks["pets"] = index.has_pets
+    elif request.pets == "must":
+        masks["pets"] = ~index.has_pets
+    if request.living_companions == "solo":
+        masks["solo"] = ~index.solo_only
+    avoid = [index.la_index[la] for la in request.avoid_las if la in index.la_index]
+    if avoid:
+        masks["avoid_la"] = np.isin(index.la, avoid)
+    return _Checks(masks, unknown_needs, unknown_risks, req_needs, req_risks)
+
+
+@dataclass
+class _Scored:
+    """Eligible options of one request with their score-part parameters (rows sorted best first)."""
+
+    rows: np.ndarray  # option positions, best first
+    score: np.ndarray
+    params: dict[str, np.ndarray]
+    points: dict[str, np.ndarray]
+    flags: np.ndarray
+    tenths: np.ndarray
+    school: np.ndarray
+
+
+def _score(index: OptionIndex, request: RequestSpec, ctx: RequestContext, eligible: np.ndarray) -> _Scored:
+    rows = np.flatnonzero(eligible)
+    e, n = index.easting[rows], index.northing[rows]
+    tenths = distance_tenths_array(e, n, request.home)
+    if ctx.keeps_school:
+        school = distance_tenths_array(e, n, request.school)
+    else:
+        school = np.full(rows.size, _NO_SCHOOL, dtype=np.int64)
+    if request.family is not None:
+        near = distance_tenths_array(e, n, request.family) <= ctx.family_limit
+    else:
+        near = np.zeros(rows.size, dtype=bool)
+    inside = index.la[rows] == index.la_index.get(request.la, -1)
+    fee = index.fee_pence[rows]
+    if ctx.budget_pence >= 0:
+        budget = np.where(fee < 0, 0, fee * 4 + np.where(fee <= ctx.budget_pence, 1, 2))
+    else:
+        budget = np.zeros(rows.size, dtype=np.int64)
+
+    def has(table: dict[str, np.ndarray], value: str | None) -> np.ndarray:
+        if value is None or value.casefold() not in table:
+            return np.zeros(rows.size, dtype=bool)
+        return index.members(table[value.casefold()])[rows]
+
+    language = has(index.languages, request.language)
+    religion = has(index.religions, request.religion)
+    culture = (language | religion) if request.cultural_needs == "required" else np.zeros(rows.size, dtype=bool)
+    cp = np.where(index.is_cp[rows], index.cp_stage[rows] + 1, 0)
+    params = {
+        "connected_person": cp,
+        "setting_type": index.s22c[rows],
+        "preferred_setting": index.setting_type[rows],
+        "own_la": inside.astype(np.int64),
+        "distance": tenths,
+        "over_20_miles": (tenths > ctx.far_limit).astype(np.int64),
+        "school_distance": school,
+        "near_family": near.astype(np.int64),
+        "siblings_together": np.full(rows.size, int(ctx.group.size > 1), dtype=np.int64),
+        "ofsted": index.ofsted[rows],
+        "budget": budget,
+        "regional_median": index.median_param[rows],
+        "stale_vacancy": index.stale[rows].astype(np.int64),
+        "language": language.astype(np.int64),
+        "religion": religion.astype(np.int64),
+        "culture": culture.astype(np.int64),
+    }
+    score = np.zeros(rows.size, dtype=np.int64)
+    points = {}
+    for criterion in CRITERIA:
+        points[criterion] = FORMULAS[criterion](params[criterion], ctx)
+        score += points[criterion]
+    bits = (~inside).astype(np.int64)
+    bits |= params["over_20_miles"] << 1
+    bits |= ((budget & 3) == 2).astype(np.int64) << 2
+    bits |= (school > ctx.school_far_limit).astype(np.int64) << 3
+    bits |= params["stale_vacancy"] << 4
+    order = np.lexsort((rows, tenths, -score))
+    return _Scored(
+        rows=rows[order], score=score[order], params={k: v[order] for k, v in params.items()},
+        points={k: v[order] for k, v in points.items()}, flags=bits[order], tenths=tenths[order],
+        school=school[order],
+    )
+
+
+def _context(index: OptionIndex, request: RequestSpec, policy: Policy | None,
+             siblings: Sequence[RequestSpec]) -> tuple[Policy, Group, RequestContext]:
+    if policy is not None and policy != index.policy:
+        raise ValueError("rank: the index was built with a different policy; rebuild it with this one")
+    group = group_for(request, siblings)
+    return index.policy, group, RequestContext.build(request, index.policy, group)
+
+
+def _as_index(options: OptionIndex | Sequence[OptionSpec], policy: Policy | None) -> OptionIndex:
+    if isinstance(options, OptionIndex):
+        return options
+    return OptionIndex.build(options, policy or DEFAULT_POLICY)
+
+
+def eligible_scores(index: OptionIndex, request: RequestSpec, group: Group) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and scores of the eligible options, best first (no explanations). Used by the solver."""
+    ctx = RequestContext.build(request, index.policy, group)
+    checks = _checks(index, request, group, index.policy)
+    scored = _score(index, request, ctx, ~checks.failed(len(index)))
+    return scored.rows, scored.score
+
+
+# ------------------------------------------------------------------------------------------ explanations
+
+def _context_key(criterion: str, ctx: RequestContext):
+    """What, besides the param, a part's points and sentence depend on (None: only the policy)."""
+    if criterion == "preferred_setting":
+        return tuple(ctx.preferred_points.tolist())
+    if criterion == "budget":
+        return ctx.budget_pence
+    if criterion == "language":
+        return ctx.request.language
+    if criterion == "religion":
+        return ctx.request.religion
+    if criterion == "siblings_together":
+        return ctx.group.size
+    return None
+
+
+_CACHE_LIMIT = 500_000
+
+
+class _Parts:
+    """ScorePart objects and their JSON text, shared by every rank call on one index.
+
+    Keyed by (criterion, param, context key): the param fixes the points and the sentence given the policy, and
+    the context key covers the few parts that also depend on the request (its budget, language, group size...).
+    """
+
+    def __init__(self, index: OptionIndex, ctx: RequestContext):
+        self.index = index
+        self.ctx = ctx
+        store = index._json
+        if len(store.get("parts", ())) > _CACHE_LIMIT:
+            store.clear()
+        self.parts = store.setdefault("parts", {})
+        self.texts = store.setdefault("part_texts", {})
+
+    def part(self, criterion: str, param: int, context) -> ScorePart | None:
+        key = (criterion, param, context)
+        try:
+            return self.parts[key]
+        except KeyError:
+            points = int(FORMULAS[criterion](param, self.ctx))
+            value = None
+            if points or criterion in ALWAYS_SHOWN:
+                value = ScorePart(criterion, points, reason(criterion, param, self.ctx, self.index.medians))
+            self.parts[key] = value
+            return value
+
+    def text(self, criterion: str, param: int, context) -> str:
+        key = (criterion, param, context)
+        try:
+            return self.texts[key]
+        except KeyError:
+            part = self.part(criterion, param, context)
+            value = self.texts[key] = "" if part is None else json.dumps(part.to_dict(), ensure_ascii=False)
+            return value
+
+    def column(self, criterion: str, params: np.ndarray, rows: np.ndarray, as_text: bool) -> np.ndarray:
+        """An object array of ScorePart-or-None (or of JSON text, "" for none) for a column of params."""
+        make = self.text if as_text else self.part
+        context = _context_key(criterion, self.ctx)
+        if criterion in _PER_OPTION:
+            # request-independent and different for nearly every option: made once per option and index
+            key = ("per_option", criterion, as_text)
+            table = self.index._json.get(key)
+            if table is None:
+                table = np.empty(len(self.index), dtype=object)
+                table[:] = [make(criterion, p, context) for p in self.index.median_param.tolist()]
+                self.index._json[key] = table
+            return table[rows]
+        if params.size and params.max() < _SMALL and params.min() >= 0:
+            key = ("small", criterion, context, as_text)
+            table = self.index._json.get(key)
+            if table is None:
+                table = np.empty(_SMALL, dtype=object)
+                table[:] = [make(criterion, p, context) if _valid(criterion, p) else None
+                            for p in range(_SMALL)]
+                self.index._json[key] = table
+            return table[params]
+        uniq, inverse = np.unique(params, return_inverse=True)
+        table = np.empty(uniq.size, dtype=object)
+        table[:] = [make(criterion, p, context) for p in uniq.tolist()]
+        return table[inverse.reshape(-1)]
+
+
+_SMALL = 64
+_PER_OPTION = frozenset({"regional_median"})
+
+
+def _valid(criterion: str, param: int) -> bool:
+    """Whether a small param value can occur for a criterion (tables are filled for all small values)."""
+    if criterion == "connected_person":
+        return param <= len(_STAGES)
+    if criterion == "setting_type":
+        return param < 5
+    if criterion == "preferred_setting":
+        return param < 3
+    if criterion == "ofsted":
+        return param < len(OFSTED_CODES)
+    if criterion in ("budget",):
+        return (param & 3) != 3
+    return True
+
+
+_FLAG_SETS: dict[int, frozenset[str]] = {}
+
+
+def _flag_set(bits: int) -> frozenset[str]:
+    value = _FLAG_SETS.get(bits)
+    if value is None:
+        value = _FLAG_SETS[bits] = frozenset(name for i, name in enumerate(FLAGS) if bits >> i & 1)
+    return value
+
+
+def _active(scored: _Scored, k: int) -> list[str]:
+    """Criteria with a part (points) in at least one of the first k rows."""
+    return [c for c in CRITERIA if c in ALWAYS_SHOWN or scored.points[c][:k].any()]
+
+
+def _matches(index: OptionIndex, scored: _Scored, ctx: RequestContext, limit: int | None) -> tuple[Match, ...]:
+    k = scored.rows.size if limit is None else min(limit, scored.rows.size)
+    if k == 0:
+        return ()
+    parts = _Parts(index, ctx)
+    rows = scored.rows[:k]
+    columns = [parts.column(c, scored.params[c][:k], rows, as_text=False).tolist() for c in _active(scored, k)]
+    ids = index.ids
+    flag_sets = [_flag_set(b) for b in range(1 << len(FLAGS))]
+    return tuple(
+        Match(ids[row], score, tuple(filter(None, row_parts)), flag_sets[flags], tenths / 10,
+              school / 10 if school >= 0 else None)
+        for row, score, flags, tenths, school, row_parts in zip(
+            scored.rows[:k].tolist(), scored.score[:k].tolist(), scored.flags[:k].tolist(),
+            scored.tenths[:k].tolist(), scored.school[:k].tolist(), zip(*columns))
+    )
+
+
+def _reason_columns(index: OptionIndex, request: RequestSpec, group: Group, checks: _Checks,
+                    rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """For each check failing among `rows`: (positions into rows, table of distinct sentences, index into it)."""
+    out = []
+    needed_by = request.needed_by
+    for check in rules.CHECKS:
+        mask = checks.masks[check]
+        if mask is None:
+            continue
+        hit = np.flatnonzero(mask[rows])
+        if hit.size == 0:
+            continue
+        opts = rows[hit]
+        if check == "cp_other_child":
+            table, inverse = _constant(hit.size, rules.cp_other_child_reason())
+        elif check == "cp_stage":
+            table, inverse = _lookup(index.cp_stage[opts], lambda s: rules.cp_stage_reason(_STAGES[s]))
+        elif check == "suitability":
+            table, inverse = _lookup(index.setting_type[opts], lambda t: rules.suitability_reason(_TYPES[t]))
+        elif check == "age":
+            key = index.age_min[opts] * 1024 + index.age_max[opts]
+            table, inverse = _lookup(key, lambda k: rules.age_reason(request.age_years, k // 1024, k % 1024))
+        elif check == "under_16":
+            table, inverse = _constant(hit.size, rules.under_16_reason(request.age_years))
+        elif check == "sex":
+            table, inverse = _constant(hit.size, rules.sex_reason(request.sex))
+        elif check == "places":
+            key = (np.minimum(index.capacity[opts], 255) * 4 + index.takes_siblings[opts] * 2
+                   + index.solo_only[opts])
+            table, inverse = _lookup(key, lambda k: rules.places_reason(
+                k // 4, bool(k & 2), bool(k & 1), group.size))
+        elif check in ("needs", "risks"):
+            bits = index.need_bits if check == "needs" else index.risk_bits
+            have = index.needs if check == "needs" else index.risks
+            wanted = checks.req_needs if check == "needs" else checks.req_risks
+            unknown = checks.unknown_needs if check == "needs" else checks.unknown_risks
+            names = {bit: name for name, bit in bits.items()}
+            make = rules.needs_reason if check == "needs" else rules.risks_reason
+            table, inverse = _lookup(wanted & ~have[opts], partial(_missing_reason, make, names, unknown))
+        elif check == "availability":
+            table, inverse = _lookup(index.available[opts], lambda d: rules.availability_reason(
+                date.fromordinal(d), needed_by))
+        elif check == "approval":
+            table, inverse = _constant(hit.size, rules.approval_reason())
+        elif check == "ofsted":
+            table, inverse = _constant(hit.size, rules.ofsted_reason())
+        elif check == "pets":
+            table, inverse = _constant(hit.size, rules.pets_reason(request.pets))
+        elif check == "solo":
+            table, inverse = _constant(hit.size, rules.solo_reason())
+        elif check == "avoid_la":
+            la_names = {i: la for la, i in index.la_index.items()}
+            table, inverse = _lookup(index.la[opts], partial(_la_reason, la_names))
+        else:  # pragma: no cover - CHECKS and this function change together
+            raise KeyError(check)
+        out.append((hit, table, inverse))
+    return out
+
+
+_TYPES = tuple(vocab.SETTING_TYPES)
+
+
+def _missing_reason(make, names: dict[int, str], unknown: frozenset[str], mask: int) -> str:
+    return make([names[1 << i] for i in range(63) if mask >> i & 1] + list(unknown))
+
+
+def _la_reason(la_names: dict[int, str], i: int) -> str:
+    return rules.avoid_la_reason(la_names[i])
+
+
+def _constant(size: int, text: str) -> tuple[np.ndarray, np.ndarray]:
+    table = np.empty(1, dtype=object)
+    table[0] = text
+    return table, np.zeros(size, dtype=np.int64)
+
+
+def _lookup(keys: np.ndarray, make) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct sentences for integer keys (each made once) and each key's index into them."""
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    table = np.empty(uniq.size, dtype=object)
+    for i, key in enumerate(uniq.tolist()):
+        table[i] = make(key)
+    return table, inverse.reshape(-1)
+
+
+@dataclass
+class _Groups:
+    """Excluded options grouped by their exact list of reasons (thousands of options share a few hundred)."""
+
+    of_row: np.ndarray  # group number of each excluded row
+    first: list[int]  # a row of each group
+    columns: list[tuple[np.ndarray, np.ndarray]]  # per failing check: (1 + sentence number or 0, sentences)
+
+    def reasons(self) -> list[tuple[str, ...]]:
+        return [tuple(table[column[i] - 1] for column, table in self.columns if column[i]) for i in self.first]
+
+    def json(self) -> list[str]:
+        encoded = [[json.dumps(t, ensure_ascii=False) for t in table.tolist()] for _, table in self.columns]
+        cols = [(column, enc) for (column, _), enc in zip(self.columns, encoded)]
+        return ["[" + ", ".join([enc[column[i] - 1] for column, enc in cols if column[i]]) + "]"
+                for i in self.first]
+
+
+def _exclusion_groups(index: OptionIndex, request: RequestSpec, group: Group, checks: _Checks,
+                      rows: np.ndarray) -> _Groups:
+    if rows.size == 0:
+        return _Groups(np.zeros(0, dtype=np.int64), [], [])
+    key = np.zeros(rows.size, dtype=np.int64)
+    radix = 1
+    columns = []
+    for hit, table, inverse in _reason_columns(index, request, group, checks, rows):
+        if radix * (table.size + 1) >= 2**62:  # keep the key injective without overflow: renumber densely
+            _, key = np.unique(key, return_inverse=True)
+            key = key.reshape(-1).astype(np.int64)
+            radix = int(key.max()) + 1
+        column = np.zeros(rows.size, dtype=np.int64)
+        column[hit] = inverse + 1
+        key += column * radix
+        radix *= table.size + 1
+        columns.append((column, table))
+    _, first, groups = np.unique(key, return_index=True, return_inverse=True)
+    return _Groups(groups.reshape(-1), first.tolist(), [(c.tolist(), t) for c, t in columns])
+
+
+def _exclusions(index: OptionIndex, request: RequestSpec, group: Group, checks: _Checks,
+                rows: np.ndarray) -> tuple[Exclusion, ...]:
+    groups = _exclusion_groups(index, request, group, checks, rows)
+    reasons = groups.reasons()
+    ids = index.ids
+    return tuple(Exclusion(ids[r], reasons[g]) for r, g in zip(rows.tolist(), groups.of_row.tolist()))
+
+
+# ------------------------------------------------------------------------------------------------ public
+
+def rank(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], policy: Policy | None = None, *,
+         siblings: Sequence[RequestSpec] = (), limit: int | None = None,
+         with_exclusions: bool = True) -> RankResult:
+    """Rank every option for `request`: eligible ones scored and sorted best first, the others with reasons.
+
+    `options` is an `OptionIndex` (fast: build it once) or a plain sequence (indexed on the fly). `policy`
+    defaults to the index's policy (DEFAULT_POLICY for a sequence); passing a different one than the index was
+    built with is an error. `siblings` are the other requests of the child's sibling group (places must cover the
+    group; a connected person put forward for any of them counts). `limit` keeps only the best `limit` matches;
+    `with_exclusions=False` skips building the excluded list (see `explain_exclusions`).
+    """
+    index = _as_index(options, policy)
+    policy, group, ctx = _context(index, request, policy, siblings)
+    checks = _checks(index, request, group, policy)
+    failed = checks.failed(len(index))
+    scored = _score(index, request, ctx, ~failed)
+    with _no_cycle_collection():
+        matches = _matches(index, scored, ctx, limit)
+        excluded = _exclusions(index, request, group, checks, np.flatnonzero(failed)) if with_exclusions else ()
+    return RankResult(request.id, matches, excluded, eligible=int(scored.rows.size))
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Pause the cyclic garbage collector while building thousands of (acyclic) result objects.
+
+    Allocating them would otherwise trigger full collections over everything the process holds (the index, the
+    app), which measured as most of the tail latency. Reference counting still frees everything; the collector
+    is resumed by whoever paused it, so overlapping threads leave it running as they found it.
+    """
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
+
+
+def explain_exclusions(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec],
+                       option_ids: Sequence[str] | None = None, *, policy: Policy | None = None,
+                       siblings: Sequence[RequestSpec] = ()) -> tuple[Exclusion, ...]:
+    """Why each of `option_ids` (default: all) is not eligible for `request`; eligible ones are left out."""
+    index = _as_index(options, policy)
+    policy, group, _ = _context(index, request, policy, siblings)
+    checks = _checks(index, request, group, policy)
+    failed = checks.failed(len(index))
+    if option_ids is None:
+        rows = np.flatnonzero(failed)
+    else:
+        try:
+            wanted = np.array(sorted({index.position[oid] for oid in option_ids}), dtype=np.int64)
+        except KeyError as err:
+            raise KeyError(f"no option {err.args[0]!r} in the index") from None
+        rows = wanted[failed[wanted]] if wanted.size else wanted
+    return _exclusions(index, request, group, checks, rows)
+
+
+def exclusion_summary(index: OptionIndex, request: RequestSpec, group: Group) -> tuple[int, str | None]:
+    """(number of options, the most common single reason sentence) for a request with nothing eligible."""
+    checks = _checks(index, request, group, index.policy)
+    rows = np.flatnonzero(checks.failed(len(index)))
+    best: tuple[int, str] | None = None
+    for _, table, inverse in _reason_columns(index, request, group, checks, rows):
+        counts = np.bincount(inverse, minlength=table.size)
+        i = int(np.argmax(counts))
+        if best is None or counts[i] > best[0]:
+            best = (int(counts[i]), table[i])
+    return len(index), (best[1] if best else None)
+
+
+# -------------------------------------------------------------------------------------------- JSON output
+
+def _json_str(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def rank_json(request: RequestSpec, index: OptionIndex, siblings: Sequence[RequestSpec] = ()) -> str:
+    """`json.dumps(rank(request, index, siblings=siblings).to_dict(), ensure_ascii=False)`, built for the CLI.
+
+    The CLI ranks thousands of requests; building a Python object per excluded option and letting json encode it
+    is most of the time, so this function assembles the same text from cached sentence fragments instead. The
+    tests check the two are byte-identical.
+    """
+    return rank_json_bytes(request, index, siblings).decode("utf-8")
+
+
+def rank_json_bytes(request: RequestSpec, index: OptionIndex, siblings: Sequence[RequestSpec] = ()) -> bytes:
+    """`rank_json` as UTF-8 bytes (what the CLI writes)."""
+    policy, group, ctx = _context(index, request, None, siblings)
+    checks = _checks(index, request, group, policy)
+    failed = checks.failed(len(index))
+    scored = _score(index, request, ctx, ~failed)
+    id_json = index._json.get("ids")
+    if id_json is None:
+        id_json = index._json["ids"] = np.array([_json_str(i) for i in index.ids], dtype=object)
+    return b"".join((
+        b'{"request": ', _json_str(request.id).encode(), b', "matches": [',
+        _matches_json(index, scored, ctx, id_json).encode(), b'], "excluded": [',
+        _exclusions_json(index, request, group, checks, np.flatnonzero(failed), id_json), b"]}",
+    ))
+
+
+_FLOAT_TEXT: dict[int, str] = {}
+
+
+def _tenths_json(tenths: np.ndarray) -> np.ndarray:
+    """JSON text of tenths / 10 (as json.dumps writes the float), "null" for -1."""
+    uniq, inverse = np.unique(tenths, return_inverse=True)
+    table = np.empty(uniq.size, dtype=object)
+    values = []
+    for t in uniq.tolist():
+        text = _FLOAT_TEXT.get(t)
+        if text is None:
+            text = _FLOAT_TEXT[t] = "null" if t < 0 else json.dumps(t / 10)
+        values.append(text)
+    table[:] = values
+    return table[inverse.reshape(-1)]
+
+
+def _matches_json(index: OptionIndex, scored: _Scored, ctx: RequestContext, id_json: np.ndarray) -> str:
+    k = scored.rows.size
+    if k == 0:
+        return ""
+    cache = _Parts(index, ctx)
+    columns = [cache.column(c, scored.params[c], scored.rows, as_text=True).tolist() for c in _active(scored, k)]
+    flag_table = [json.dumps(sorted(_flag_set(b))) for b in range(1 << len(FLAGS))]
+    return ", ".join([
+        f'{{"option": {oid}, "score": {score}, "parts": [{", ".join(filter(None, parts))}], '
+        f'"flags": {flag_table[flags]}, "distance_miles": {dist}, "school_distance_miles": {school}}}'
+        for oid, score, flags, dist, school, parts in zip(
+            id_json[scored.rows].tolist(), scored.score.tolist(), scored.flags.tolist(),
+            _tenths_json(scored.tenths).tolist(), _tenths_json(scored.school).tolist(), zip(*columns))
+    ])
+
+
+def _exclusions_json(index: OptionIndex, request: RequestSpec, group: Group, checks: _Checks, rows: np.ndarray,
+                     id_json: np.ndarray) -> bytes:
+    if rows.size == 0:
+        return b""
+    groups = _exclusion_groups(index, request, group, checks, rows)
+    texts = [(text + "}").encode() for text in groups.json()]
+    prefix = index._json.get("exclusion_prefix")
+    if prefix is None:
+        prefix = index._json["exclusion_prefix"] = [f'{{"option": {i}, "reasons": '.encode()
+                                                    for i in id_json.tolist()]
+    return b", ".join([prefix[r] + texts[g] for r, g in zip(rows.tolist(), groups.of_row.tolist())])
+
+
+def iter_rank_json(requests: Sequence[RequestSpec], index: OptionIndex) -> Iterator[bytes]:
+    """The CLI's `rank` output as UTF-8 pieces: `{"results": [` ... `]}`, one request at a time."""
+    groups: dict[str, list[RequestSpec]] = {}
+    for r in requests:
+        if r.sibling_group is not None:
+            groups.setdefault(r.sibling_group, []).append(r)
+    yield b'{"results": ['
+    for i, r in enumerate(requests):
+        siblings = groups.get(r.sibling_group, ()) if r.sibling_group is not None else ()
+        if i:
+            yield b", "
+        yield rank_json_bytes(r, index, siblings)
+    yield b"]}"

@@ -1,0 +1,642 @@
+"""Region-wide allocation: each request at most one option, capacity held, sibling groups all-or-nothing.
+
+Objective, in strict order (issue 3 §3): children placed in the `today` band, then `within_5_days`, then
+`over_5_days`, then the sum of the assigned matches' rank scores. So no child is left unplaced to give another
+child a better score. One integer objective encodes the order: each placed child earns its band's weight W_b
+plus its score, with
+
+    W_over_5_days = R,  W_within_5_days = n_over * W_over + R,  W_today = n_within * W_within + n_over * W_over + R
+
+where R exceeds the widest possible change in the score sum and n_b counts the band's children that have any
+eligible option. One more child in a band then outweighs anything the lower bands and the scores can give.
+
+Method (the recipe measured in issue 3: full-model CP-SAT does not scale past ~300k candidate pairs):
+
+1. Min-cost flow (OR-Tools SimpleMinCostFlow): source -> child (capacity 1) -> option (1) -> sink (the option's
+   places), plus a source -> sink arc for "unplaced". Each sibling may go to any option eligible for the whole
+   group, not necessarily the same one as the others: a relaxation, so its optimum is a proven upper bound, and
+   when it splits no group it is the optimum. Arcs below a child's best options whose places add up to more than
+   the number of other children are left out (one of those would always have room: exact, and 2-3x faster).
+2. If a group was split: dual prices for the relaxation (a few Bellman-Ford rounds from the optimal flow) give
+   every (child, option) pair a reduced cost, and a tighter bound (`_group_bound`): every allocation that keeps
+   siblings together loses at least, per split group, the cheapest way to reunite or leave out that group.
+3. The exact 0/1 model (CP-SAT, `_Repair`) over each unit's `policy.candidates_per_request` cheapest options by
+   reduced cost plus the options the flow used, siblings all-or-nothing in one setting, in two stages with small
+   coefficients: the most children per band, then (holding those) the best score sum. Between the stages the
+   single children are re-placed by one exact flow around the groups (`_reflow_singles`).
+4. A last pass gives any still-unplaced unit an eligible option with room; when not proven optimal, single moves
+   that are certainly better are applied (`_polish`), so the local checks of validation.py pass.
+
+`bound`, `gap`, `status`: the bound on the weighted objective is the lowest of the flow's optimum, the group bound
+of step 2 and (when the exact model saw every eligible option of every unit and proved both stages) the exact
+optimum. `Allocation.bound` is that minus the band weights of the children this allocation places: a proven upper
+bound on the score sum of any allocation placing at least as many children, lexicographically (the optimum
+does). `status` is "optimal" when the allocation reaches the bound (`bound == objective`, `gap == 0`), otherwise
+"feasible". When the relaxation places more children than the allocation (`bound_placed` > `placed`), the bound
+carries the weight of those children, so the gap is large and says only that the counts are not proven best.
+
+CP-SAT runs on one worker: slower than two, but then the same problem always gives the same answer (with two,
+equally good answers alternate between runs), which auditing a decision needs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import vocabulary as vocab
+from .eligibility import Group
+from .policy import Policy
+from .rank import OptionIndex, _as_index, eligible_scores, exclusion_summary
+from .types import Allocation, Assignment, OptionSpec, RequestSpec, Unplaced
+
+__all__ = ["Unit", "allocate", "band_weights", "build_units", "greedy_assign"]
+
+BANDS = vocab.URGENCY_ORDER  # today, within_5_days, over_5_days
+
+
+@dataclass
+class Unit:
+    """A child, or a sibling group to be placed together, with the options eligible for every member.
+
+    `rows` are option positions, best first by the summed score `scores`; `member_scores[i]` are member i's own
+    scores for the same rows (the flow's arc costs).
+    """
+
+    members: tuple[RequestSpec, ...]
+    group: Group
+    rows: np.ndarray
+    scores: np.ndarray
+    member_scores: list[np.ndarray]
+    _common: dict[int, int] | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def band(self) -> int:
+        """The most urgent band among the members (greedy order and "more urgent" reasons)."""
+        return min(BANDS.index(m.urgency) for m in self.members)
+
+    def score_for(self, option: int) -> int:
+        """The unit's summed score for an option position (which must be eligible)."""
+        return int(self.scores[np.flatnonzero(self.rows == option)[0]])
+
+    @property
+    def common(self) -> dict[int, int]:
+        """option position -> summed score, for options eligible for every member."""
+        if self._common is None:
+            self._common = dict(zip(self.rows.tolist(), self.scores.tolist()))
+        return self._common
+
+
+def build_units(requests: Sequence[RequestSpec], index: OptionIndex) -> list[Unit]:
+    """Group requests into units and score every eligible (member, option) pair with the vectorised rank."""
+    by_group: dict[str, list[RequestSpec]] = {}
+    for r in requests:
+        if r.sibling_group is not None:
+            by_group.setdefault(r.sibling_group, []).append(r)
+    units: list[Unit] = []
+    seen_groups: set[str] = set()
+    for r in requests:
+        if r.sibling_group is None:
+            members = (r,)
+        elif r.sibling_group in seen_groups:
+            continue
+        else:
+            seen_groups.add(r.sibling_group)
+            members = tuple(by_group[r.sibling_group])
+        group = Group(frozenset(m.id for m in members))
+        if len(members) == 1:
+            rows, scores = eligible_scores(index, r, group)
+            units.append(Unit(members, group, rows, scores, [scores]))
+            continue
+        per_member = []
+        for m in members:
+            rows, scores = eligible_scores(index, m, group)
+            order = np.argsort(rows)
+            per_member.append((rows[order], scores[order]))
+        common = per_member[0][0]
+        for rows, _ in per_member[1:]:
+            common = np.intersect1d(common, rows, assume_unique=True)
+        member_scores = [scores[np.searchsorted(rows, common)] for rows, scores in per_member]
+        total = np.sum(member_scores, axis=0) if common.size else np.zeros(0, dtype=np.int64)
+        order = np.lexsort((common, -total))
+        units.append(Unit(members, group, common[order], total[order], [s[order] for s in member_scores]))
+    return units
+
+
+def band_weights(units: Sequence[Unit]) -> dict[str, int]:
+    """Weights per urgency band making the objective lexicographic (see the module docstring)."""
+    spread = 1
+    counts = dict.fromkeys(BANDS, 0)
+    for unit in units:
+        if not unit.rows.size:
+            continue
+        for m, scores in zip(unit.members, unit.member_scores):
+            spread += max(int(scores.max()), 0) - min(int(scores.min()), 0)
+            counts[m.urgency] += 1
+    w_over = spread
+    w_within = counts["over_5_days"] * w_over + spread
+    w_today = counts["within_5_days"] * w_within + counts["over_5_days"] * w_over + spread
+    return {"today": w_today, "within_5_days": w_within, "over_5_days": w_over}
+
+
+# ------------------------------------------------------------------------------------------------- allocate
+
+def allocate(requests: Sequence[RequestSpec], options: OptionIndex | Sequence[OptionSpec],
+             policy: Policy | None = None, *, time_limit_s: float = 10.0) -> Allocation:
+    """The region-wide recommended allocation of `requests` to `options` (see the module docstring).
+
+    `options` may be an `OptionIndex` (its policy is used) or a sequence. Raises ValueError on duplicate request
+    ids. Every answer passes `validation.validate_allocation`.
+    """
+    started = time.perf_counter()
+    index = _as_index(options, policy)
+    if policy is not None and policy != index.policy:
+        raise ValueError("allocate: the index was built with a different policy")
+    ids = [r.id for r in requests]
+    if len(set(ids)) != len(ids):
+        raise ValueError("allocate: duplicate request ids")
+    units = build_units(requests, index)
+    weights = band_weights(units)
+    flow = _flow(units, index, weights)
+    flow_choice = flow.choice()
+
+    # The flow only offers each sibling options eligible for the whole group, so a group is split exactly when
+    # its members got different options or some got none.
+    choice: dict[int, int | None] = {}  # unit number -> option position
+    split = False
+    for u, unit in enumerate(units):
+        picks = {flow_choice.get(m.id) for m in unit.members}
+        choice[u] = picks.pop() if len(picks) == 1 else None
+        split |= bool(picks)
+
+    bound_value = flow.value
+    if split:
+        group_bound, reduced = _group_bound(units, flow, index)
+        bound_value = min(bound_value, group_bound)
+        deadline = started + 0.9 * time_limit_s - 0.1  # leave time for the reasons and the last passes
+        repair = _Repair(units, index, flow_choice, reduced, index.policy.candidates_per_request)
+        counted = repair.best_counts(choice, deadline)
+        if counted is not None:
+            choice = counted
+        _fill(units, index, choice)
+        choice = _reflow_singles(units, index, weights, choice)
+        if _value(units, choice, weights) < bound_value and time.perf_counter() < deadline:
+            scored = repair.best_scores(choice, deadline)
+            if scored is not None and _value(units, scored, weights) >= _value(units, choice, weights):
+                choice = scored
+                if repair.proven:
+                    bound_value = min(bound_value, _value(units, choice, weights))
+    _fill(units, index, choice)
+    if _value(units, choice, weights) < bound_value:
+        _polish(units, index, choice)
+
+    placed = dict.fromkeys(BANDS, 0)
+    score_sum = 0
+    for u, unit in enumerate(units):
+        o = choice.get(u)
+        if o is not None:
+            score_sum += unit.score_for(o)
+            for m in unit.members:
+                placed[m.urgency] += 1
+    value = _value(units, choice, weights)
+    bound = bound_value - (value - score_sum)
+    status = "optimal" if bound_value == value else "feasible"
+    gap = (bound - score_sum) / max(1, abs(bound))
+
+    bound_placed = dict.fromkeys(BANDS, 0)
+    for m in flow.members:
+        if m.id in flow_choice:
+            bound_placed[m.urgency] += 1
+    if status == "optimal":
+        bound_placed = dict(placed)
+    assignments, unplaced = _describe(units, index, choice, status)
+    return Allocation(tuple(assignments), tuple(unplaced), objective=score_sum, bound=bound, gap=gap,
+                      status=status, placed=placed, bound_placed=bound_placed)
+
+
+@dataclass
+class _Flow:
+    """The flow relaxation's optimum, with every eligible arc (member, option, profit) for the dual bound."""
+
+    members: list[RequestSpec]
+    arc_member: np.ndarray
+    arc_option: np.ndarray
+    arc_profit: np.ndarray
+    arc_start: np.ndarray  # member i's arcs are arc_start[i]:arc_start[i + 1] (in its unit's row order)
+    assigned: np.ndarray  # option position per member, -1 unplaced
+    value: int
+
+    def choice(self) -> dict[str, int]:
+        return {m.id: int(o) for m, o in zip(self.members, self.assigned.tolist()) if o >= 0}
+
+
+def _top_by_capacity(scores: np.ndarray, rows: np.ndarray, capacity: np.ndarray, others: int) -> np.ndarray:
+    """Indices of a member's best options whose places add up to more than `others` (all other members).
+
+    Exact pruning for the relaxation: if a member sat anywhere below these, one of these would have room (the
+    others cannot fill them all) and moving there would not lower the value.
+    """
+    order = np.argsort(-scores, kind="stable")
+    enough = np.searchsorted(np.cumsum(capacity[rows[order]]), others + 1)
+    return order[: enough + 1]
+
+
+def _flow(units: Sequence[Unit], index: OptionIndex, weights: dict[str, int],
+          capacity: np.ndarray | None = None) -> _Flow:
+    """Min-cost flow relaxation: a sibling may go to any option eligible for the whole group, not necessarily
+    the same as the others'. Its optimum is a proven upper bound on the weighted objective."""
+    from ortools.graph.python import min_cost_flow
+
+    capacity = index.capacity if capacity is None else capacity
+    members: list[RequestSpec] = []
+    all_m, all_o, all_p, keep_m, keep_o, keep_p = [], [], [], [], [], []
+    total = sum(unit.size for unit in units if unit.rows.size)
+    for unit in units:
+        for m, scores in zip(unit.members, unit.member_scores):
+            members.append(m)
+            if not unit.rows.size:
+                continue
+            profit = weights[m.urgency] + scores
+            who = np.full(unit.rows.size, len(members) - 1, dtype=np.int64)
+            all_m.append(who)
+            all_o.append(unit.rows)
+            all_p.append(profit)
+            top = _top_by_capacity(scores, unit.rows, capacity, total - 1)
+            keep_m.append(who[top])
+            keep_o.append(unit.rows[top])
+            keep_p.append(profit[top])
+    n = len(members)
+    arc_start = np.zeros(n + 1, dtype=np.int64)
+    for who in all_m:
+        arc_start[who[0] + 1] = who.size
+    arc_start = np.cumsum(arc_start)
+    if not all_m:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Flow(members, empty, empty, empty, arc_start, np.full(n, -1, dtype=np.int64), 0)
+    tail, option_pos, profit = np.concatenate(keep_m), np.concatenate(keep_o), np.concatenate(keep_p)
+    used, option_node = np.unique(option_pos, return_inverse=True)
+    option_node = option_node.reshape(-1) + 1 + n
+    source, sink = 0, 1 + n + used.size
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([np.zeros(n, dtype=np.int64), 1 + tail, 1 + n + np.arange(used.size), [source]]),
+        np.concatenate([1 + np.arange(n), option_node, np.full(used.size, sink), [sink]]),
+        np.concatenate([np.ones(n + tail.size, dtype=np.int64), capacity[used], [n]]),
+        np.concatenate([np.zeros(n, dtype=np.int64), -profit, np.zeros(used.size + 1, dtype=np.int64)]),
+    )
+    smcf.set_nodes_supplies(np.array([source, sink]), np.array([n, -n]))
+    status = smcf.solve()
+    if status != smcf.OPTIMAL:  # pragma: no cover - only on cost overflow, far beyond a region's size
+        raise RuntimeError(f"min-cost flow failed: {status}")
+    flows = smcf.flows(np.arange(n, n + tail.size))
+    chosen = np.flatnonzero(flows)
+    assigned = np.full(n, -1, dtype=np.int64)
+    assigned[tail[chosen]] = option_pos[chosen]
+    return _Flow(members, np.concatenate(all_m), np.concatenate(all_o), np.concatenate(all_p), arc_start,
+                 assigned, -smcf.optimal_cost())
+
+
+def _duals(flow: _Flow, index: OptionIndex, max_rounds: int = 200) -> tuple[np.ndarray, np.ndarray, int]:
+    """Dual prices of the relaxation (LP duality) over every eligible arc: per member u >= 0, per option v >= 0,
+    with u + v >= profit on every arc. Returns (u, v, dual objective); the objective bounds the relaxation and
+    equals its optimum when the prices are optimal (they are computed from the optimal flow by Bellman-Ford
+    rounds over alternating paths, usually a handful)."""
+    n, m = len(flow.members), len(index)
+    order = np.argsort(flow.arc_option, kind="stable")
+    arc_m, arc_o, arc_p = flow.arc_member[order], flow.arc_option[order], flow.arc_profit[order]
+    starts = np.flatnonzero(np.r_[True, arc_o[1:] != arc_o[:-1]])
+    seg_option = arc_o[starts]
+    placed = flow.assigned >= 0
+    own = np.zeros(n, dtype=np.int64)
+    on_assigned = flow.assigned[arc_m] == arc_o
+    own[arc_m[on_assigned]] = arc_p[on_assigned]
+    u = np.where(placed, own, 0)
+    v = np.zeros(m, dtype=np.int64)
+    for _ in range(max_rounds):
+        v = np.zeros(m, dtype=np.int64)  # (u, v) is dual feasible after this line, whatever u is
+        v[seg_option] = np.maximum(np.maximum.reduceat(arc_p - u[arc_m], starts), 0)
+        new_u = np.where(placed, np.maximum(own - v[np.maximum(flow.assigned, 0)], 0), 0)
+        if np.array_equal(new_u, u):
+            break
+        u = new_u
+    return u, v, int(u.sum() + (index.capacity * v).sum())
+
+
+def _group_bound(units: Sequence[Unit], flow: _Flow, index: OptionIndex) -> tuple[int, list[np.ndarray]]:
+    """An upper bound on the weighted objective that accounts for sibling groups, and each unit's reduced costs.
+
+    By LP duality, any allocation's value is the dual objective minus, for each arc it uses, that arc's reduced
+    cost (u + v - profit >= 0), minus u of each child it leaves unplaced (and minus v on empty places). A sibling
+    group is either placed together in some option o, losing the sum of its members' reduced costs at o, or left
+    unplaced, losing the sum of their u. The cheapest of these, summed over the groups, is lost by every
+    allocation that keeps siblings together, so subtracting it leaves a valid bound: the flow relaxation's,
+    tightened by what it gained from splitting groups.
+
+    The reduced costs (per unit, aligned with `unit.rows`) also say which options are cheap to move a unit to:
+    the exact model takes its candidates from them.
+    """
+    u, v, dual = _duals(flow, index)
+    loss = 0
+    reduced: list[np.ndarray] = []
+    i = 0
+    for unit in units:
+        together = np.zeros(unit.rows.size, dtype=np.int64)
+        away = 0
+        for _ in unit.members:
+            profit = flow.arc_profit[flow.arc_start[i]:flow.arc_start[i + 1]]  # same order as unit.rows
+            if unit.rows.size:
+                together += u[i] + v[unit.rows] - profit
+            away += int(u[i])
+            i += 1
+        reduced.append(together)
+        if unit.size > 1 and unit.rows.size:
+            loss += min(int(together.min()), away)
+    return dual - loss, reduced
+
+
+def count_weights(units: Sequence[Unit]) -> dict[str, int]:
+    """Band weights for counting placed children lexicographically (no scores): one child in a band outweighs
+    all children of the less urgent bands."""
+    counts = dict.fromkeys(BANDS, 0)
+    for unit in units:
+        if unit.rows.size:
+            for m in unit.members:
+                counts[m.urgency] += 1
+    over = 1
+    within = counts["over_5_days"] * over + 1
+    today = counts["within_5_days"] * within + counts["over_5_days"] * over + 1
+    return {"today": today, "within_5_days": within, "over_5_days": over}
+
+
+class _Repair:
+    """The sibling-exact 0/1 model (CP-SAT) over each unit's `k` cheapest candidates plus the flow's choices.
+
+    Cheapest by reduced cost (what moving there costs against the relaxation's optimum, given how contested the
+    option is); where places are plentiful that is simply the best scores. Solved in two stages with small integer
+    coefficients (CP-SAT's LP and bounds work far better than with the big-M weights): first the band counts,
+    lexicographically; then, holding those counts, the score sum. `proven` is set when both stages were proven
+    optimal on a model that saw every eligible option of every unit (then it is the whole problem).
+    """
+
+    def __init__(self, units: Sequence[Unit], index: OptionIndex, flow_choice: dict[str, int],
+                 reduced: list[np.ndarray], k: int):
+        from ortools.sat.python import cp_model
+
+        self.cp = cp_model
+        self.units = units
+        self.model = model = cp_model.CpModel()
+        self.complete = True
+        self.proven = False
+        self.count_proven = False
+        self.best_count: int | None = None
+        counts_w = count_weights(units)
+        self.x: dict[tuple[int, int], object] = {}
+        by_option: dict[int, list[tuple[int, object]]] = {}
+        terms, count_coefs, score_coefs = [], [], []
+        for u, unit in enumerate(units):
+            if not unit.rows.size:
+                continue
+            self.complete &= unit.rows.size <= k
+            cheapest = np.lexsort((-unit.scores, reduced[u]))[:k]
+            keep = dict(zip(unit.rows[cheapest].tolist(), unit.scores[cheapest].tolist()))
+            for m in unit.members:
+                o = flow_choice.get(m.id)
+                if o is not None and o not in keep:
+                    keep[o] = unit.score_for(o)
+            count = sum(counts_w[m.urgency] for m in unit.members)
+            row = []
+            for o, score in keep.items():
+                var = model.NewBoolVar(f"x{u}_{o}")
+                self.x[u, o] = var
+                row.append(var)
+                by_option.setdefault(o, []).append((unit.size, var))
+                terms.append(var)
+                count_coefs.append(count)
+                score_coefs.append(score)
+            model.AddAtMostOne(row)
+        for o, entries in by_option.items():
+            capacity = int(index.capacity[o])
+            if sum(size for size, _ in entries) > capacity:
+                model.Add(cp_model.LinearExpr.WeightedSum([v for _, v in entries], [s for s, _ in entries])
+                          <= capacity)
+        self.counts_w = counts_w
+        self.counted = cp_model.LinearExpr.WeightedSum(terms, count_coefs)
+        self.scored = cp_model.LinearExpr.WeightedSum(terms, score_coefs)
+
+    def _hint(self, choice: dict[int, int | None]) -> None:
+        self.model.ClearHints()
+        for (u, o), var in self.x.items():
+            self.model.AddHint(var, choice.get(u) == o)
+
+    def _solve(self, objective, deadline: float):
+        solver = self.cp.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
+        solver.parameters.num_workers = 1
+        self.model.Maximize(objective)
+        status = solver.Solve(self.model)
+        if status not in (self.cp.OPTIMAL, self.cp.FEASIBLE):
+            return None, False
+        choice: dict[int, int | None] = dict.fromkeys(range(len(self.units)))
+        for (u, o), var in self.x.items():
+            if solver.BooleanValue(var):
+                choice[u] = o
+        return choice, status == self.cp.OPTIMAL
+
+    def _count(self, choice: dict[int, int | None]) -> int:
+        return sum(self.counts_w[m.urgency] for u, o in choice.items() if o is not None
+                   for m in self.units[u].members)
+
+    def best_counts(self, hint: dict[int, int | None], deadline: float) -> dict[int, int | None] | None:
+        """Stage 1: the most children per band, lexicographically (hinted with a feasible choice)."""
+        self._hint(hint)
+        choice, proven = self._solve(self.counted, deadline)
+        self.count_proven = proven
+        self.best_count = self._count(choice) if choice is not None else None
+        return choice
+
+    def best_scores(self, hint: dict[int, int | None], deadline: float) -> dict[int, int | None] | None:
+        """Stage 2: the best score sum among choices placing as many children per band as `hint` (which must be
+        a choice within the model's candidates or the stage-1 answer; anything else is only a hint)."""
+        need = self._count(hint)
+        if self.best_count is None or need > self.best_count:
+            return None  # the hint places more children than the restricted model can: nothing to gain here
+        self.model.Add(self.counted >= need)
+        self._hint(hint)
+        choice, proven = self._solve(self.scored, deadline)
+        self.proven = proven and self.count_proven and self.complete
+        return choice
+
+
+def _reflow_singles(units: Sequence[Unit], index: OptionIndex, weights: dict[str, int],
+                    choice: dict[int, int | None]) -> dict[int, int | None]:
+    """Keep the sibling groups where they are and re-place every single child with one exact flow.
+
+    Given the groups' places, singles are a pure flow problem, so this is the best they can do: it never lowers
+    the value of `choice`.
+    """
+    capacity = index.capacity.copy()
+    singles = []
+    for u, unit in enumerate(units):
+        if unit.size > 1:
+            if choice.get(u) is not None:
+                capacity[choice[u]] -= unit.size
+        elif unit.rows.size:
+            singles.append(u)
+    flow = _flow([units[u] for u in singles], index, weights, capacity)
+    picks = flow.choice()
+    out = dict(choice)
+    for u in singles:
+        out[u] = picks.get(units[u].members[0].id)
+    return out
+
+
+def _free(units: Sequence[Unit], index: OptionIndex, choice: dict[int, int | None]) -> np.ndarray:
+    free = index.capacity.copy()
+    for u, o in choice.items():
+        if o is not None:
+            free[o] -= units[u].size
+    return free
+
+
+def _fill(units: Sequence[Unit], index: OptionIndex, choice: dict[int, int | None]) -> None:
+    """Give still-unplaced units their best eligible option with room left, most urgent first (only helps)."""
+    free = _free(units, index, choice)
+    for u in sorted(range(len(units)), key=lambda u: (units[u].band, -units[u].size, u)):
+        unit = units[u]
+        if choice.get(u) is not None or not unit.rows.size:
+            continue
+        roomy = np.flatnonzero(free[unit.rows] >= unit.size)
+        if roomy.size:
+            o = int(unit.rows[roomy[0]])
+            choice[u] = o
+            free[o] -= unit.size
+
+
+def _value(units: Sequence[Unit], choice: dict[int, int | None], weights: dict[str, int]) -> int:
+    """The weighted (lexicographic) objective of a choice."""
+    return sum(unit.score_for(o) + sum(weights[m.urgency] for m in unit.members)
+               for u, unit in enumerate(units) if (o := choice.get(u)) is not None)
+
+
+def _polish(units: Sequence[Unit], index: OptionIndex, choice: dict[int, int | None]) -> None:
+    """When not proven optimal: apply single moves that are certainly better (validation checks for them).
+
+    An unplaced single child takes the place of a less urgent single child, and a placed unit moves to an
+    eligible option with room for a higher score; then `_fill` again.
+    """
+    holders: dict[int, list[int]] = {}
+    for u, o in choice.items():
+        if o is not None:
+            holders.setdefault(o, []).append(u)
+    for u in sorted(range(len(units)), key=lambda u: (units[u].band, u)):
+        unit = units[u]
+        if choice.get(u) is not None or unit.size != 1:
+            continue
+        for o in unit.rows.tolist():
+            less = [h for h in holders.get(o, ()) if units[h].size == 1 and units[h].band > unit.band]
+            if less:
+                h = max(less, key=lambda h: units[h].band)
+                holders[o].remove(h)
+                holders[o].append(u)
+                choice[h], choice[u] = None, o
+                break
+    free = _free(units, index, choice)
+    changed = True
+    while changed:
+        changed = False
+        for u, o in list(choice.items()):
+            if o is None:
+                continue
+            unit = units[u]
+            current = unit.score_for(o)
+            better = np.flatnonzero((free[unit.rows] >= unit.size) & (unit.scores > current))
+            if better.size:
+                p = int(unit.rows[better[0]])
+                free[o] += unit.size
+                free[p] -= unit.size
+                choice[u] = p
+                changed = True
+    _fill(units, index, choice)
+
+
+# -------------------------------------------------------------------------------------------------- reasons
+
+def _describe(units: Sequence[Unit], index: OptionIndex, choice: dict[int, int | None], status: str):
+    holders: dict[int, list[int]] = {}
+    for u, o in choice.items():
+        if o is not None:
+            holders.setdefault(o, []).append(u)
+    order = {}
+    for u, unit in enumerate(units):
+        for m in unit.members:
+            order[m.id] = u
+    assignments, unplaced = [], []
+    for u, unit in enumerate(units):
+        o = choice.get(u)
+        for m in unit.members:
+            if o is not None:
+                assignments.append((m.arrival_order, m.id, Assignment(m.id, index.ids[o])))
+            else:
+                unplaced.append((m.arrival_order, m.id, Unplaced(m.id, _why(unit, m, index, holders, units,
+                                                                            status))))
+    assignments.sort(key=lambda t: t[:2])
+    unplaced.sort(key=lambda t: t[:2])
+    return [a for *_, a in assignments], [p for *_, p in unplaced]
+
+
+def _why(unit: Unit, member: RequestSpec, index: OptionIndex, holders: dict[int, list[int]],
+         units: Sequence[Unit], status: str) -> str:
+    if not unit.rows.size:
+        if unit.size > 1:
+            alone, _ = eligible_scores(index, member, Group(frozenset({member.id})))
+            return (f"No setting can take the sibling group of {unit.size} together "
+                    f"({alone.size} option{'s' if alone.size != 1 else ''} could take this child alone)")
+        total, sentence = exclusion_summary(index, member, unit.group)
+        if sentence is None:
+            return "No options to consider"
+        return f"No eligible option among {total:,}; the most common reason: {sentence}"
+    band = BANDS.index(member.urgency)
+    options = unit.rows.tolist()
+    more_urgent = sum(1 for o in options
+                      if any(min(BANDS.index(m.urgency) for m in units[h].members) < band
+                             for h in holders.get(o, ())))
+    count = len(options)
+    noun = "option" if count == 1 else "options"
+    if more_urgent == count:
+        return (f"Every eligible option ({count}) was given to a more urgent child"
+                if count > 1 else "The one eligible option was given to a more urgent child")
+    text = f"All {count} eligible {noun} went to other children ({more_urgent} to more urgent children)"
+    if count == 1:
+        text = f"The one eligible option went to another child{' who is more urgent' if more_urgent else ''}"
+    if status == "optimal":
+        text += "; placing this child would leave a child at least as urgent without a place"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------- greedy
+
+def greedy_assign(requests: Sequence[RequestSpec], options: OptionIndex | Sequence[OptionSpec],
+                  policy: Policy | None = None) -> dict[str, str]:
+    """Baseline for the benchmark: most urgent first, then arrival order; each unit takes its best remaining option.
+
+    This is how a first-come-first-served portal behaves; `allocate` is measured against it.
+    """
+    index = _as_index(options, policy)
+    units = build_units(requests, index)
+    free = index.capacity.copy()
+    out: dict[str, str] = {}
+    for unit in sorted(units, key=lambda u: (u.band, min(m.arrival_order for m in u.members))):
+        roomy = np.flatnonzero(free[unit.rows] >= unit.size)  # rows are best first
+        if roomy.size:
+            o = int(unit.rows[roomy[0]])
+            free[o] -= unit.size
+            for m in unit.members:
+                out[m.id] = index.ids[o]
+    return out

@@ -1,0 +1,123 @@
+"""rank(): the vectorised index against the scalar reference, its JSON, and the ranking properties."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from portal.matching import (
+    DEFAULT_POLICY,
+    OptionIndex,
+    check_option,
+    rank,
+    score_option,
+)
+from portal.matching.eligibility import group_for
+from portal.matching.rank import rank_json
+from portal.matching.scoring import regional_medians
+from portal.matching.types import GridPoint
+from tests.matching.builders import (
+    HOME,
+    make_connected,
+    make_option,
+    make_request,
+    options,
+    problems,
+    requests,
+)
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def siblings_of(request, all_requests):
+    return [r for r in all_requests if r.sibling_group is not None and r.sibling_group == request.sibling_group]
+
+
+@FAST
+@given(problems(max_requests=4, max_options=12))
+def test_the_index_agrees_with_the_scalar_reference(problem):
+    """Eligibility, every reason sentence, every part, flags, distances and the order."""
+    reqs, opts = problem
+    index = OptionIndex.build(opts)
+    medians = regional_medians(opts)
+    position = {o.id: i for i, o in enumerate(opts)}
+    for request in reqs:
+        siblings = siblings_of(request, reqs)
+        group = group_for(request, siblings)
+        result = rank(request, index, siblings=siblings)
+        expected_excluded = [(o.id, check_option(request, o, DEFAULT_POLICY, group)) for o in opts]
+        expected_excluded = [(oid, why) for oid, why in expected_excluded if why]
+        assert [(e.option, e.reasons) for e in result.excluded] == expected_excluded
+        eligible = [o for o in opts if not check_option(request, o, DEFAULT_POLICY, group)]
+        expected = sorted((score_option(request, o, DEFAULT_POLICY, medians, group) for o in eligible),
+                          key=lambda m: (-m.score, m.distance_miles, position[m.option]))
+        assert list(result.matches) == expected
+        assert result.eligible == len(expected)
+        for match in result.matches:
+            assert match.score == sum(part.points for part in match.parts)
+        assert rank_json(request, index, siblings) == json.dumps(result.to_dict(), ensure_ascii=False)
+        top = rank(request, index, siblings=siblings, limit=2, with_exclusions=False)
+        assert top.matches == result.matches[:2] and top.excluded == () and top.eligible == result.eligible
+
+
+@FAST
+@given(problems(max_requests=3, max_options=10, lenient=True), st.data())
+def test_an_eligible_connected_person_is_always_ranked_first(problem, data):
+    reqs, opts = problem
+    request = reqs[0]
+    carer = replace(make_connected(for_request=request.id, places=len(siblings_of(request, reqs)) or 1),
+                    location=data.draw(st.builds(GridPoint, st.integers(300_000, 500_000),
+                                                 st.integers(200_000, 350_000))),
+                    connected_stage=data.draw(st.sampled_from(["viability", "temporary_approval", "approved"])),
+                    fee_gbp_week=data.draw(st.sampled_from([None, 9_999.0])), stale=data.draw(st.booleans()),
+                    la=data.draw(st.sampled_from(["E08000026", "E06000051"])))
+    opts = opts + [carer]
+    result = rank(request, opts, siblings=siblings_of(request, reqs))
+    if not check_option(request, carer, DEFAULT_POLICY, group_for(request, siblings_of(request, reqs))):
+        kinds = {o.id: o.kind for o in opts}
+        is_cp = [kinds[m.option] == "connected_person" for m in result.matches]
+        assert is_cp == sorted(is_cp, reverse=True)  # every connected person before every other option
+        assert carer.id in [m.option for m, cp in zip(result.matches, is_cp) if cp]
+        others = [m.score for m, cp in zip(result.matches, is_cp) if not cp]
+        assert all(m.score > max(others, default=-10**9) for m, cp in zip(result.matches, is_cp) if cp)
+
+
+@FAST
+@given(requests(), options(), st.floats(0, 1), st.booleans())
+def test_moving_an_option_closer_never_lowers_its_score(request, option, fraction, everything_at_home):
+    """Closer to home (and, when the school and family are at home too, closer to them) never scores less."""
+    if everything_at_home:
+        request = replace(request, school=request.home if request.keep_school else None,
+                          family=request.home if request.family else None)
+    else:
+        request = replace(request, keep_school=False, family=None)
+    home, far = request.home, option.location
+    near = GridPoint(home.easting + int((far.easting - home.easting) * fraction),
+                     home.northing + int((far.northing - home.northing) * fraction))
+    before = rank(request, [option, replace(option, id="O2", location=near)], with_exclusions=False)
+    scores = {m.option: m.score for m in before.matches}
+    if "O1" in scores:
+        assert scores["O2"] >= scores["O1"]
+
+
+def test_rank_accepts_a_plain_sequence_and_keeps_input_order_for_ties():
+    options = [make_option(id=name) for name in ("B", "A", "C")]
+    assert [m.option for m in rank(make_request(), options).matches] == ["B", "A", "C"]
+
+
+def test_nearer_breaks_score_ties():
+    options = [make_option(id="far", location=GridPoint(HOME.easting + 1_700, HOME.northing)),
+               make_option(id="near", location=GridPoint(HOME.easting + 1_650, HOME.northing))]
+    result = rank(make_request(), options)
+    assert [m.score for m in result.matches] == [result.matches[0].score] * 2
+    assert [m.option for m in result.matches] == ["near", "far"]
+
+
+def test_duplicate_option_ids_are_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="duplicate"):
+        OptionIndex.build([make_option(), make_option()])
