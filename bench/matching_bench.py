@@ -425,11 +425,23 @@ def report(quick: bool, seed: int) -> str:
     out.append("")
     out.append(_table(("what", "median", "p95", "notes"), rank_rows))
     out.append("")
+    out.append("The target is for the first configuration, the one the portal's page uses: it builds explanation "
+               "objects only for the matches it shows and asks `explain_exclusions` when an officer opens \"why "
+               "not this home\". The other two build the whole contract as Python objects (thousands of matches "
+               "and exclusions per request) and are shown for scale; the CLI does not build objects at all.")
+    out.append("")
     n_cli = 1_000 if not quick else 100
     out.append(f"**CLI** `python -m portal.matching rank` on {n_cli:,} requests × 10,000 options, whole process "
                f"(start, read and check the file, index, rank, write JSON; median of {runs}; target ≤ 10 s):")
     out.append("")
     out.append(_table(("output", "median", "range", "size"), cli_rows))
+    out.append("")
+    null_s = float(cli_rows[0][1].split()[0])
+    file_s = float(cli_rows[1][1].split()[0])
+    out.append(f"The contract prints every exclusion of every request ({cli_rows[1][3]}). The process itself takes "
+               f"{null_s:.1f} s; writing that output to this machine's disk adds {file_s - null_s:.1f} s"
+               + (", so with a file as the destination the 10 s target is missed by the disk, not the ranking."
+                  if file_s > 10 >= null_s else "."))
     out.append("")
     out.append(f"**Allocate** (index build included; median of {runs} runs; `time_limit_s=10`; targets: "
                "1,000 × 10,000 ≤ 3 s with gap ≤ 0.05% and no sibling group split; 1,000 × 1,000 ≤ 10 s):")

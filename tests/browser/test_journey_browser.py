@@ -96,6 +96,10 @@ def test_journey_in_chromium(live_app, browser_page):
     page.get_by_role("link", name=re.compile(r"Female, age 10")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Female, age 10")
     assert "Okafor" not in page.content()
+    start = page.get_by_role("group", name="Earliest start date")  # today: counted in this month's figures
+    start.get_by_label("Day").fill(str(date.today().day))
+    start.get_by_label("Month").fill(str(date.today().month))
+    start.get_by_label("Year").fill(str(date.today().year))
     page.get_by_label("Message to the placement officer (optional)").fill("Room ready.")
     page.get_by_role("button", name="Make offer").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Offer made")

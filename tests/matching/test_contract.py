@@ -162,3 +162,13 @@ def test_more_input_checks():
     assert parsed.requests[0].home.easting == 434134  # CV1 2AB from the ONS postcode directory
     assert parsed.policy.own_la_points == 25
     assert parsed.requests[2].pets == "unknown" and parsed.options[0].connected_stage == "viability"
+
+
+def test_the_worked_example_in_the_docs_is_real_output():
+    """docs/matching.md shows a problem and what rank and allocate print for it: they must stay true."""
+    text = (ROOT / "docs" / "matching.md").read_text()
+    section = text.split("## A worked example", 1)[1]
+    blocks = [block.split("```", 1)[0] for block in section.split("```json\n")[1:4]]
+    problem, ranked, allocated = (json.loads(block) for block in blocks)
+    assert rank_problem(problem) == ranked
+    assert allocate_problem(problem) == allocated

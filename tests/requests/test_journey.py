@@ -73,7 +73,8 @@ def test_whole_journey(app, client, auth, db_session):
         assert secret not in page, f"{secret} leaked to the provider before acceptance"
     assert "CV1 2" in page  # the postcode sector only
     response = client.post(referral_url, data={
-        "vacancy_id": vacancy.id, "fee_gbp_week": "880", **date_fields("start_date", needed_by),
+        # Starts today, so the commissioner counts it in this period whatever the day of the month.
+        "vacancy_id": vacancy.id, "fee_gbp_week": "880", **date_fields("start_date", date.today()),
         "message": "We can meet her at the station.",
     })
     assert response.status_code == 302
