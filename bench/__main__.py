@@ -17,4 +17,5 @@ if __name__ == "__main__":
             print(f"(skipping {name}: not present)")
             continue
         print(f"\n=== {name}\n", flush=True)
+        sys.argv = [name]  # each bench reads its own options; run them with their defaults
         module.main()

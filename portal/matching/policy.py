@@ -93,6 +93,10 @@ class Policy:
     """From this combined score a suggestion is marked strong (still only a suggestion)."""
     fuzzy_same_postcode_bonus: float = 8.0
     fuzzy_same_district_bonus: float = 3.0
+    regional_median_fee_gbp_week: tuple[tuple[str, float], ...] = ()
+    """Pinned regional median weekly fees per option kind ((kind, fee) pairs; in a problem file an object such as
+    {"foster": 850}). Empty (the default): the median of the options given. The portal pins them when it saves a
+    ranking with only the options that matched, so `python -m portal.matching rank` re-runs it exactly."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -135,6 +139,9 @@ class Policy:
         known = {f.name: f for f in fields(cls)}
         changes: dict[str, Any] = {}
         for key, value in overrides.items():
+            if key == "regional_median_fee_gbp_week":
+                changes[key] = _median_fees(value)
+                continue
             if key not in known:
                 hint = _closest(key, known)
                 raise ValueError(f"policy.{key}: unknown policy setting" + (f" (did you mean {hint!r}?)" if hint else ""))
@@ -154,7 +161,12 @@ class Policy:
         return dataclasses.replace(base, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+        out = {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+        out["regional_median_fee_gbp_week"] = dict(self.regional_median_fee_gbp_week)
+        return out
+
+    def pinned_medians(self) -> dict[str, float]:
+        return dict(self.regional_median_fee_gbp_week)
 
     # ------------------------------------------------------------------------------------------------------------
     def setting_type_points(self) -> dict[str, int]:
@@ -196,3 +208,17 @@ def _closest(key: str, known: Mapping[str, Any]) -> str | None:
 
 
 DEFAULT_POLICY = Policy()
+
+
+def _median_fees(value: Any) -> tuple[tuple[str, float], ...]:
+    """Read pinned regional medians: an object of option kind -> weekly fee."""
+    if not isinstance(value, Mapping):
+        raise ValueError("policy.regional_median_fee_gbp_week: must be an object of option kind to weekly fee")
+    out = []
+    for kind, fee in value.items():
+        if kind not in vocab.OPTION_KINDS:
+            raise ValueError(f"policy.regional_median_fee_gbp_week: unknown option kind {kind!r}")
+        if isinstance(fee, bool) or not isinstance(fee, (int, float)) or not math.isfinite(fee) or fee < 0:
+            raise ValueError(f"policy.regional_median_fee_gbp_week.{kind}: must be a weekly fee of 0 or more")
+        out.append((kind, float(fee)))
+    return tuple(sorted(out))

@@ -124,7 +124,7 @@ class OptionIndex:
             seen: set[str] = set()
             dup = next(oid for oid in ids if oid in seen or seen.add(oid))
             raise ValueError(f"option {dup!r}: duplicate id")
-        medians = regional_medians(options)
+        medians = policy.pinned_medians() or regional_medians(options)
         la_index: dict[str, int] = {}
         for o in options:
             la_index.setdefault(o.la, len(la_index))

@@ -74,7 +74,7 @@ def validate_allocation(requests: Sequence[RequestSpec], options: Sequence[Optio
             problems.append(f"unplaced entry for unknown request {rid!r}")
 
     # eligibility, connected persons, scores
-    medians = regional_medians(options)
+    medians = policy.pinned_medians() or regional_medians(options)
     objective = 0
     placed = dict.fromkeys(_BANDS, 0)
     for rid, oid in assigned.items():

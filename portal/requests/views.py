@@ -206,6 +206,8 @@ def accept_offer(request_id: str, offer_id: str):
     offer = queries.get_offer_for_request(current_user, placement_request, offer_id)
     if not DecisionForm().validate_on_submit():
         return _render_detail(placement_request, status=400, error="Your form expired. Try again")[:2]
+    if placement_request.status in ("searching", "offers"):
+        record_match_run(placement_request, current_user, "accept_offer", rank_request(placement_request))
     try:
         services.accept_offer(current_user, placement_request, offer)
         db.session.commit()

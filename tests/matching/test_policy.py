@@ -32,3 +32,25 @@ def test_bad_overrides_are_refused_by_name(overrides, message):
     with pytest.raises(ValueError, match=r"policy\.") as caught:
         Policy.from_overrides(overrides)
     assert message in str(caught.value)
+
+
+def test_pinned_regional_medians_replace_the_median_of_the_options_given():
+    from portal.matching import Policy
+
+    pinned = Policy.from_overrides({"regional_median_fee_gbp_week": {"foster": 900, "residential": 5000.5}})
+    assert pinned.pinned_medians() == {"foster": 900.0, "residential": 5000.5}
+    assert pinned.to_dict()["regional_median_fee_gbp_week"] == {"foster": 900.0, "residential": 5000.5}
+    assert Policy().pinned_medians() == {}
+
+
+@pytest.mark.parametrize("value, message", [
+    ([900], "must be an object of option kind to weekly fee"),
+    ({"castle": 900}, "unknown option kind 'castle'"),
+    ({"foster": -1}, "must be a weekly fee of 0 or more"),
+    ({"foster": "lots"}, "must be a weekly fee of 0 or more"),
+])
+def test_bad_pinned_medians_are_refused(value, message):
+    from portal.matching import Policy
+
+    with pytest.raises(ValueError, match=message):
+        Policy.from_overrides({"regional_median_fee_gbp_week": value})
