@@ -260,19 +260,27 @@ def add_connected_person(user: User, req: PlacementRequest, values: dict) -> Con
     return person
 
 
-def suggest_registered_carers(person: ConnectedPerson) -> list[tuple[Setting, Provider, float, tuple[str, ...]]]:
-    """Registered fostering households that may be this connected person (rapidfuzz: name and postcode).
+def suggest_registered_carers(
+    people: list[ConnectedPerson],
+) -> dict[str, list[tuple[Setting, Provider, float, tuple[str, ...]]]]:
+    """Registered fostering households that may be each connected person (rapidfuzz: name and postcode).
 
-    A suggestion for the officer to check, never a decision.
+    A suggestion for the officer to check, never a decision. The households are read once for all the people.
     """
     from portal.matching import CarerRecord, match_connected_person
 
+    if not people:
+        return {}
     rows = db.session.execute(
         select(Setting, Provider).join(Provider, Provider.id == Setting.provider_id).where(Setting.kind == "foster")
     ).all()
     carers = [CarerRecord(id=setting.id, name=setting.name, postcode=setting.postcode) for setting, _ in rows]
     by_id = {setting.id: (setting, provider) for setting, provider in rows}
-    return [(*by_id[s.id], s.score, s.reasons) for s in match_connected_person(person.name, person.postcode, carers)[:5]]
+    return {
+        person.id: [(*by_id[s.id], s.score, s.reasons)
+                    for s in match_connected_person(person.name, person.postcode, carers)[:5]]
+        for person in people
+    }
 
 
 def link_sibling(user: User, req: PlacementRequest, other: PlacementRequest, *, together: bool) -> SiblingGroup:

@@ -304,7 +304,8 @@ def connected_persons(request_id: str):
             return redirect(url_for("requests.connected_persons", request_id=placement_request.id))
     audit(current_user, "view", "placement_request", placement_request.id)
     db.session.commit()
-    people = [(p, services.suggest_registered_carers(p)) for p in placement_request.connected_persons]
+    suggestions = services.suggest_registered_carers(list(placement_request.connected_persons))
+    people = [(person, suggestions[person.id]) for person in placement_request.connected_persons]
     return render_template("requests/connected_persons.html", req=placement_request, form=form, people=people,
                            error=error), 422 if form.is_submitted() else 200
 
