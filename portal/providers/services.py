@@ -561,6 +561,13 @@ def _withdraw_offer(user: User, offer: Offer) -> None:
     referral = db.session.get(Referral, offer.referral_id)
     if live is None and referral.status == "offered":
         referral.status = "sent"
+    # The child's request goes back to "searching" when no live offer is left from any provider.
+    any_live = db.session.scalar(
+        select(Offer.id).where(Offer.request_id == offer.request_id, Offer.status.in_(LIVE_OFFER_STATUSES))
+    )
+    placement_request = db.session.get(PlacementRequest, offer.request_id)
+    if any_live is None and placement_request.status == "offers":
+        placement_request.status = "searching"
     db.session.expire(offer)
     audit(user, "withdraw_offer", "placement_request", offer.request_id, detail=f"offer:{offer.id}")
 

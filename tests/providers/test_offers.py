@@ -166,3 +166,14 @@ def test_outcomes_declined_with_the_officers_reason_and_accepted_with_the_childs
     for secret in (*SECRETS, ids["ref"], "CV1 2AB"):
         assert secret not in page
     assert fresh(Vacancy, s.other_vacancy.id).status == "open"
+
+
+def test_withdrawing_the_last_live_offer_puts_the_request_back_to_searching(client, auth, db_session):
+    s = scene()
+    auth.sign_in(s.manager)
+    assert client.post(f"/provider/referrals/{s.referral.id}", data=offer_data(s.vacancy.id)).status_code == 302
+    assert fresh(PlacementRequest, s.request.id).status == "offers"
+    offer_id = db_session.scalar(select(Offer.id))
+    assert client.post(f"/provider/offers/{offer_id}/withdraw").status_code == 302
+    assert fresh(PlacementRequest, s.request.id).status == "searching"
+    assert fresh(Referral, s.referral.id).status == "sent"
