@@ -33,7 +33,7 @@ run: db  ## set everything up and serve the demo portal on http://$(HOST):$(PORT
 	$(BIN)/flask demo load --scale $(SCALE) --if-empty
 	$(BIN)/flask demo sign-ins
 	@echo "Serving the portal on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --access-logfile - wsgi:app
 
 test: install-test  ## set everything up and run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,7 +1,5 @@
-"""WSGI entry point: gunicorn wsgi:app"""
+"""WSGI entry point: gunicorn -c gunicorn.conf.py wsgi:app"""
 
-from portal import create_app, geo
+from portal import create_app
 
 app = create_app()
-# Warm the West Midlands postcode tables once per process (about 0.25 s) so no visitor waits for the first lookup.
-geo.preload()
