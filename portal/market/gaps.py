@@ -129,14 +129,14 @@ def _type_sought(req: PlacementRequest) -> str:
 def _assess(req: PlacementRequest, index: matching.OptionIndex) -> OpenRequestFact:
     spec = request_spec(req)
     siblings = sibling_specs(req)
-    result = matching.rank(spec, index, siblings=siblings, limit=0, with_exclusions=False)
+    eligible = matching.eligible_count(spec, index, siblings=siblings)
     rule = None
-    if result.eligible == 0:
+    if eligible == 0:
         explained = matching.rank(spec, index, siblings=siblings, limit=0, with_exclusions=True)
         rule = blocking_rule(explained.excluded)
     return OpenRequestFact(
         la=req.la_code, age_years=req.age_on(req.needed_by), type_sought=_type_sought(req),
-        needs=frozenset(req.needs or ()) | frozenset(req.risks or ()), eligible=result.eligible > 0, rule=rule,
+        needs=frozenset(req.needs or ()) | frozenset(req.risks or ()), eligible=eligible > 0, rule=rule,
     )
 
 

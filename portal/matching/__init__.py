@@ -20,7 +20,7 @@ from .problem import (
     parse_problem,
     rank_problem,
 )
-from .rank import OptionIndex, explain_exclusions, rank
+from .rank import OptionIndex, eligible_count, explain_exclusions, rank
 from .scoring import score_option
 from .solver import allocate, greedy_assign
 from .types import (
@@ -43,7 +43,7 @@ from .validation import validate_allocation
 __all__ = [
     "DEFAULT_POLICY", "Allocation", "Assignment", "CarerRecord", "ChildRecord", "Exclusion", "GridPoint", "Match",
     "OptionIndex", "OptionSpec", "Policy", "Problem", "ProblemError", "RankResult", "RequestSpec", "ScorePart",
-    "Suggestion", "Unplaced", "allocate", "allocate_problem", "check_option", "explain_exclusions",
+    "Suggestion", "Unplaced", "allocate", "allocate_problem", "check_option", "eligible_count", "explain_exclusions",
     "find_duplicate_requests", "greedy_assign", "match_connected_person", "normalise_name", "parse_problem",
     "rank", "rank_problem", "score_option", "validate_allocation",
 ]

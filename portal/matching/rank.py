@@ -680,6 +680,14 @@ def _no_cycle_collection():
             gc.enable()
 
 
+def eligible_count(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], policy: Policy | None = None,
+                   *, siblings: Sequence[RequestSpec] = ()) -> int:
+    """How many options are eligible for `request`: the hard rules only, nothing scored (sufficiency gaps)."""
+    index = _as_index(options, policy)
+    policy, group, _ = _context(index, request, policy, siblings)
+    return int(len(index) - np.count_nonzero(_checks(index, request, group, policy).failed(len(index))))
+
+
 def explain_exclusions(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec],
                        option_ids: Sequence[str] | None = None, *, policy: Policy | None = None,
                        siblings: Sequence[RequestSpec] = ()) -> tuple[Exclusion, ...]:

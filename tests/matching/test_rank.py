@@ -121,3 +121,18 @@ def test_duplicate_option_ids_are_refused():
 
     with pytest.raises(ValueError, match="duplicate"):
         OptionIndex.build([make_option(), make_option()])
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems())
+def test_eligible_count_agrees_with_rank(problem):
+    """The gap pages count eligible options without scoring them: the count is rank's, always."""
+    from portal.matching import OptionIndex, eligible_count
+
+    requests, options = problem
+    index = OptionIndex.build(options)
+    for request in requests:
+        siblings = [r for r in requests if r.sibling_group and r.sibling_group == request.sibling_group
+                    and r.id != request.id]
+        assert eligible_count(request, index, siblings=siblings) == rank(request, index, siblings=siblings).eligible
