@@ -27,6 +27,8 @@ def upgrade() -> None:
         batch_op.alter_column("needed_by", existing_type=sa.Date(), nullable=True)
     with op.batch_alter_table("placement_request", schema=None) as batch_op:
         batch_op.alter_column("completed_sections", server_default=None)
+    with op.batch_alter_table("placement", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("education_continuity", sa.Boolean(), nullable=True))
     op.create_table(
         "allocation_run",
         sa.Column("created_at", portal.db.UTCDateTime(timezone=True), nullable=False),
@@ -55,5 +57,7 @@ def downgrade() -> None:
     with op.batch_alter_table("allocation_run", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_allocation_run_created_at"))
     op.drop_table("allocation_run")
+    with op.batch_alter_table("placement", schema=None) as batch_op:
+        batch_op.drop_column("education_continuity")
     with op.batch_alter_table("placement_request", schema=None) as batch_op:
         batch_op.drop_column("completed_sections")

@@ -89,14 +89,14 @@ def referral_rows(f: MarketFilters, secret: str) -> Iterator[tuple]:
 def placement_rows(f: MarketFilters, secret: str) -> Iterator[tuple]:
     kinds = {**{c: "foster" for c in queries.FOSTER_CODES}, "K2": "residential", "K3": "supported"}
     for (pid, rid, la, start, end, end_reason, code, provider_code, cost, miles, inside, over_20, siblings,
-         setting_postcode, urn, _kind, dob, _submitted, _keep_school) in queries.export_placement_rows(f):
+         setting_postcode, urn, _kind, dob, _submitted, education) in queries.export_placement_rows(f):
         yield (
             pseudonym(secret, "request", rid), pseudonym(secret, "placement", pid), la, start.isoformat(),
             f"{cost:.0f}" if cost is not None else "",
             postcode_sector(setting_postcode) if setting_postcode else "",
-            # preferabilityLocation: the portal records inside/outside the child's LA; educationContinuity is not
-            # recorded (see docs/market.md), so it is left empty rather than guessed.
-            _yes_no(inside), "", urn or "", siblings, PLACEMENT_TYPE.get(kinds.get(code, ""), ""),
+            # preferabilityLocation: inside the child's LA; educationContinuity as recorded with the placement
+            # (empty when no school was recorded).
+            _yes_no(inside), _yes_no(education), urn or "", siblings, PLACEMENT_TYPE.get(kinds.get(code, ""), ""),
             _age_band(dob, start), code, provider_code, f"{miles:.1f}", _yes_no(over_20),
             end.isoformat() if end else "", end_reason or "",
         )

@@ -507,7 +507,7 @@ def export_placement_rows(f: MarketFilters):
             p.id, p.request_id, p.la_code, p.start_date, p.end_date, p.end_reason, p.placement_type,
             p.provider_code, p.weekly_cost_gbp, p.distance_miles, p.inside_la, p.over_20_miles,
             p.siblings_placed_together, Setting.postcode, Setting.ofsted_urn, Setting.kind, r.date_of_birth,
-            r.submitted_at, r.keep_school,
+            r.submitted_at, p.education_continuity,
         )
         .where(*ds.view_where(f))
         .order_by(p.start_date, p.id)

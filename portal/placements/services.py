@@ -426,6 +426,7 @@ def record_connected_placement(
         # Placements Data Standard siblingsPlacedTogether: how many of the sibling group live together, this
         # child included (0 when none do), as accept_offer counts children in one setting.
         siblings_placed_together=len(siblings) + 1 if siblings else 0,
+        education_continuity=education_continuity(placement_request, person.easting, person.northing),
         recorded_by_id=user.id,
     )
     db.session.add(placement)
@@ -460,3 +461,19 @@ def record_connected_placement(
           detail=f"placement:{placement.id};type:{placement.placement_type};connected_person")
     create_agreement(placement, placement_request, None, user=user)
     return placement
+
+
+def education_continuity(req: PlacementRequest, easting: int, northing: int) -> bool | None:
+    """Can the child stay at their school from this placement? (Placements Data Standard educationContinuity.)
+
+    Yes when the plan keeps the school and the placement is within the matching policy's school distance;
+    no when a school is recorded but the plan changes it or the placement is further; unknown without a school.
+    """
+    from portal.geo import distance_miles
+    from portal.matching import DEFAULT_POLICY
+
+    if req.school_easting is None or req.school_northing is None:
+        return None
+    if not req.keep_school:
+        return False
+    return distance_miles(req.school_easting, req.school_northing, easting, northing) <= DEFAULT_POLICY.school_far_miles

@@ -182,6 +182,10 @@ class Placement(IdMixin, TimestampMixin, Base):
     inside_la: Mapped[bool]
     over_20_miles: Mapped[bool]
     siblings_placed_together: Mapped[int] = mapped_column(default=0)
+    # Placements Data Standard educationContinuity: the child can stay at their school. True when the plan keeps
+    # the school and the placement is within the matching policy's school distance (school_far_miles); False when
+    # a school is recorded but the plan changes it or the placement is further; None when no school is recorded.
+    education_continuity: Mapped[bool | None]
     recorded_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
 
     request: Mapped[PlacementRequest] = relationship()

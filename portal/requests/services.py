@@ -12,7 +12,7 @@ from portal.auth.models import User
 from portal.auth.permissions import audit
 from portal.db import db, utcnow
 from portal.providers.models import Offer, Provider, Setting, Vacancy
-from portal.placements.services import create_agreement
+from portal.placements.services import create_agreement, education_continuity
 from portal.providers.queries import bump_options_version
 from portal.requests.models import ConnectedPerson, Placement, PlacementRequest, Referral, SiblingGroup
 
@@ -215,6 +215,7 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
         inside_la=setting.la_code == req.la_code,
         over_20_miles=distance > 20,
         siblings_placed_together=0,
+        education_continuity=education_continuity(req, setting.easting, setting.northing),
         recorded_by_id=user.id,
     )
     db.session.add(placement)
@@ -347,3 +348,4 @@ def _count_siblings_placed_together(req: PlacementRequest, placement: Placement)
     if len(members) >= 2:
         for sibling_placement in members.values():
             sibling_placement.siblings_placed_together = len(members)
+

@@ -91,3 +91,21 @@ def test_officer_sees_a_providers_cannot_offer_answer(client, auth, db_session):
     auth.sign_in(officer)
     page = _page(client.get(f"/requests/{req.id}"))
     assert "Cannot offer a place" in page and "No carer free this month" in page
+
+
+def test_education_continuity_is_recorded_with_the_placement(client, auth, db_session):
+    from portal import geo
+    from portal.requests.models import Placement, PlacementRequest
+
+    officer = create_user("officer")
+    req = create_request(officer)
+    school = geo.lookup("CV2 4GA")
+    stored = db_session.get(PlacementRequest, req.id)
+    stored.school_postcode, stored.school_easting, stored.school_northing = school.postcode, school.easting, school.northing
+    stored.keep_school = True
+    db_session.commit()
+    provider = create_provider()
+    offer = create_offer(create_referral(req, provider), create_vacancy(create_setting(provider, postcode="CV1 5FB")))
+    auth.sign_in(officer)
+    assert client.post(f"/requests/{req.id}/offers/{offer.id}/accept").status_code == 302
+    assert db_session.scalar(select(Placement)).education_continuity is True
