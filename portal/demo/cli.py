@@ -16,6 +16,7 @@ from portal.auth.models import PROVIDER_ROLES, ROLES, User
 from portal.db import db
 from portal.demo import people
 from portal.demo.services import SCALES, delete_demo_data, existing_data, load_demo
+from portal.allocation.services import run_allocation
 from portal.providers.queries import bump_options_version
 
 # Exit status when the database already holds data and no flag says what to do (as click's usage errors).
@@ -59,6 +60,12 @@ def load(seed: int, scale: str, if_empty: bool, replace: bool) -> None:
     seconds = time.perf_counter() - started
     counts = ", ".join(f"{n:,} {name}" for name, n in summary.counts.items())
     click.echo(f"Loaded the demo region (scale {scale}, seed {seed}) in {seconds:.1f} s: {counts}.")
+    # Today's region-wide allocation, as the hub's daily `flask allocation run` would save it: the commissioners'
+    # sufficiency-gap trend starts from it.
+    run = run_allocation(None, time_limit_s=5.0)
+    session.commit()
+    click.echo(f"Saved today's regional allocation: {run.placed_count} of {run.requests_count} children placed "
+               f"({run.status}, {run.seconds:.1f} s).")
 
 
 @demo.command("sign-ins")
