@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.common import cpu_model, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 GEO_PATH = ROOT / "portal" / "geo.py"
 DOC_PATH = ROOT / "docs" / "performance.md"
@@ -106,15 +108,7 @@ def per_call_us(fn, args: list, repeat: int = 5) -> float:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
     import numpy
 
     from portal import geo
@@ -249,20 +243,6 @@ def render(machine_info: str, runs: int, cold_rows, import_ms: float, warm: dict
     ]
     return "\n".join(lines)
 
-
-def write_section(section: str) -> None:
-    """Replace the "## Geography" section (up to the next "## " heading), or append it."""
-    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-    text = DOC_PATH.read_text() if DOC_PATH.exists() else "# Performance\n\nMeasured numbers only; each section says how to reproduce it.\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        rest = "".join(lines[end:])
-        new = "".join(lines[:start]) + section + ("\n" + rest if rest else "")
-    DOC_PATH.write_text(new)
 
 
 if __name__ == "__main__":

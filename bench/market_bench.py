@@ -21,6 +21,8 @@ import statistics
 import time
 from pathlib import Path
 
+from bench.common import cpu_model, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC_PATH = ROOT / "docs" / "performance.md"
 SECTION = "## Commissioner pages"
@@ -67,15 +69,7 @@ def ensure_database(path: Path) -> tuple[str, str]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     return (f"{cpu}, {os.cpu_count()} CPUs visible, load average {load[0]:.2f} at the start; "
             f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
@@ -163,17 +157,6 @@ def render(results: list[dict], runs: int, info: str, db_note: str, counts: str)
     ]
     return "\n".join(lines)
 
-
-def write_section(text: str) -> None:
-    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-    doc = DOC_PATH.read_text() if DOC_PATH.exists() else "# Performance\n\nMeasured numbers only.\n"
-    if SECTION in doc:
-        start = doc.index(SECTION)
-        following = doc.find("\n## ", start + len(SECTION))
-        doc = doc[:start] + text + (doc[following + 1:] if following != -1 else "")
-    else:
-        doc = doc.rstrip() + "\n\n" + text
-    DOC_PATH.write_text(doc.rstrip() + "\n")
 
 
 def data_counts(url: str) -> str:

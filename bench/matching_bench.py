@@ -23,6 +23,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.common import cpu_model, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC_PATH = ROOT / "docs" / "performance.md"
 SECTION = "## Matching core"
@@ -216,12 +218,7 @@ def machine() -> str:
     import numpy
     import ortools
 
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{cpu}, {os.cpu_count()} CPUs visible (nproc), load average {load:.2f} at the start; "
             f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
@@ -495,19 +492,6 @@ def dt_now() -> str:
 
     return dt.date.today().isoformat()
 
-
-def write_section(text: str) -> None:
-    """Replace the "## Matching core" section of docs/performance.md (or append it), leaving the rest."""
-    existing = DOC_PATH.read_text() if DOC_PATH.exists() else "# Performance\n\nMeasured numbers only.\n"
-    lines = existing.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = existing.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" if end < len(lines) else "") + "".join(lines[end:])
-    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOC_PATH.write_text(new)
 
 
 def main(argv=None) -> int:

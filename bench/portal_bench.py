@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.common import cpu_model, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DB_PATH = Path(os.environ.get("PORTAL_BENCH_DB", ROOT / "instance" / "bench-large.sqlite3"))
 RUNS_PER_REQUEST = 3
@@ -96,8 +98,7 @@ def main() -> str:
     unchanged = clients[rows[0].la_code].get(f"/requests/{rows[0].id}/matches?version={version}")
     poll_unchanged = (time.perf_counter() - t) * 1000
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = cpu_model()
     table = "\n".join([
         "## Officer pages",
         "",
@@ -121,19 +122,6 @@ def main() -> str:
     write_section(table)
     return table
 
-
-def write_section(section: str) -> None:
-    path = ROOT / "docs" / "performance.md"
-    text = path.read_text() if path.exists() else "# Performance\n"
-    heading = section.splitlines()[0]
-    if heading in text:
-        start = text.index(heading)
-        rest = text[start + len(heading):]
-        end = rest.find("\n## ")
-        text = text[:start] + section.rstrip() + ("\n" + rest[end + 1:] if end != -1 else "\n")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+"""What every benchmark shares: the machine it ran on, and writing its section of docs/performance.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+DOC_HEADER = "# Performance\n\nMeasured numbers only; each section says how to reproduce it.\n"
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (or what platform knows)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> float | None:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def write_section(section: str) -> None:
+    """Replace the section whose first line is `section`'s heading ("## ...") up to the next "## ", or append it.
+
+    Every other section of docs/performance.md is left as it is.
+    """
+    heading = section.splitlines()[0].rstrip()
+    text = DOC_PATH.read_text() if DOC_PATH.exists() else DOC_HEADER
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
+    body = section.rstrip("\n") + "\n"
+    if start is None:
+        new = text.rstrip("\n") + "\n\n" + body
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        new = "".join(lines[:start]) + body + ("\n" if end < len(lines) else "") + "".join(lines[end:])
+    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DOC_PATH.write_text(new)
