@@ -16,17 +16,20 @@ from portal.requests.matching import eligible_provider_ids, explain_request_excl
 bp = Blueprint("requests", __name__)
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 @role_required("officer")
 def index():
-    form = RequestFilterForm(request.args)
-    if request.args and not form.validate():
+    """The LA's requests. Filters are POSTed, not put in the URL: a search holds a child's name, and no personal
+    data may appear in URLs or access logs (DESIGN.md §5). Searching changes nothing, so no redirect follows."""
+    filters = request.form if request.method == "POST" else None
+    form = RequestFilterForm(formdata=filters)
+    if filters is not None and not form.validate():
         return render_template("requests/index.html", rows=[], form=form, filtered=True), 400
     rows = queries.list_requests_for_officer(
         current_user, form.status.data or None, urgency=form.urgency.data or None, age_min=form.age_min.data,
         age_max=form.age_max.data, search=form.q.data,
     )
-    return render_template("requests/index.html", rows=rows, form=form, filtered=bool(request.args))
+    return render_template("requests/index.html", rows=rows, form=form, filtered=filters is not None)
 
 
 def _section_form(section, req=None, formdata=None):
