@@ -1,6 +1,6 @@
 """officer side: draft placement requests (task list) and saved region-wide allocation runs
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23
 """
@@ -10,8 +10,8 @@ from alembic import op
 
 import portal.db
 
-revision = "0005"
-down_revision = "0003"  # relinked after 0004 when it lands
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
