@@ -174,6 +174,22 @@ class ProviderContactMixin:
     )
 
 
+def new_password_fields():
+    """A new password typed twice (registering, and setting it from an invite link). Called in the class body so
+    the fields keep their place in the page's order, and so in the error summary."""
+    password = PasswordField(
+        "Create a password", widget=GovPasswordInput(), description=f"At least {MIN_PASSWORD} characters.",
+        validators=[InputRequired(message="Create a password"),
+                    Length(min=MIN_PASSWORD, max=200, message=f"Your password must be at least {MIN_PASSWORD} characters")],
+    )
+    password_confirm = PasswordField(
+        "Confirm your password", widget=GovPasswordInput(),
+        validators=[InputRequired(message="Confirm your password"),
+                    EqualTo("password", message="The passwords do not match")],
+    )
+    return password, password_confirm
+
+
 class RegistrationForm(ProviderContactMixin, FlaskForm):
     """A provider registers; an administrator approves it before officers can see anything of it."""
 
@@ -205,16 +221,7 @@ class RegistrationForm(ProviderContactMixin, FlaskForm):
                     "before approving your registration.",
         validators=[Length(max=4000), _urn_list],
     )
-    password = PasswordField(
-        "Create a password", widget=GovPasswordInput(), description=f"At least {MIN_PASSWORD} characters.",
-        validators=[InputRequired(message="Create a password"),
-                    Length(min=MIN_PASSWORD, max=200, message=f"Your password must be at least {MIN_PASSWORD} characters")],
-    )
-    password_confirm = PasswordField(
-        "Confirm your password", widget=GovPasswordInput(),
-        validators=[InputRequired(message="Confirm your password"),
-                    EqualTo("password", message="The passwords do not match")],
-    )
+    password, password_confirm = new_password_fields()
     submit = SubmitField("Register", widget=GovSubmitInput())
 
     def validate_la_code(self, field):
@@ -261,16 +268,7 @@ class InviteForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(
-        "Create a password", widget=GovPasswordInput(), description=f"At least {MIN_PASSWORD} characters.",
-        validators=[InputRequired(message="Create a password"),
-                    Length(min=MIN_PASSWORD, max=200, message=f"Your password must be at least {MIN_PASSWORD} characters")],
-    )
-    password_confirm = PasswordField(
-        "Confirm your password", widget=GovPasswordInput(),
-        validators=[InputRequired(message="Confirm your password"),
-                    EqualTo("password", message="The passwords do not match")],
-    )
+    password, password_confirm = new_password_fields()
     submit = SubmitField("Set password", widget=GovSubmitInput())
 
 
