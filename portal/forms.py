@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput
 from wtforms import DateField, SelectMultipleField
+from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 
 from portal import geo
@@ -45,18 +46,35 @@ class Postcode:
 
 
 class GovDateField(DateField):
-    """A day / month / year date (GOV.UK date input) whose 'not a date' error says what to do."""
+    """A day / month / year date (GOV.UK date input) whose 'not a date' error says what to do.
+
+    Copes with whatever a browser (or anything else) sends: all three boxes blank is "not answered" (the field's
+    required message), a missing or extra box is "not a real date", and the widget always gets three values back
+    so what was typed is shown again.
+    """
 
     widget = GovDateInput()
 
     def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
         kwargs.setdefault("format", "%d %m %Y")
         super().__init__(label, validators, **kwargs)
-        self.invalid_message = invalid_message or f"{self.label.text} must be a real date, like 27 3 2012"
+        self.invalid_message = invalid_message or f"{self.label.text} must be a real date, like 27 3 2026"
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        if self.raw_data is not None and len(self.raw_data) != 3:
+            self.raw_data = (list(self.raw_data) + ["", "", ""])[:3]
 
     def process_formdata(self, valuelist):
+        parts = [(value or "").strip() for value in valuelist]
+        if not any(parts):
+            self.data = None
+            return
+        if len(parts) != 3:
+            self.data = None
+            raise ValueError(self.invalid_message)
         try:
-            super().process_formdata(valuelist)
+            super().process_formdata(parts)
         except ValueError:
             self.data = None
             raise ValueError(self.invalid_message) from None

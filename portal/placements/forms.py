@@ -6,33 +6,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import BooleanField, DecimalField, RadioField, StringField, SubmitField
-from wtforms.utils import unset_value
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import GovDateField
 from portal.matching import vocabulary
-
-
-class DayMonthYearField(GovDateField):
-    """A GOV.UK date input that copes with what a browser (or anything else) may send.
-
-    All three boxes blank means "not answered" (the required-answer message, not "not a real date"); a missing or
-    extra box is not a date. The widget always gets three values back, so what was typed is shown again.
-    """
-
-    def process(self, formdata, data=unset_value, extra_filters=None):
-        super().process(formdata, data, extra_filters)
-        if self.raw_data is not None and len(self.raw_data) != 3:
-            self.raw_data = (list(self.raw_data) + ["", "", ""])[:3]
-
-    def process_formdata(self, valuelist):
-        if not any((value or "").strip() for value in valuelist):
-            self.data = None
-            return
-        if len(valuelist) != 3:
-            self.data = None
-            raise ValueError(self.invalid_message)
-        super().process_formdata([(value or "").strip() for value in valuelist])
 
 
 def _end_reason_choices() -> list[tuple[str, str]]:
@@ -69,7 +46,7 @@ class GenerateAgreementForm(FlaskForm):
 class EndPlacementForm(FlaskForm):
     """When and why a placement ended (SSDA903 reason for placement change)."""
 
-    end_date = DayMonthYearField(
+    end_date = GovDateField(
         "When did the placement end?",
         description="For example, 27 3 2026. It cannot be in the future or before the placement started.",
         invalid_message="Enter the date the placement ended as a real date, like 27 3 2026",
@@ -91,7 +68,7 @@ class EndPlacementForm(FlaskForm):
 class ConnectedPlacementForm(FlaskForm):
     """Place the child with a connected person (family and friends)."""
 
-    start_date = DayMonthYearField(
+    start_date = GovDateField(
         "When does the child start living with them?",
         description="For example, 27 3 2026. If the child already lives with them, the day they moved in.",
         invalid_message="Enter the start date as a real date, like 27 3 2026",

@@ -14,7 +14,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
@@ -25,7 +24,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     EmailField,
     IntegerField,
@@ -48,7 +46,7 @@ from wtforms.validators import (
 )
 
 from portal import geo
-from portal.forms import MultiCheckboxField, Postcode
+from portal.forms import GovDateField, MultiCheckboxField, Postcode
 from portal.matching import vocabulary
 from portal.providers.csv_format import MAX_FEE_GBP, MAX_PLACES, URN_MESSAGE, URN_RE, normalise_urn
 from portal.providers.models import PROVIDER_KINDS
@@ -73,30 +71,6 @@ def split_list(text: str | None) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- field types
-
-class GovDateField(DateField):
-    """A GOV.UK day/month/year date with a message people understand when the date is not real."""
-
-    widget = GovDateInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format="%d %m %Y", **kwargs)
-
-    def process_formdata(self, valuelist):
-        parts = [(v or "").strip() for v in valuelist]
-        if len(parts) != 3:
-            self.raw_data = None  # the widget redraws day, month and year from raw_data: only ever 3 parts
-        if not any(parts):
-            self.data = None
-            return
-        try:
-            if len(parts) != 3:
-                raise ValueError
-            super().process_formdata([" ".join(parts)])
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2027") from None
-
 
 class OptionalDate:
     """Optional for a day/month/year date: stops only when every part is blank (a half-typed date is an error)."""

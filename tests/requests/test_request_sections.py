@@ -162,3 +162,14 @@ def test_placed_request_cannot_be_changed(client, auth, db_session):
     assert response.status_code == 422
     assert "can no longer be changed" in _page(response)
     assert client.get(f"/requests/{req.id}/edit/nonsense").status_code == 404
+
+
+@pytest.mark.parametrize("needed_by", [["3"], ["1", "2", "2030", "4"], ["", "", ""]])
+def test_a_date_with_missing_or_extra_boxes_is_a_clear_error_not_a_crash(client, auth, db_session, needed_by):
+    auth.sign_in(create_user("officer"))
+    request_id = create_request_via_web(client, submit=False)
+    response = client.post(f"/requests/{request_id}/edit/timing",
+                           data={"urgency": "today", "needed_by": needed_by, "action": "continue"})
+    assert response.status_code == 422
+    page = _page(response)
+    assert "Needed by must be a real date" in page or "Enter the date the placement is needed by" in page
