@@ -57,7 +57,7 @@ def ensure_database(path: Path) -> tuple[str, str]:
     from portal.cli import upgrade_database
     from portal.db import db
     from portal.demo.services import load_demo
-    from portal.providers.queries import bump_options_version
+    from portal.options import bump_options_version
 
     upgrade_database(url)
     app = create_app({"DATABASE_URL": url})
@@ -107,13 +107,13 @@ def gap_parts(app, client) -> dict:
     """The gap page's cold time in two parts: building the matching index (shared with the officers' pages) and
     ranking every open request again (what a vacancy change costs the next gap page view)."""
     from portal.market.gaps import gap_memo
-    from portal.requests.matching import option_index_cache
+    from portal.options import current_options
 
     with app.app_context():
-        option_index_cache.clear()
+        app.extensions["portal_options"].clear()
         gap_memo.clear()
         started = time.perf_counter()
-        option_index_cache.get()
+        current_options()
         index_ms = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
     assert client.get("/market/gaps").status_code == 200

@@ -34,7 +34,7 @@ def ensure_database(url: str) -> None:
         from sqlalchemy import func, select
 
         from portal.db import db
-        from portal.providers.models import Provider
+        from portal.models import Provider
 
         loaded = db.session.scalar(select(func.count()).select_from(Provider))
     if not loaded:
@@ -55,10 +55,10 @@ def main() -> str:
     from sqlalchemy import func, select
 
     from portal import create_app
-    from portal.auth.models import User
+    from portal.models import User
     from portal.db import db
-    from portal.providers.models import Vacancy
-    from portal.requests.models import PlacementRequest
+    from portal.models import Vacancy
+    from portal.models import PlacementRequest
 
     app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
     with app.app_context():
@@ -70,7 +70,7 @@ def main() -> str:
             .limit(REQUESTS)
         ).all()
         officers = {u.la_code: u.email for u in db.session.scalars(select(User).where(User.role == "officer"))}
-        from portal.providers.queries import get_options_version
+        from portal.options import get_options_version
 
         version = get_options_version()
     clients = {}

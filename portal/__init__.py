@@ -11,11 +11,9 @@ if TYPE_CHECKING:  # Flask is imported inside the functions: `import portal.matc
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Application factory: settings, database, extensions, blueprints, CLI and template filters."""
-    from flask import Flask
-
     from portal.config import PROJECT_ROOT, load_config
 
-    app = Flask(
+    app = _portal_flask_class()(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(Path(__file__).parent / "static"),
@@ -24,6 +22,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)
+    # Tests refuse any write a request makes outside the unit of work, so no view can forget it.
+    app.config.setdefault("STRICT_UNIT_OF_WORK", bool(app.config.get("TESTING")))
 
     register_templates(app)
     register_extensions(app)
@@ -34,6 +34,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     return app
+
+
+def _portal_flask_class() -> type[Flask]:
+    """Flask, with each view run again when its transaction lost a deadlock or serialization check (PostgreSQL):
+    the retry reads fresh data, at most three runs in all, and the last loss is a 409 (portal.unit_of_work)."""
+    from flask import Flask
+
+    class PortalFlask(Flask):
+        def dispatch_request(self):
+            from portal.unit_of_work import retry_transient
+
+            return retry_transient(super().dispatch_request)
+
+    return PortalFlask
 
 
 def register_templates(app: Flask) -> None:
@@ -66,6 +80,11 @@ def register_extensions(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
     db.init_app(app)
+    from portal import options
+    from portal.unit_of_work import guard_writes
+
+    guard_writes(app.extensions["portal_db"][1])
+    options.init_app(app)
     csrf.init_app(app)
     WTFormsHelpers(app)
     login_manager.init_app(app)

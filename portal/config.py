@@ -38,6 +38,8 @@ def load_config() -> dict:
         "MATCH_POLL_SECONDS": _env_int("PORTAL_MATCH_POLL_SECONDS", 10),
         # A vacancy not confirmed for this many days is stale and ranks lower (issue 5).
         "VACANCY_STALE_DAYS": _env_int("PORTAL_VACANCY_STALE_DAYS", 14),
+        # SQLite: how long a writer queues for the write lock before the request is answered 503 with Retry-After.
+        "SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 15000),
         "SERVICE_NAME": "West Midlands placement portal",
         "TESTING": False,
     }

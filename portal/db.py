@@ -2,17 +2,25 @@
 
 SQLite is the embedded default (WAL, foreign keys on, busy timeout); PostgreSQL is production. The schema is
 created only by Alembic migrations (migrations/). Whoever starts a unit of work commits it (STYLE.md habit 2):
-views and CLI commands call `db.session.commit()`, services only add and flush.
+views and CLI commands write only inside `portal.unit_of_work.unit_of_work()`, services only add and flush.
+
+Transactions on SQLite: a request that only reads begins a deferred transaction (`BEGIN`), so in WAL mode it
+never waits for a writer. Only a unit of work begins `BEGIN IMMEDIATE`: it takes the write lock up front, so
+concurrent writers queue on the busy timeout instead of failing when a read lock cannot be upgraded
+(SQLITE_BUSY_SNAPSHOT); past the timeout the request is answered 503 with Retry-After (`DatabaseBusy`).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from flask import Flask, g
 from sqlalchemy import JSON, DateTime, MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -65,10 +73,51 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def make_engine(url: str) -> Engine:
+# True while a unit of work runs in this thread: the next SQLite transaction takes the write lock at BEGIN.
+_writing: ContextVar[bool] = ContextVar("portal_writing", default=False)
+# PostgreSQL SQLSTATEs of a transaction that can simply be tried again: deadlock, serialization failure.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
+class DatabaseBusy(Exception):
+    """The database could not be reached or locked in time; nothing was saved. Answered 503 with Retry-After."""
+
+
+class RetryTransaction(Exception):
+    """The transaction lost a deadlock or a serialization check; it was rolled back and may be run again."""
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a PostgreSQL error (None on SQLite or for other errors)."""
+    orig = getattr(error, "orig", error)
+    return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+
+
+def is_retryable(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and sqlstate(error) in RETRYABLE_SQLSTATES
+
+
+def is_busy(error: BaseException) -> bool:
+    """SQLite's lock wait ran out, or PostgreSQL's connection went away: try again shortly."""
+    if not isinstance(error, DBAPIError):
+        return False
+    orig = error.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig).lower()
+        return "database is locked" in text or "database is busy" in text
+    if error.connection_invalidated:
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(orig, psycopg.OperationalError) and sqlstate(error) not in RETRYABLE_SQLSTATES
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
     """Create the engine with the per-database settings the portal relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - runs on connect
@@ -77,16 +126,16 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - runs per transaction
-            # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on the busy timeout
-            # instead of failing at once when a read lock cannot be upgraded (SQLite's SQLITE_BUSY_SNAPSHOT).
-            # Transactions are short; production runs on PostgreSQL, where this does not apply.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers begin deferred and never wait for a writer (WAL). A unit of work begins IMMEDIATE: it takes
+            # the write lock up front, so concurrent writers queue on the busy timeout instead of failing at once
+            # when a read lock cannot be upgraded (SQLite's SQLITE_BUSY_SNAPSHOT).
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -96,7 +145,7 @@ class Database:
     """Per-application engine and per-app-context session (like Flask-SQLAlchemy, without the magic)."""
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"])
+        engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
         app.extensions["portal_db"] = (engine, sessionmaker(bind=engine, expire_on_commit=False))
 
         @app.teardown_appcontext
@@ -104,6 +153,21 @@ class Database:
             session = g.pop("_portal_session", None)
             if session is not None:
                 session.close()
+
+    def begin_write(self) -> None:
+        """Start the unit of work's write transaction: end the read transaction the request may have open (its
+        objects stay loaded), and make the next transaction take SQLite's write lock at BEGIN."""
+        session = self.session
+        if session.in_transaction():
+            session.commit()
+        _writing.set(True)
+
+    def end_write(self) -> None:
+        _writing.set(False)
+
+    @property
+    def writing(self) -> bool:
+        return _writing.get()
 
     @property
     def engine(self) -> Engine:

@@ -1,10 +1,17 @@
-"""Error pages: a GOV.UK-style page for each status; never a stack trace."""
+"""One family of service errors, and the error pages: a GOV.UK-style page for each status, never a stack trace.
+
+Services raise a `ServiceError` subclass with a message for the user (and, where it belongs to one, the form field);
+the unit of work (`portal.unit_of_work`) rolls back and shows it on the form, and anything that escapes a view is
+answered here with the error's status: Invalid 422, Conflict 409, Forbidden 403, NotFound 404.
+"""
 
 from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from portal.db import DatabaseBusy, db
 
 MESSAGES = {
     400: ("There is a problem with your request", "Check what you entered and try again."),
@@ -16,15 +23,57 @@ MESSAGES = {
     422: ("There is a problem with your request", "Check what you entered and try again."),
     429: ("Too many attempts", "Wait a few minutes and try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered has been saved."),
+    503: ("Sorry, the service is busy", "Nothing you entered has been saved. Wait a few seconds and try again."),
 }
+RETRY_AFTER_SECONDS = 5
 
 
-def render_error(status: int, title: str | None = None, body: str | None = None):
+class ServiceError(Exception):
+    """Something the user asked for that cannot be done. The message is for the user.
+
+    `status` is the HTTP status of the answer; `field` names the form field the message belongs to, if any;
+    `code` is a short, non-personal reason for the audit trail.
+    """
+
+    status = 422
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+
+class Invalid(ServiceError):
+    """What was entered cannot be accepted (422)."""
+
+    status = 422
+
+
+class Conflict(ServiceError):
+    """The record's state forbids it now, usually because someone else changed it first (409)."""
+
+    status = 409
+
+
+class Forbidden(ServiceError):
+    """Not this user's to do (403)."""
+
+    status = 403
+
+
+class NotFound(ServiceError):
+    """No such record for this user: the same answer whether it does not exist or is not theirs (404)."""
+
+    status = 404
+
+    def __init__(self, message: str = "Page not found", **kwargs):
+        super().__init__(message, **kwargs)
+
+
+def render_error(status: int, title: str | None = None, body: str | None = None, headers: dict | None = None):
     default_title, default_body = MESSAGES.get(status, MESSAGES[500])
-    return (
-        render_template("errors/error.html", status=status, title=title or default_title, body=body or default_body),
-        status,
-    )
+    page = render_template("errors/error.html", status=status, title=title or default_title, body=body or default_body)
+    return page, status, headers or {}
 
 
 def init_app(app: Flask) -> None:
@@ -38,10 +87,20 @@ def init_app(app: Flask) -> None:
     def _http(error: HTTPException):
         return render_error(error.code or 500)
 
+    @app.errorhandler(ServiceError)
+    def _service(error: ServiceError):
+        db.session.rollback()
+        if isinstance(error, NotFound):  # the same page as any unknown address: nothing about the record
+            return render_error(404)
+        return render_error(error.status, body=str(error))
+
+    @app.errorhandler(DatabaseBusy)
+    def _busy(error: DatabaseBusy):
+        db.session.rollback()
+        return render_error(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("Unhandled error")  # logs the trace; no personal data is put in exceptions
-        from portal.db import db
-
         db.session.rollback()
         return render_error(500)

@@ -86,9 +86,9 @@ def format_duration(value: timedelta | None) -> str:
 
 
 def _tables() -> dict[str, dict[str, str]]:
-    from portal.auth.models import ROLES
-    from portal.providers.models import CONTRACTS, PROVIDER_KINDS
-    from portal.requests.models import REQUEST_STATUSES
+    from portal.models import ROLES
+    from portal.models import CONTRACTS, PROVIDER_KINDS
+    from portal.models import REQUEST_STATUSES
 
     return {
         "urgency": vocabulary.URGENCY,

@@ -115,7 +115,6 @@ def check_page_invariants(html: str, status: int) -> None:
 
 @pytest.fixture
 def app(database_url):
-    from portal.requests.matching import option_index_cache
 
     app = create_app(
         {
@@ -126,9 +125,7 @@ def app(database_url):
         }
     )
     app.test_client_class = CheckedClient
-    option_index_cache.clear()
     yield app
-    option_index_cache.clear()
     app.extensions["portal_db"][0].dispose()
 
 

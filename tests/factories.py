@@ -9,11 +9,9 @@ from itertools import count
 from werkzeug.security import generate_password_hash
 
 from portal import geo
-from portal.auth.models import User
+from portal.models import ConnectedPerson, Offer, PlacementRequest, Provider, Referral, Setting, User, Vacancy
 from portal.db import db, utcnow
-from portal.providers.models import Offer, Provider, Setting, Vacancy
-from portal.providers.queries import bump_options_version
-from portal.requests.models import ConnectedPerson, PlacementRequest, Referral
+from portal.options import bump_options_version
 
 COVENTRY = "E08000026"
 BIRMINGHAM = "E08000025"

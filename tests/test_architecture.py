@@ -1,13 +1,193 @@
-"""The architecture stays visible: pure core, thin views, protected views, services that never commit."""
+"""The architecture stays visible: dependencies inward, no cycles, pure core, thin views, protected views,
+services that never commit, one unit of work.
+
+The dependency rules are derived from one declared table, `ALLOWED`: each unit of `portal/` (a package, or a
+module at the top of the package) and the units it may import. Every import counts, lazy ones inside functions and
+`if TYPE_CHECKING:` blocks included. README's architecture section shows the same table.
+"""
 
 from __future__ import annotations
 
 import ast
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "portal"
+
+# What every feature may use: the inward pieces. A feature never imports another feature (not even its models,
+# which live in portal.models for that reason), so no feature reaches into another's views, forms, services,
+# queries or glue.
+INWARD = {"access", "auth", "config", "db", "errors", "extensions", "formatting", "forms", "geo", "matching",
+          "models", "options", "placement_records", "unit_of_work"}
+FEATURES = {"admin", "allocation", "market", "placements", "providers", "requests"}
+ALLOWED: dict[str, set[str]] = {
+    # the pure core and pure geography: no portal import but geo (portal.matching loads portal.geo lazily)
+    "geo": set(),
+    "matching": {"geo"},
+    # plumbing
+    "config": set(),
+    "extensions": set(),
+    "db": {"config"},
+    "errors": {"db"},
+    "models": {"db"},
+    "unit_of_work": {"db", "errors", "models"},
+    "forms": {"geo"},
+    "formatting": {"geo", "matching", "models"},
+    # shared below the features
+    "access": {"db", "errors", "models"},
+    "options": {"db", "geo", "matching", "models"},
+    "auth": {"db", "errors", "extensions", "forms", "formatting", "models", "unit_of_work"},
+    "placement_records": {"auth", "db", "errors", "geo", "matching", "models"},
+    # the features: only inward pieces
+    **{feature: set(INWARD) for feature in FEATURES},
+    # on top: the command-line plumbing, the demo loader and the app factory
+    "cli": {"config", "db"},
+    "demo": INWARD | FEATURES,
+    "__init__": INWARD | FEATURES | {"cli", "demo"},
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the portal modules it imports, every import statement anywhere in the file included."""
+    modules = {_module_name(path): path for path in root.rglob("*.py")}
+    graph: dict[str, set[str]] = defaultdict(set)
+    for module, path in modules.items():
+        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+                if base.split(".")[0] != "portal":
+                    continue
+                # `from portal import geo` and `from portal.requests import queries` import modules
+                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names if alias.name.split(".")[0] == "portal"]
+            for target in targets:
+                while target not in modules and "." in target:
+                    target = target.rsplit(".", 1)[0]
+                if target != module:
+                    graph[module].add(target)
+    return graph
+
+
+def refused_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import from one unit to another that ALLOWED does not declare."""
+    out = []
+    for module, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            source_unit, target_unit = _unit(module), _unit(target)
+            if source_unit != target_unit and target_unit not in ALLOWED.get(source_unit, set()):
+                out.append(f"{module} -> {target}")
+    return out
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one node (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+    nodes = set(graph) | {t for targets in graph.values() for t in targets}
+    for start in sorted(nodes):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph.get(start, ()))))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def unit_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    units: dict[str, set[str]] = defaultdict(set)
+    for module, targets in graph.items():
+        for target in targets:
+            if _unit(module) != _unit(target):
+                units[_unit(module)].add(_unit(target))
+    return units
+
+
+def test_every_unit_of_the_package_is_declared():
+    """A new package or top-level module needs its line in ALLOWED (and in README's table)."""
+    units = {_unit(module) for module in import_graph()}
+    assert units - set(ALLOWED) == set(), "declare these in ALLOWED"
+
+
+def test_no_import_outside_the_declared_dependencies():
+    assert refused_imports(import_graph()) == []
+
+
+def test_no_import_cycle_between_modules_or_packages():
+    graph = import_graph()
+    assert cycles(graph) == [], "modules import each other"
+    assert cycles(unit_graph(graph)) == [], "packages import each other"
+
+
+@pytest.mark.parametrize("edge", [
+    # Reach-ins and two-way arrows the rules exist to stop (each one was in the code once).
+    ("portal.providers.queries", "portal.requests.matching"),
+    ("portal.requests.matching", "portal.providers.queries"),
+    ("portal.requests.services", "portal.placements.services"),
+    ("portal.providers.views", "portal.requests.services"),
+    ("portal.admin.views", "portal.providers.queries"),
+    ("portal.market.gaps", "portal.requests.matching"),
+    ("portal.allocation.services", "portal.requests.matching"),
+    ("portal.auth.models", "portal.providers.models"),
+    ("portal.models", "portal.options"),
+    ("portal.options", "portal.requests.models"),
+    ("portal.matching.rank", "portal.db"),
+], ids=lambda edge: "->".join(edge) if isinstance(edge, tuple) else edge)
+def test_the_rules_refuse_a_reach_in(edge):
+    source, target = edge
+    assert refused_imports({source: {target}}) == [f"{source} -> {target}"]
+
+
+def test_the_cycle_check_finds_a_cycle():
+    graph = {"portal.auth.models": {"portal.providers.models"}, "portal.providers.models": {"portal.auth.models"}}
+    assert cycles(graph) == [["portal.auth.models", "portal.providers.models"]]
+    assert cycles(unit_graph({"portal.requests.services": {"portal.placements.services"},
+                              "portal.placements.queries": {"portal.requests.queries"}})) == [["placements", "requests"]]
 
 
 def _imports(path: Path) -> set[str]:
@@ -35,6 +215,19 @@ def _calls(path: Path) -> list[str]:
 def test_services_and_queries_never_commit(path):
     """Whoever starts the unit of work commits it, once: the view or CLI command (STYLE.md habit 2)."""
     assert not [c for c in _calls(path) if c.endswith(".commit")], f"{path} commits"
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("*/views.py")) + sorted(ROOT.glob("*/cli.py")), ids=str)
+def test_views_and_commands_write_only_through_the_unit_of_work(path):
+    """No view or command writes its own try / except / rollback / commit: `with unit_of_work(form)` does."""
+    assert not [c for c in _calls(path) if c.endswith((".commit", ".rollback"))], f"{path} commits or rolls back"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in ROOT.rglob("*.py") if "matching" not in p.parts), ids=str)
+def test_checks_raise_never_assert(path):
+    """`assert` vanishes under `python -O`: a scope check must raise NotFound, never assert (a 404, not a 500)."""
+    tree = ast.parse(path.read_text())
+    assert not [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)], path
 
 
 @pytest.mark.parametrize("path", sorted(ROOT.glob("*/views.py")), ids=str)

@@ -36,7 +36,7 @@ LOCAL_AUTHORITIES = [
 def upgrade() -> None:
     table = sa.table("local_authority", sa.column("code"), sa.column("name"), sa.column("kind"))
     op.bulk_insert(table, [{"code": c, "name": n, "kind": k} for c, n, k in LOCAL_AUTHORITIES])
-    # The single row of the matching-index version counter (portal.providers.models.OptionsVersion).
+    # The single row of the matching-index version counter (portal.models.OptionsVersion).
     op.bulk_insert(sa.table("options_version", sa.column("id"), sa.column("version")), [{"id": 1, "version": 0}])
 
 

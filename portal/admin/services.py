@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from portal.auth.models import User
+from portal.models import Provider, User
 from portal.auth.permissions import audit
 from portal.db import utcnow
-from portal.providers.models import Provider
-from portal.providers.queries import bump_options_version
-from portal.requests.services import ServiceError
+from portal.options import bump_options_version
+from portal.errors import ServiceError
 
 __all__ = ["ServiceError", "decide_provider"]
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from portal.admin import services
+from portal.admin import queries, services
 from portal.admin.forms import ProviderDecisionForm
 from portal.auth.permissions import role_required
-from portal.db import db
-from portal.providers import queries
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("admin", __name__)
 
@@ -39,12 +38,10 @@ def decide_provider(provider_id: str):
     form = ProviderDecisionForm()
     if not form.validate_on_submit():
         return _render_provider(found, form, 422)
-    try:
+    with unit_of_work() as work:
         services.decide_provider(current_user, found, approve=form.decision.data == "approve", reason=form.reason.data)
-    except services.ServiceError as error:
-        db.session.rollback()
-        form.decision.errors.append(str(error))
+    if not work.ok:
+        form.decision.errors.append(work.message)
         return _render_provider(found, form, 409)
-    db.session.commit()
     flash(f"{found.name} {'approved' if form.decision.data == 'approve' else 'rejected'}.", "success")
     return redirect(url_for("admin.home"))

@@ -2,7 +2,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal.allocation import services
-from portal.db import db
+from portal.unit_of_work import unit_of_work
 
 
 @click.group("allocation")
@@ -16,11 +16,11 @@ def allocation() -> None:
 def run(time_limit: float) -> None:
     """Allocate every open request to the open options, validate, and save."""
     try:
-        result = services.run_allocation(None, time_limit_s=time_limit)
+        computed = services.compute_allocation(time_limit_s=time_limit)
     except services.AllocationInvalid as error:
-        db.session.rollback()
         raise click.ClickException(f"the allocation failed validation and was not saved: {error}") from None
-    db.session.commit()
+    with unit_of_work():
+        result = services.save_allocation(None, computed)
     click.echo(
         f"{result.placed_count} of {result.requests_count} children placed; objective {result.objective}, "
         f"bound {result.bound}, gap {result.gap:.4%}, {result.status}, {result.seconds:.2f} s"

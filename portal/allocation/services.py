@@ -1,28 +1,46 @@
-"""Run the region-wide allocation, validate it independently, and save it. Adds and flushes; never commits."""
+"""Run the region-wide allocation, validate it independently, and save it. Adds and flushes; never commits.
+
+The solve only reads (`compute_allocation`), so it runs outside the unit of work and holds no write lock; saving
+the validated answer (`save_allocation`) is the short write.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
 from portal import matching
-from portal.allocation.models import AllocationRun
-from portal.auth.models import User
+from portal.models import AllocationRun, PlacementRequest, User
 from portal.auth.permissions import audit
 from portal.db import db
-from portal.requests.matching import connected_person_options, option_index_cache, request_spec
-from portal.requests.models import PlacementRequest
+from portal.errors import ServiceError
+from portal.options import connected_person_options, current_options, request_spec
 
 
-class AllocationInvalid(Exception):
+class AllocationInvalid(ServiceError):
     """The solver's answer failed the independent validator: it is never saved."""
 
+    status = 500
 
-def run_allocation(user: User | None, *, time_limit_s: float = 10.0) -> AllocationRun:
-    """Allocate every open request in the region to the open options, check the answer, and save it."""
-    _index, option_specs, _infos = option_index_cache.get()
+
+@dataclass(frozen=True)
+class ComputedAllocation:
+    """A validated allocation of the region's open requests, not yet saved."""
+
+    specs: list
+    options: list
+    allocation: matching.Allocation
+    seconds: float
+    options_version: int
+
+
+def compute_allocation(*, time_limit_s: float = 10.0) -> ComputedAllocation:
+    """Allocate every open request in the region to the open options and check the answer (reads only)."""
+    snapshot = current_options()
+    option_specs = snapshot.specs
     open_requests = list(
         db.session.scalars(
             select(PlacementRequest)
@@ -42,9 +60,15 @@ def run_allocation(user: User | None, *, time_limit_s: float = 10.0) -> Allocati
     problems = matching.validate_allocation(specs, options, allocation)
     if problems:
         raise AllocationInvalid("; ".join(problems[:5]))
+    return ComputedAllocation(specs, options, allocation, seconds, snapshot.version)
+
+
+def save_allocation(user: User | None, computed: ComputedAllocation) -> AllocationRun:
+    """Save a computed allocation as the region's latest recommendation, audited."""
+    specs, options, allocation, seconds = computed.specs, computed.options, computed.allocation, computed.seconds
     run = AllocationRun(
         created_by_id=user.id if user is not None else None,
-        options_version=option_index_cache.version_seen(),
+        options_version=computed.options_version,
         requests_count=len(specs),
         options_count=len(options),
         placed_count=len(allocation.assignments),
@@ -64,8 +88,6 @@ def run_allocation(user: User | None, *, time_limit_s: float = 10.0) -> Allocati
 
 
 def _with_arrival(spec: matching.RequestSpec, arrival: int) -> matching.RequestSpec:
-    from dataclasses import replace
-
     return replace(spec, arrival_order=arrival)
 
 

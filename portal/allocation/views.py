@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 
 from portal.allocation import queries, services
 from portal.auth.permissions import role_required
-from portal.db import db
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("allocation", __name__)
 
@@ -28,11 +28,11 @@ def run():
         flash("Your form expired. Try again.", "error")
         return redirect(url_for("allocation.index"))
     try:
-        result = services.run_allocation(current_user)
+        computed = services.compute_allocation()
     except services.AllocationInvalid:
-        db.session.rollback()
         flash("The allocation failed its independent check and was not saved. Nothing has changed.", "error")
         return redirect(url_for("allocation.index"))
-    db.session.commit()
+    with unit_of_work():
+        result = services.save_allocation(current_user, computed)
     flash(f"Allocation saved: {result.placed_count} of {result.requests_count} children placed.", "success")
     return redirect(url_for("allocation.index"))

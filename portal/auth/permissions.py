@@ -8,8 +8,9 @@ from typing import Callable
 from flask import abort
 from flask_login import current_user, login_required
 
-from portal.auth.models import AuditEvent, User
 from portal.db import db
+from portal.models import AuditEvent, User
+from portal.unit_of_work import unit_of_work
 
 
 def role_required(*roles: str, provider_roles: tuple[str, ...] | None = None) -> Callable:
@@ -64,3 +65,18 @@ def audit(
     )
     db.session.add(event)
     return event
+
+
+def audit_now(
+    user: User | None,
+    action: str,
+    record_type: str,
+    record_id: str | None = None,
+    *,
+    outcome: str = "allowed",
+    detail: str | None = None,
+) -> None:
+    """Audit a page view in its own short unit of work, committed before the page is ranked or rendered, so no
+    lock is held while the page is built. For pages that only read; a change audits inside its own unit of work."""
+    with unit_of_work():
+        audit(user, action, record_type, record_id, outcome=outcome, detail=detail)

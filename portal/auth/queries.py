@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.auth.models import AuditEvent, LocalAuthority, User
+from portal.models import AuditEvent, LocalAuthority, User
 from portal.db import db
 
 

@@ -9,10 +9,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth.forms import SignInForm
 from portal.auth.navigation import nav_items
-from portal.auth.permissions import audit
+from portal.auth.permissions import audit, audit_now
 from portal.auth.queries import find_user, find_user_by_email
-from portal.db import db, utcnow
+from portal.db import utcnow
 from portal.extensions import login_manager
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("auth", __name__)
 bp.app_context_processor(lambda: {"nav_items": nav_items})
@@ -53,14 +54,13 @@ def sign_in():
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data)
         if user is None or not user.active or not user.check_password(form.password.data):
-            audit(None, "sign_in", "user", None, outcome="refused")
-            db.session.commit()
+            audit_now(None, "sign_in", "user", None, outcome="refused")
             form.password.errors.append("Enter a correct email address and password")
             return render_template("auth/sign_in.html", form=form), 400
-        login_user(user)
-        user.last_sign_in_at = utcnow()
-        audit(user, "sign_in", "user", user.id)
-        db.session.commit()
+        with unit_of_work():
+            login_user(user)
+            user.last_sign_in_at = utcnow()
+            audit(user, "sign_in", "user", user.id)
         return redirect(_safe_next(request.args.get("next")) or url_for(HOME_FOR_ROLE[user.role]))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/sign_in.html", form=form), status
@@ -69,8 +69,7 @@ def sign_in():
 @bp.post("/sign-out")
 @login_required
 def sign_out():
-    audit(current_user, "sign_out", "user", current_user.id)
-    db.session.commit()
+    audit_now(current_user, "sign_out", "user", current_user.id)
     logout_user()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"))

@@ -1,7 +1,7 @@
 """`flask demo load` and `flask demo sign-ins`: the demo West Midlands region for newcomers, tests and benchmarks.
 
-The command starts the unit of work, so it commits, once (STYLE.md habit 2); portal.demo.services adds rows
-and flushes.
+The command starts the unit of work (`portal.unit_of_work`), so it commits, once (STYLE.md habit 2);
+portal.demo.services adds rows and flushes.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from portal.auth.models import PROVIDER_ROLES, ROLES, User
+from portal.models import PROVIDER_ROLES, ROLES, User
 from portal.db import db
 from portal.demo import people
 from portal.demo.services import SCALES, delete_demo_data, existing_data, load_demo
-from portal.allocation.services import run_allocation
-from portal.providers.queries import bump_options_version
+from portal.allocation.services import compute_allocation, save_allocation
+from portal.options import bump_options_version
+from portal.unit_of_work import unit_of_work
 
 # Exit status when the database already holds data and no flag says what to do (as click's usage errors).
 EXIT_NOT_EMPTY = 2
@@ -52,18 +53,19 @@ def load(seed: int, scale: str, if_empty: bool, replace: bool) -> None:
         )
         raise SystemExit(EXIT_NOT_EMPTY)
     started = time.perf_counter()
-    if replace:
-        delete_demo_data(session)
-    summary = load_demo(session, seed=seed, scale=scale)
-    bump_options_version()  # running portals rebuild their matching index
-    session.commit()
+    with unit_of_work():
+        if replace:
+            delete_demo_data(session)
+        summary = load_demo(session, seed=seed, scale=scale)
+        bump_options_version()  # running portals rebuild their matching index
     seconds = time.perf_counter() - started
     counts = ", ".join(f"{n:,} {name}" for name, n in summary.counts.items())
     click.echo(f"Loaded the demo region (scale {scale}, seed {seed}) in {seconds:.1f} s: {counts}.")
     # Today's region-wide allocation, as the hub's daily `flask allocation run` would save it: the commissioners'
     # sufficiency-gap trend starts from it.
-    run = run_allocation(None, time_limit_s=5.0)
-    session.commit()
+    computed = compute_allocation(time_limit_s=5.0)
+    with unit_of_work():
+        run = save_allocation(None, computed)
     click.echo(f"Saved today's regional allocation: {run.placed_count} of {run.requests_count} children placed "
                f"({run.status}, {run.seconds:.1f} s).")
 

@@ -28,27 +28,25 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from portal import geo
-from portal.auth.models import User
+from portal.models import (
+    SETTING_KIND_FOR_PROVIDER,
+    ConnectedPerson,
+    Offer,
+    Placement,
+    PlacementRequest,
+    Provider,
+    Referral,
+    ReferralDecline,
+    Setting,
+    SiblingGroup,
+    User,
+    Vacancy,
+)
 from portal.db import utcnow
 from portal.demo import people
 from portal.matching import vocabulary as vocab
-from portal.providers.models import (
-    SETTING_KIND_FOR_PROVIDER,
-    Offer,
-    Provider,
-    ReferralDecline,
-    Setting,
-    Vacancy,
-)
-from portal.requests.models import (
-    ConnectedPerson,
-    Placement,
-    PlacementRequest,
-    Referral,
-    SiblingGroup,
-)
 from portal.requests.sections import SECTIONS
-from portal.requests.services import placement_type_for, provider_code_for
+from portal.placement_records import placement_type_for, provider_code_for
 
 __all__ = ["SCALES", "DemoSummary", "Scale", "delete_demo_data", "existing_data", "load_demo"]
 

@@ -10,7 +10,7 @@ from datetime import date
 from portal.market.cube import ALL, Axis
 from portal.market.filters import AGE_BANDS, PLACEMENT_TYPES, month_label, month_range, periods, window
 from portal.matching import vocabulary as vocab
-from portal.providers.models import CONTRACTS, PROVIDER_KINDS
+from portal.models import CONTRACTS, PROVIDER_KINDS
 
 REGION_TOTAL = "region"
 BASE = ("month", "la", "age", "type")

@@ -17,7 +17,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Iterable
 
@@ -28,8 +28,8 @@ from portal import matching
 from portal.db import db
 from portal.market.queries import OPEN_STATUSES
 from portal.matching.eligibility import CHECKS
-from portal.requests.matching import option_index_cache, request_spec, sibling_specs
-from portal.requests.models import PlacementRequest
+from portal.options import current_options, request_spec, sibling_specs
+from portal.models import PlacementRequest
 
 # The hard rules a gap can be blocked by (connected-person checks never apply: only vacancies are ranked here).
 RULES: dict[str, str] = {
@@ -170,8 +170,9 @@ gap_memo = _GapMemo()
 
 def open_request_facts() -> list[OpenRequestFact]:
     """Every open (submitted, still looking) request in the region, assessed against the region's open vacancies."""
-    index, _specs, _infos = option_index_cache.get()
-    key = (current_app.config["DATABASE_URL"], option_index_cache.version_seen(), date.today())
+    snapshot = current_options()
+    index = snapshot.index
+    key = (current_app.config["DATABASE_URL"], snapshot.version, snapshot.day)
     rows = [
         (rid, updated) for rid, updated in db.session.execute(
             select(PlacementRequest.id, PlacementRequest.updated_at)

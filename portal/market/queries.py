@@ -25,13 +25,21 @@ from sqlalchemy import Numeric, Select, and_, case, cast, exists, func, literal_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from portal.auth.models import LocalAuthority
+from portal.models import (
+    LocalAuthority,
+    Offer,
+    Placement,
+    PlacementRequest,
+    Provider,
+    Referral,
+    ReferralDecline,
+    Setting,
+    Vacancy,
+)
 from portal.db import db, utcnow
 from portal.market import sql
 from portal.market.filters import MarketFilters
 from portal.matching import vocabulary as vocab
-from portal.providers.models import Offer, Provider, ReferralDecline, Setting, Vacancy
-from portal.requests.models import Placement, PlacementRequest, Referral
 
 OPEN_STATUSES = ("searching", "offers")
 HIGH_COST_GBP_WEEK = 10_000  # issue 6: placements over £10,000 a week (120 in 2018/19, 1,510 in 2022/23)
@@ -447,7 +455,7 @@ def supply_ofsted(f: MarketFilters) -> list[tuple]:
 
 def allocation_runs(start: date, end: date) -> list:
     """The last saved region-wide allocation of each month from `start` to `end` (oldest first)."""
-    from portal.allocation.models import AllocationRun
+    from portal.models import AllocationRun
 
     low = datetime.combine(start, time.min, tzinfo=timezone.utc)
     high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)

@@ -18,8 +18,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, url_
 from flask import request as http_request
 from flask_login import current_user
 
-from portal.auth.permissions import audit, role_required
-from portal.db import db
+from portal.auth.permissions import audit_now, role_required
 from portal.market import pages, queries
 from portal.market.export import EXPORTS
 from portal.market.filters import (
@@ -108,8 +107,7 @@ def table_download(name: str, table: str):
     built = pages.build(name, f, _context())
     if table not in {t.key for t in built.tables}:
         abort(404)
-    audit(current_user, "export_table_csv", "market_table", f"{name}/{table}", detail=f.audit_detail)
-    db.session.commit()
+    audit_now(current_user, "export_table_csv", "market_table", f"{name}/{table}", detail=f.audit_detail)
     return _csv(table_csv(built.table(table)), f"{name}-{table}-{f.la or 'region'}-{f.period.key}.csv")
 
 
@@ -128,8 +126,7 @@ def export_download(name: str):
         raise FilterForbidden("la", "Pseudonymised exports hold one row per child: you can export your own local "
                                     "authority's, not the region's.")
     header, rows, _title = EXPORTS[name]
-    audit(current_user, f"export_{name}", "market_export", name, detail=f.audit_detail)
-    db.session.commit()
+    audit_now(current_user, f"export_{name}", "market_export", name, detail=f.audit_detail)
     document = csv_document(header, rows(f, current_app.config["SECRET_KEY"]))
     return _csv(document, f"{name}-pseudonymised-{f.la or 'region'}-{f.period.key}.csv")
 

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort
 from sqlalchemy import ColumnElement, false, select
 
-from portal.auth.models import User
+from portal.models import (
+    ConnectedPerson,
+    Offer,
+    Placement,
+    PlacementAgreement,
+    PlacementRequest,
+    Provider,
+    Setting,
+    User,
+)
+from portal.access import require_officer_of
 from portal.db import db
-from portal.providers.models import Offer, Provider, Setting
-from portal.requests.models import ConnectedPerson, Placement, PlacementAgreement, PlacementRequest
+from portal.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ def get_placement_record(user: User, placement_id: str) -> PlacementRecord:
     """The placement and everything its page shows, if the user may see it; otherwise 404."""
     row = db.session.execute(_records_query().where(Placement.id == placement_id, _visible_to(user))).first()
     if row is None:
-        abort(404)
+        raise NotFound()
     return PlacementRecord(*row)
 
 
@@ -85,29 +93,16 @@ def find_offer_for_placement(user: User, placement: Placement) -> Offer | None:
     )
 
 
-def get_request_for_officer(user: User, request_id: str) -> PlacementRequest:
-    """The placement request, only for an officer of its LA; otherwise 404."""
-    if user.role != "officer" or not user.la_code:
-        abort(404)
-    placement_request = db.session.scalar(
-        select(PlacementRequest).where(PlacementRequest.id == request_id, PlacementRequest.la_code == user.la_code)
-    )
-    if placement_request is None:
-        abort(404)
-    return placement_request
-
-
 def get_connected_person(user: User, placement_request: PlacementRequest, person_id: str) -> ConnectedPerson:
     """A connected person of this request, for an officer of the request's LA; otherwise 404."""
-    if user.role != "officer" or placement_request.la_code != user.la_code:
-        abort(404)
+    require_officer_of(user, placement_request)
     person = db.session.scalar(
         select(ConnectedPerson).where(
             ConnectedPerson.id == person_id, ConnectedPerson.request_id == placement_request.id
         )
     )
     if person is None:
-        abort(404)
+        raise NotFound()
     return person
 
 

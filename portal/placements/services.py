@@ -4,8 +4,6 @@ Services add and flush, audit, and never commit: the view that started the unit 
 (STYLE.md habit 2). Every change that two people could race is one conditional UPDATE whose changed-row count is
 checked (DESIGN.md §3), never read-then-write.
 
-This module imports no other feature's services, so `portal.requests.services.accept_offer` can import
-`create_agreement` from here without an import cycle.
 """
 
 from __future__ import annotations
@@ -18,13 +16,13 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import geo
-from portal.auth.models import User
+from portal.models import ConnectedPerson, Offer, Placement, PlacementAgreement, PlacementRequest, Referral, User
 from portal.auth.permissions import audit
 from portal.db import db, utcnow
+from portal.placement_records import create_agreement, education_continuity
+from portal.errors import Conflict, Forbidden, NotFound, ServiceError
 from portal.formatting import format_date
 from portal.matching import vocabulary
-from portal.providers.models import Offer, Provider, Setting
-from portal.requests.models import ConnectedPerson, Placement, PlacementAgreement, PlacementRequest, Referral
 
 # Provider users who may sign an agreement for their organisation; staff accounts are read only.
 SIGNING_PROVIDER_ROLES = ("admin", "manager")
@@ -36,154 +34,9 @@ PLACEABLE_STAGES = ("temporary_approval", "approved")
 OPEN_REQUEST_STATUSES = ("draft", "searching", "offers")
 # How far from today a connected-person placement's start date may be (a typo guard, not a rule of law).
 START_DATE_WINDOW = timedelta(days=366)
-AGREEMENT_TERMS_VERSION = 1
-
-IPA_CLAUSES = (
-    "The provider will look after the child as their care plan and placement plan say, and will meet the needs "
-    "and manage the risks listed in this agreement.",
-    "The local authority will pay the weekly cost shown here from the start date until the placement ends. "
-    "Any extra cost must be agreed in writing before it is spent.",
-    "The provider will tell the child's social worker the same day if the child goes missing, is hurt, is in "
-    "trouble with the police, or if the placement may end.",
-    "The provider will help the child go to school, see their family as the care plan says, and take part in "
-    "their reviews.",
-    "Either side must give 28 days' notice to end the placement, unless the child's safety needs it to end "
-    "sooner.",
-    "Both sides keep the child's information confidential and share it only as the law allows.",
-    "Any change to these terms needs a new agreement signed by both sides.",
-)
-CONNECTED_PERSON_CLAUSES = (
-    "The child lives with a connected person (a relative or friend) as a foster placement: section 22C(6)(a) "
-    "of the Children Act 1989.",
-    "A carer temporarily approved under regulation 24 must be fully assessed. Temporary approval lasts up to "
-    "16 weeks and can be extended once, by up to 8 weeks.",
-    "The local authority will support the carer and the child as the care plan and placement plan say, "
-    "including any fostering allowance shown here.",
-    "The carer will tell the child's social worker the same day if the child goes missing, is hurt, or if the "
-    "placement may end.",
-    "The carer signs the placement plan with the child's social worker; the local authority signs this "
-    "agreement in the portal.",
-    "The child's information is kept confidential and shared only as the law allows.",
-)
-
-
-class PlacementError(Exception):
-    """Something the user asked for that cannot be done. The message is for the user.
-
-    `status` is the HTTP status the view answers with (422 bad input, 409 the record's state forbids it, 403 not
-    this user's to do); `field` names the form field the message belongs to, if any; `code` is a short,
-    non-personal reason for the audit trail.
-    """
-
-    status = 422
-
-    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.field = field
-        self.code = code
-
-
-class PlacementConflict(PlacementError):
-    status = 409
-
-
-class NotAllowed(PlacementError):
-    status = 403
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # The individual placement agreement
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def _labelled(code: str, table: dict[str, str]) -> dict[str, str]:
-    return {"code": code, "label": table.get(code, code)}
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{Decimal(value):.2f}"
-
-
-def agreement_terms(
-    placement: Placement,
-    placement_request: PlacementRequest,
-    offer: Offer | None,
-    *,
-    setting: Setting | None,
-    provider: Provider | None,
-    person: ConnectedPerson | None,
-) -> dict:
-    """The terms of the agreement as plain JSON: what both sides sign. Labels are stored as well as codes so the
-    agreement reads the same after the vocabulary changes."""
-    weekly_cost = offer.fee_gbp_week if offer is not None else placement.weekly_cost_gbp
-    start_date = offer.start_date if offer is not None else placement.start_date
-    return {
-        "version": AGREEMENT_TERMS_VERSION,
-        "generated_on": date.today().isoformat(),
-        "local_authority": {"code": placement.la_code, "name": geo.la_name(placement.la_code)},
-        "child_reference": placement_request.child_reference,
-        "arrangement": "connected_person" if person is not None else "provider",
-        "offer_id": offer.id if offer is not None else None,
-        "setting": None if setting is None else {
-            "name": setting.name,
-            "postcode": setting.postcode,
-            "kind": vocabulary.SETTING_TYPES.get(setting.kind, setting.kind),
-            "ofsted_urn": setting.ofsted_urn,
-        },
-        "provider": None if provider is None else {"name": provider.name},
-        "carer": None if person is None else {
-            "name": person.name,
-            "relationship": person.relationship_to_child,
-            "stage": vocabulary.CONNECTED_PERSON_STAGES.get(person.stage, person.stage),
-        },
-        "start_date": start_date.isoformat(),
-        "weekly_cost_gbp": _money(weekly_cost),
-        "placement_type": _labelled(placement.placement_type, vocabulary.PLACEMENT_TYPES),
-        "provider_code": _labelled(placement.provider_code, vocabulary.PROVIDER_CODES),
-        "distance_miles": f"{Decimal(placement.distance_miles):.1f}",
-        "inside_la": placement.inside_la,
-        "over_20_miles": placement.over_20_miles,
-        "needs": [vocabulary.NEEDS.get(n, n) for n in placement_request.needs or ()],
-        "risks": [vocabulary.RISKS.get(r, r) for r in placement_request.risks or ()],
-        "clauses": list(CONNECTED_PERSON_CLAUSES if person is not None else IPA_CLAUSES),
-    }
-
-
-def create_agreement(
-    placement: Placement,
-    placement_request: PlacementRequest,
-    offer: Offer | None = None,
-    *,
-    user: User | None = None,
-) -> PlacementAgreement:
-    """The individual placement agreement for a placement, generated from the request and the accepted offer
-    (None for a connected-person placement). Idempotent: a placement has one agreement, and an existing one is
-    returned unchanged (its terms never change once generated; a signed one is evidence)."""
-    assert placement_request.id == placement.request_id
-    existing = db.session.scalar(select(PlacementAgreement).where(PlacementAgreement.placement_id == placement.id))
-    if existing is not None:
-        return existing
-    db.session.flush()  # the placement must exist before its agreement refers to it
-    agreement = PlacementAgreement(
-        placement_id=placement.id,
-        terms=agreement_terms(
-            placement, placement_request, offer,
-            setting=db.session.get(Setting, placement.setting_id) if placement.setting_id else None,
-            provider=db.session.get(Provider, placement.provider_id) if placement.provider_id else None,
-            person=(db.session.get(ConnectedPerson, placement.connected_person_id)
-                    if placement.connected_person_id else None),
-        ),
-    )
-    try:
-        # A savepoint, so losing a race to generate the same agreement leaves the caller's work intact.
-        with db.session.begin_nested():
-            db.session.add(agreement)
-    except IntegrityError:
-        return db.session.scalars(
-            select(PlacementAgreement).where(PlacementAgreement.placement_id == placement.id)
-        ).one()
-    audit(user, "create_agreement", "placement_request", placement.request_id, detail=f"placement:{placement.id}")
-    return agreement
 
 
 def signing_side(user: User, placement: Placement) -> str | None:
@@ -227,14 +80,15 @@ def sign_agreement(user: User, placement: Placement, agreement: PlacementAgreeme
     and so is the lock, so two people signing at once cannot overwrite each other or leave it half-locked.
     """
     if agreement is None:
-        raise PlacementConflict("Generate the placement agreement before signing it", code="no_agreement")
-    assert agreement.placement_id == placement.id
+        raise Conflict("Generate the placement agreement before signing it", code="no_agreement")
+    if agreement.placement_id != placement.id:
+        raise NotFound()
     side = signing_side(user, placement)
     if side is None:
-        raise NotAllowed("Only the placement officer or the provider's administrator or manager can sign",
+        raise Forbidden("Only the placement officer or the provider's administrator or manager can sign",
                          code="not_a_signatory")
     if not _same_name(typed_name or "", user.name):
-        raise PlacementError(
+        raise ServiceError(
             f"The name you typed does not match the name on your account. Type your full name as it is on "
             f"your account: {user.name}",
             field="full_name", code="name_mismatch",
@@ -256,12 +110,12 @@ def sign_agreement(user: User, placement: Placement, agreement: PlacementAgreeme
     if changed != 1:
         db.session.refresh(agreement)
         if agreement.locked_at is not None:
-            raise PlacementConflict(
+            raise Conflict(
                 "This agreement has been signed by both sides and is locked. It cannot be signed again or changed",
                 code="locked",
             )
         who = "the local authority" if side == "la" else "the provider"
-        raise PlacementConflict(f"This agreement has already been signed for {who}. It cannot be signed again",
+        raise Conflict(f"This agreement has already been signed for {who}. It cannot be signed again",
                                 code="already_signed")
     complete = PlacementAgreement.officer_signed_at.is_not(None)
     if needs_provider_signature(placement):
@@ -290,11 +144,11 @@ def end_placement(user: User, placement: Placement, end_date: date, reason: str,
     A placement ends once; the conditional update refuses a second ending."""
     today = today or date.today()
     if reason not in vocabulary.PLACEMENT_END_REASONS:
-        raise PlacementError("Select why the placement ended", field="end_reason")
+        raise ServiceError("Select why the placement ended", field="end_reason")
     if end_date > today:
-        raise PlacementError("The end date must be today or in the past", field="end_date", code="future")
+        raise ServiceError("The end date must be today or in the past", field="end_date", code="future")
     if end_date < placement.start_date:
-        raise PlacementError(
+        raise ServiceError(
             f"The end date must be on or after the day the placement started, {format_date(placement.start_date)}",
             field="end_date", code="before_start",
         )
@@ -305,7 +159,7 @@ def end_placement(user: User, placement: Placement, end_date: date, reason: str,
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise PlacementConflict("This placement has already ended. It cannot be ended again", code="already_ended")
+        raise Conflict("This placement has already ended. It cannot be ended again", code="already_ended")
     db.session.refresh(placement)
     return_home = ";return_home" if reason in vocabulary.RETURN_HOME_REASONS else ""
     audit(user, "end_placement", "placement_request", placement.request_id,
@@ -325,18 +179,18 @@ class ConnectedPlacementPreview:
     distance_miles: float
     inside_la: bool
     over_20_miles: bool
-    refusal: PlacementError | None
+    refusal: ServiceError | None
 
 
-def _refusal(placement_request: PlacementRequest, person: ConnectedPerson) -> PlacementError | None:
+def _refusal(placement_request: PlacementRequest, person: ConnectedPerson) -> ServiceError | None:
     if placement_request.status == "placed":
-        return PlacementConflict("This child already has a placement. Nothing has been saved", code="already_placed")
+        return Conflict("This child already has a placement. Nothing has been saved", code="already_placed")
     if placement_request.status not in OPEN_REQUEST_STATUSES:
-        return PlacementConflict("This request is withdrawn or closed, so it cannot have a placement",
+        return Conflict("This request is withdrawn or closed, so it cannot have a placement",
                                  code="request_closed")
     if person.stage not in PLACEABLE_STAGES:
         stage = vocabulary.CONNECTED_PERSON_STAGES.get(person.stage, person.stage).lower()
-        return PlacementError(
+        return ServiceError(
             f"This connected person's assessment is at the stage: {stage}. Before a child can live with them they "
             f"need temporary approval under regulation 24, or full approval as a connected-person foster carer",
             code=f"stage_{person.stage}",
@@ -347,7 +201,8 @@ def _refusal(placement_request: PlacementRequest, person: ConnectedPerson) -> Pl
 def preview_connected_placement(placement_request: PlacementRequest,
                                 person: ConnectedPerson) -> ConnectedPlacementPreview:
     """The SSDA903 distance and LA flags a placement with this person would have, and any reason it cannot be made."""
-    assert person.request_id == placement_request.id
+    if person.request_id != placement_request.id:
+        raise NotFound()
     distance = geo.distance_miles(placement_request.home_easting, placement_request.home_northing,
                                   person.easting, person.northing)
     return ConnectedPlacementPreview(
@@ -399,7 +254,7 @@ def record_connected_placement(
     if preview.refusal is not None:
         raise preview.refusal
     if abs(start_date - today) > START_DATE_WINDOW:
-        raise PlacementError("The start date must be within a year of today", field="start_date",
+        raise ServiceError("The start date must be within a year of today", field="start_date",
                              code="start_date_range")
     now = utcnow()
     changed = db.session.execute(
@@ -409,7 +264,7 @@ def record_connected_placement(
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise PlacementConflict("This child already has a placement, or the request is closed. Nothing has been saved",
+        raise Conflict("This child already has a placement, or the request is closed. Nothing has been saved",
                                 code="already_placed")
     siblings = _siblings_with_same_carer(placement_request, person)
     placement = Placement(
@@ -433,7 +288,7 @@ def record_connected_placement(
     try:
         db.session.flush()
     except IntegrityError as error:
-        raise PlacementConflict("This child already has a placement. Nothing has been saved",
+        raise Conflict("This child already has a placement. Nothing has been saved",
                                 code="already_placed") from error
     if siblings:
         # The brothers and sisters already living with this carer now live with one more of them.
@@ -461,19 +316,3 @@ def record_connected_placement(
           detail=f"placement:{placement.id};type:{placement.placement_type};connected_person")
     create_agreement(placement, placement_request, None, user=user)
     return placement
-
-
-def education_continuity(req: PlacementRequest, easting: int, northing: int) -> bool | None:
-    """Can the child stay at their school from this placement? (Placements Data Standard educationContinuity.)
-
-    Yes when the plan keeps the school and the placement is within the matching policy's school distance;
-    no when a school is recorded but the plan changes it or the placement is further; unknown without a school.
-    """
-    from portal.geo import distance_miles
-    from portal.matching import DEFAULT_POLICY
-
-    if req.school_easting is None or req.school_northing is None:
-        return None
-    if not req.keep_school:
-        return False
-    return distance_miles(req.school_easting, req.school_northing, easting, northing) <= DEFAULT_POLICY.school_far_miles

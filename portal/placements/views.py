@@ -9,8 +9,10 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal import geo
-from portal.auth.permissions import audit, role_required
-from portal.db import db
+from portal.access import get_request_for_officer
+from portal.auth.permissions import audit_now, role_required
+from portal.formatting import format_date
+from portal.placement_records import create_agreement
 from portal.placements import queries, services
 from portal.placements.forms import (
     ConnectedPlacementForm,
@@ -18,7 +20,8 @@ from portal.placements.forms import (
     GenerateAgreementForm,
     SignAgreementForm,
 )
-from portal.placements.services import SIGNING_PROVIDER_ROLES, PlacementError
+from portal.placements.services import SIGNING_PROVIDER_ROLES
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("placements", __name__)
 
@@ -26,8 +29,6 @@ bp = Blueprint("placements", __name__)
 @bp.app_template_filter("iso_date")
 def format_iso_date(value: str | None) -> str:
     """A date kept as ISO text in an agreement's terms, in the portal's date format."""
-    from portal.formatting import format_date
-
     return format_date(date.fromisoformat(value)) if value else ""
 
 
@@ -45,16 +46,8 @@ def area_name(code: str | None) -> str:
 
 
 def _audit_view(record: queries.PlacementRecord, page: str, outcome: str = "allowed") -> None:
-    audit(current_user, "view_placement", "placement_request", record.placement.request_id, outcome=outcome,
+    audit_now(current_user, "view_placement", "placement_request", record.placement.request_id, outcome=outcome,
           detail=f"placement:{record.placement.id};page:{page}")
-
-
-def _attach(form, error: PlacementError) -> str | None:
-    """Show a service error at its field; return it as a page-level message when it has none."""
-    if error.field and hasattr(form, error.field):
-        getattr(form, error.field).errors = [str(error)]
-        return None
-    return str(error)
 
 
 @bp.get("/")
@@ -78,7 +71,6 @@ def _render_detail(record: queries.PlacementRecord, *, form=None, error: str | N
 def detail(placement_id: str):
     record = queries.get_placement_record(current_user, placement_id)
     _audit_view(record, "detail")
-    db.session.commit()
     return _render_detail(record)
 
 
@@ -89,8 +81,10 @@ def generate_agreement(placement_id: str):
     if not GenerateAgreementForm().validate_on_submit():
         return _render_detail(record, error="Your form expired. Try again", status=400)
     offer = queries.find_offer_for_placement(current_user, record.placement)
-    services.create_agreement(record.placement, record.request, offer, user=current_user)
-    db.session.commit()
+    with unit_of_work() as work:
+        create_agreement(record.placement, record.request, offer, user=current_user)
+    if not work.ok:
+        return _render_detail(record, error=work.message, status=work.status)
     flash("Placement agreement generated. It is ready to sign.", "success")
     return redirect(url_for("placements.detail", placement_id=placement_id))
 
@@ -98,9 +92,8 @@ def generate_agreement(placement_id: str):
 def _refuse_signature(record: queries.PlacementRecord, form: SignAgreementForm, *, code: str, status: int,
                       message: str | None = None):
     """A refused signature is audited too (nothing was signed), and the page says why."""
-    audit(current_user, "sign_agreement", "placement_request", record.placement.request_id, outcome="refused",
-          detail=f"placement:{record.placement.id};{code}")
-    db.session.commit()
+    audit_now(current_user, "sign_agreement", "placement_request", record.placement.request_id, outcome="refused",
+              detail=f"placement:{record.placement.id};{code}")
     return _render_detail(record, form=form, error=message, status=status)
 
 
@@ -111,12 +104,10 @@ def sign(placement_id: str):
     form = SignAgreementForm()
     if not form.validate_on_submit():
         return _refuse_signature(record, form, code="form_invalid", status=422)
-    try:
+    with unit_of_work(form) as work:
         locked = services.sign_agreement(current_user, record.placement, record.agreement, form.full_name.data)
-    except PlacementError as error:
-        db.session.rollback()
-        return _refuse_signature(record, form, code=error.code, status=error.status, message=_attach(form, error))
-    db.session.commit()
+    if not work.ok:
+        return _refuse_signature(record, form, code=work.error.code, status=work.status, message=work.message)
     flash("You have signed the placement agreement." + (" Both sides have signed: it is now locked." if locked else ""),
           "success")
     return redirect(url_for("placements.detail", placement_id=placement_id))
@@ -129,47 +120,39 @@ def end(placement_id: str):
     form = EndPlacementForm()
     status, error = 200, None
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.end_placement(current_user, record.placement, form.end_date.data, form.end_reason.data)
-        except PlacementError as failure:
-            db.session.rollback()
-            error, status = _attach(form, failure), failure.status
-        else:
-            db.session.commit()
+        error, status = work.message, work.status
+        if work.ok:
             flash("The placement has ended. The request keeps it as history.", "success")
             return redirect(url_for("placements.detail", placement_id=placement_id))
     elif form.is_submitted():
         status = 409 if record.placement.end_date is not None else 422
     _audit_view(record, "end", outcome="allowed" if status == 200 else "refused")
-    db.session.commit()
     return render_template("placements/end.html", record=record, p=record.placement, form=form, error=error), status
 
 
 @bp.route("/connected/<request_id>/<connected_person_id>", methods=["GET", "POST"])
 @role_required("officer")
 def connected(request_id: str, connected_person_id: str):
-    placement_request = queries.get_request_for_officer(current_user, request_id)
+    placement_request = get_request_for_officer(current_user, request_id)
     person = queries.get_connected_person(current_user, placement_request, connected_person_id)
     form = ConnectedPlacementForm()
     status, error = 200, None
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             placement = services.record_connected_placement(
                 current_user, placement_request, person, start_date=form.start_date.data,
                 long_term=form.long_term.data, weekly_allowance_gbp=form.weekly_allowance_gbp.data,
             )
-        except PlacementError as failure:
-            db.session.rollback()
-            error, status = _attach(form, failure), failure.status
-        else:
-            db.session.commit()
+        error, status = work.message, work.status
+        if work.ok:
             flash("Placement with a connected person recorded.", "success")
             return redirect(url_for("placements.detail", placement_id=placement.id))
     elif form.is_submitted():
         status = 422
     preview = services.preview_connected_placement(placement_request, person)
-    audit(current_user, "view_connected_person", "placement_request", placement_request.id,
-          outcome="allowed" if status == 200 else "refused", detail=f"connected_person:{person.id}")
-    db.session.commit()
+    audit_now(current_user, "view_connected_person", "placement_request", placement_request.id,
+              outcome="allowed" if status == 200 else "refused", detail=f"connected_person:{person.id}")
     return render_template("placements/connected.html", req=placement_request, person=person, form=form,
                            preview=preview, error=error), status

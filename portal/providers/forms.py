@@ -49,7 +49,7 @@ from portal import geo
 from portal.forms import GovDateField, MultiCheckboxField, Postcode
 from portal.matching import vocabulary
 from portal.providers.csv_format import MAX_FEE_GBP, MAX_PLACES, URN_MESSAGE, URN_RE, normalise_urn
-from portal.providers.models import PROVIDER_KINDS
+from portal.models import PROVIDER_KINDS
 
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.org.uk"

@@ -8,65 +8,31 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
-from typing import TYPE_CHECKING
 
-from flask import abort
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
-from portal.auth.models import User
+from portal import matching
 from portal.db import db, utcnow
-from portal.providers.models import Offer, OptionsVersion, Provider, ReferralDecline, Setting, Vacancy
-from portal.requests.models import Placement, PlacementAgreement, PlacementRequest, Referral
+from portal.errors import NotFound
+from portal.models import (
+    Offer,
+    Placement,
+    PlacementAgreement,
+    PlacementRequest,
+    Referral,
+    ReferralDecline,
+    Setting,
+    User,
+    Vacancy,
+)
+from portal.options import OptionInfo, current_options, request_spec
 
-if TYPE_CHECKING:
-    from portal import matching
-    from portal.requests.matching import OptionInfo
 
 URGENCY_RANK = {"today": 0, "within_5_days": 1, "over_5_days": 2}
 LIVE_OFFER_STATUSES = ("made", "shortlisted")
 DECIDED_OFFER_STATUSES = ("accepted", "declined", "not_chosen")
 OFFER_STATUS_ORDER = ("made", "shortlisted", "accepted", "declined", "not_chosen", "withdrawn")
-
-
-def get_options_version() -> int:
-    """The number that moves whenever matching inputs change (see OptionsVersion)."""
-    return db.session.scalar(select(OptionsVersion.version).where(OptionsVersion.id == 1)) or 0
-
-
-def bump_options_version() -> None:
-    """Tell every process that vacancies, settings or approvals changed. Part of the caller's transaction."""
-    db.session.execute(update(OptionsVersion).where(OptionsVersion.id == 1).values(version=OptionsVersion.version + 1))
-
-
-# ------------------------------------------------------------------------------------------------ providers
-
-def list_pending_providers() -> list[Provider]:
-    return list(db.session.scalars(select(Provider).where(Provider.status == "pending").order_by(Provider.created_at)))
-
-
-def list_decided_providers(limit: int = 50) -> list[Provider]:
-    """Recently approved or rejected providers, newest first (for the regional hub)."""
-    return list(
-        db.session.scalars(
-            select(Provider).where(Provider.status != "pending").order_by(Provider.updated_at.desc()).limit(limit)
-        )
-    )
-
-
-def get_provider(provider_id: str) -> Provider:
-    provider = db.session.get(Provider, provider_id)
-    if provider is None:
-        abort(404)
-    return provider
-
-
-def list_provider_admins(provider: Provider) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(User.provider_id == provider.id, User.provider_role == "admin").order_by(User.name)
-        )
-    )
 
 
 # -------------------------------------------------------------------------------------------------- people
@@ -83,7 +49,7 @@ def get_user_for_provider(user: User, user_id: str) -> User:
     """A user of the acting user's own provider; anyone else's is 404."""
     found = db.session.scalar(select(User).where(User.id == user_id, User.provider_id == user.provider_id))
     if found is None:
-        abort(404)
+        raise NotFound()
     return found
 
 
@@ -101,7 +67,7 @@ def get_setting_for_provider(user: User, setting_id: str) -> Setting:
         select(Setting).where(Setting.id == setting_id, Setting.provider_id == user.provider_id)
     )
     if setting is None:
-        abort(404)
+        raise NotFound()
     return setting
 
 
@@ -141,10 +107,6 @@ def list_vacancies_for_provider(user: User, statuses: tuple[str, ...] | None = N
     return list(db.session.scalars(query.order_by(Setting.name, Vacancy.available_from, order)))
 
 
-def list_open_vacancies_for_provider(user: User) -> list[Vacancy]:
-    return list_vacancies_for_provider(user, ("open",))
-
-
 def find_vacancy_for_provider(user: User, vacancy_id: str | None) -> Vacancy | None:
     """The vacancy if it belongs to the user's provider, else None (edited form fields cannot reach others')."""
     if not vacancy_id:
@@ -157,7 +119,7 @@ def find_vacancy_for_provider(user: User, vacancy_id: str | None) -> Vacancy | N
 def get_vacancy_for_provider(user: User, vacancy_id: str) -> Vacancy:
     vacancy = find_vacancy_for_provider(user, vacancy_id)
     if vacancy is None:
-        abort(404)
+        raise NotFound()
     return vacancy
 
 
@@ -194,16 +156,12 @@ class FitChecker:
     """Fits for one provider, for many referrals: loads the process's options index once."""
 
     def __init__(self, user: User) -> None:
-        from portal.requests.matching import option_index_cache
-
+        snapshot = current_options()
         self.provider_id = user.provider_id
-        self.index, specs, self.infos = option_index_cache.get()
-        self.mine = [spec.id for spec in specs if spec.provider_id == self.provider_id]
+        self.index, self.infos = snapshot.index, snapshot.infos
+        self.mine = snapshot.provider_option_ids(self.provider_id)
 
     def fit(self, placement_request: PlacementRequest, *, explain: bool = True) -> Fit:
-        from portal import matching
-        from portal.requests.matching import request_spec
-
         if not self.mine:
             return Fit((), ())
         spec = request_spec(placement_request)
@@ -322,7 +280,7 @@ def get_referral_for_provider(user: User, referral_id: str) -> Referral:
         select(Referral).where(Referral.id == referral_id, Referral.provider_id == user.provider_id)
     )
     if referral is None:
-        abort(404)
+        raise NotFound()
     return referral
 
 
@@ -337,7 +295,7 @@ def list_offers_for_referral(user: User, referral: Referral) -> list[Offer]:
 def get_offer_for_provider(user: User, offer_id: str) -> Offer:
     offer = db.session.scalar(select(Offer).where(Offer.id == offer_id, Offer.provider_id == user.provider_id))
     if offer is None:
-        abort(404)
+        raise NotFound()
     return offer
 
 

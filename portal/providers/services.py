@@ -20,15 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from portal import geo
-from portal.auth.models import User
+from portal.models import Offer, PlacementRequest, Provider, Referral, ReferralDecline, Setting, User, Vacancy
 from portal.auth.permissions import audit
 from portal.auth.queries import find_user_by_email
 from portal.db import db, utcnow
 from portal.providers.csv_format import CsvProblem, VacancyRow
-from portal.providers.models import Offer, Provider, ReferralDecline, Setting, Vacancy
-from portal.providers.queries import LIVE_OFFER_STATUSES, bump_options_version
-from portal.requests.models import PlacementRequest, Referral
-from portal.requests.services import ServiceError
+from portal.options import bump_options_version
+from portal.providers.queries import LIVE_OFFER_STATUSES
+from portal.errors import ServiceError
 
 INVITE_SALT = "portal.provider-invite"
 INVITE_DAYS = 7

@@ -16,7 +16,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import geo
 from portal.auth.permissions import role_required
-from portal.db import db
 from portal.providers import queries, services
 from portal.providers.csv_format import CSV_COLUMNS, parse_vacancy_csv, vacancies_csv
 from portal.providers.forms import (
@@ -33,7 +32,7 @@ from portal.providers.forms import (
     VacancyForm,
     split_list,
 )
-from portal.requests.services import ServiceError
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("providers", __name__)
 
@@ -64,13 +63,11 @@ def register():
             contact_email=form.contact_email.data, contact_phone=form.contact_phone.data,
             ofsted_urns=tuple(getattr(form.ofsted_urns, "urns", ())), password=form.password.data,
         )
-        try:
+        with unit_of_work() as work:
             _provider, user = services.register_provider(details)
-        except ServiceError as error:
-            db.session.rollback()
-            form.contact_email.errors.append(str(error))
+        if not work.ok:
+            form.contact_email.errors.append(work.message)
             return render_template("providers/register.html", form=form), 422
-        db.session.commit()
         login_user(user)
         flash("Registration received. The regional hub will check it: until it is approved, placement officers "
               "cannot see your organisation.", "success")
@@ -83,12 +80,12 @@ def register():
 def set_password(token: str):
     try:
         user = services.user_for_invite_token(token)
-    except ServiceError as error:
+    except services.ServiceError as error:  # an expired or used link: reads only, nothing to roll back
         return render_template("providers/link_invalid.html", message=str(error)), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        services.set_password_with_token(token, form.password.data)
-        db.session.commit()
+        with unit_of_work():
+            services.set_password_with_token(token, form.password.data)
         flash("Your password is set. Sign in with your email address and new password.", "success")
         return redirect(url_for("auth.sign_in"))
     return render_template("providers/set_password.html", form=form, user=user), 422 if form.is_submitted() else 200
@@ -144,8 +141,8 @@ def _render_referral(ref, *, offer_form=None, decline_form=None, error_form=None
                          f"{info.available_from:%-d %B %Y}, £{info.fee_gbp_week:,.0f} a week")
         for _m, info in fit.matches
     ]
-    services.mark_referral_viewed(current_user, ref)
-    db.session.commit()
+    with unit_of_work():
+        services.mark_referral_viewed(current_user, ref)
     return render_template(
         "providers/referral.html", ref=ref, req=placement_request, age=placement_request.age_on(placement_request.needed_by),
         sector=geo.postcode_sector(placement_request.home_postcode), fit=fit, infos=infos, offers=offers,
@@ -173,17 +170,13 @@ def make_offer(referral_id: str):
     form.vacancy_id.choices = [(info.option_id, info.setting_name) for _m, info in fit.matches]
     if not form.validate_on_submit():
         return _render_referral(ref, offer_form=form, error_form=form, status=422)
-    try:
-        services.make_offer(
-            current_user, ref, queries.find_vacancy_for_provider(current_user, form.vacancy_id.data),
-            fit.vacancy_ids, fee_gbp_week=form.fee_gbp_week.data, start_date=form.start_date.data,
-            message=form.message.data,
-        )
-    except ServiceError as error:
-        db.session.rollback()
-        form.vacancy_id.errors = [str(error)]
+    vacancy = queries.find_vacancy_for_provider(current_user, form.vacancy_id.data)
+    with unit_of_work() as work:
+        services.make_offer(current_user, ref, vacancy, fit.vacancy_ids, fee_gbp_week=form.fee_gbp_week.data,
+                            start_date=form.start_date.data, message=form.message.data)
+    if not work.ok:
+        form.vacancy_id.errors = [work.message]
         return _render_referral(ref, offer_form=form, error_form=form, status=422)
-    db.session.commit()
     flash("Offer made. The placement officer has been told.", "success")
     return redirect(url_for("providers.referral", referral_id=ref.id))
 
@@ -194,13 +187,11 @@ def decline_referral(referral_id: str):
     ref = queries.get_referral_for_provider(current_user, referral_id)
     form = DeclineReferralForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work() as work:
             services.decline_referral(current_user, ref, form.reason.data)
-        except ServiceError as error:
-            db.session.rollback()
-            form.reason.errors.append(str(error))
+        if not work.ok:
+            form.reason.errors.append(work.message)
         else:
-            db.session.commit()
             flash("Answer sent: the placement officer can see you cannot offer a place.", "success")
             return redirect(url_for("providers.referral", referral_id=ref.id))
     return _render_referral(ref, decline_form=form, error_form=form, status=422)
@@ -212,13 +203,11 @@ def withdraw_offer(offer_id: str):
     offer = queries.get_offer_for_provider(current_user, offer_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("providers.referral", referral_id=offer.referral_id))
-    try:
+    with unit_of_work() as work:
         services.withdraw_offer(current_user, offer)
-    except ServiceError as error:
-        db.session.rollback()
-        return _render_referral(queries.get_referral_for_provider(current_user, offer.referral_id), error=str(error),
+    if not work.ok:
+        return _render_referral(queries.get_referral_for_provider(current_user, offer.referral_id), error=work.message,
                                 status=409)
-    db.session.commit()
     flash("Offer withdrawn. The placement officer has been told.", "success")
     return redirect(url_for("providers.referral", referral_id=offer.referral_id))
 
@@ -258,15 +247,15 @@ def _setting_details(form: SettingForm) -> services.SettingDetails:
 @bp.route("/settings/new", methods=["GET", "POST"])
 @role_required("provider", provider_roles=WRITERS)
 def new_setting():
-    from portal.providers.models import SETTING_KIND_FOR_PROVIDER
+    from portal.models import SETTING_KIND_FOR_PROVIDER
 
     form = SettingForm(data=None if request.method == "POST" else {
         "kind": SETTING_KIND_FOR_PROVIDER.get(current_user.provider.kind), "sexes": ["female", "male"],
         "takes_siblings": True, "age_min": 0, "age_max": 17,
     })
     if form.validate_on_submit():
-        created = services.create_setting(current_user, _setting_details(form))
-        db.session.commit()
+        with unit_of_work():
+            created = services.create_setting(current_user, _setting_details(form))
         flash(f"{created.name} added. Add its vacancies so placement officers can find it.", "success")
         return redirect(url_for("providers.setting", setting_id=created.id))
     return render_template("providers/setting_form.html", form=form, setting=None), 422 if form.is_submitted() else 200
@@ -285,8 +274,8 @@ def edit_setting(setting_id: str):
         "takes_siblings": found.takes_siblings, "solo_only": found.solo_only, "fee_gbp_week": found.fee_gbp_week,
     })
     if form.validate_on_submit():
-        services.update_setting(current_user, found, _setting_details(form))
-        db.session.commit()
+        with unit_of_work():
+            services.update_setting(current_user, found, _setting_details(form))
         flash(f"{found.name} saved.", "success")
         return redirect(url_for("providers.setting", setting_id=found.id))
     return render_template("providers/setting_form.html", form=form, setting=found), 422 if form.is_submitted() else 200
@@ -297,13 +286,11 @@ def edit_setting(setting_id: str):
 def close_setting(setting_id: str, action: str):
     found = queries.get_setting_for_provider(current_user, setting_id)
     if ConfirmForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             withdrawn = services.set_setting_active(current_user, found, action == "reopen")
-        except ServiceError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if not work.ok:
+            flash(work.message, "error")
         else:
-            db.session.commit()
             flash(f"{found.name} reopened." if action == "reopen" else
                   f"{found.name} closed; {withdrawn} vacanc{'y' if withdrawn == 1 else 'ies'} withdrawn.", "success")
     return redirect(url_for("providers.setting", setting_id=found.id))
@@ -340,13 +327,11 @@ def new_vacancy():
     if form.validate_on_submit():
         # An edited setting_id that is not one of this provider's is "not found", like a guessed URL.
         target = queries.get_setting_for_provider(current_user, form.setting_id.data)
-        try:
+        with unit_of_work() as work:
             services.add_vacancy(current_user, target, _vacancy_details(form), date.today())
-        except ServiceError as error:
-            db.session.rollback()
-            form.setting_id.errors.append(str(error))
+        if not work.ok:
+            form.setting_id.errors.append(work.message)
         else:
-            db.session.commit()
             flash(f"Vacancy added at {target.name}. Placement officers can see it now.", "success")
             return redirect(url_for("providers.vacancies"))
     return render_template("providers/vacancy_form.html", form=form, vacancy=None), 422 if form.is_submitted() else 200
@@ -363,13 +348,11 @@ def edit_vacancy(vacancy_id: str):
     })
     del form.setting_id
     if form.validate_on_submit():
-        try:
+        with unit_of_work() as work:
             services.change_vacancy(current_user, vacancy, _vacancy_details(form), date.today())
-        except ServiceError as error:
-            db.session.rollback()
-            form.places.errors.append(str(error))
+        if not work.ok:
+            form.places.errors.append(work.message)
         else:
-            db.session.commit()
             flash(f"Vacancy at {vacancy.setting.name} saved and confirmed.", "success")
             return redirect(url_for("providers.vacancies"))
     status = 422 if form.is_submitted() else 200
@@ -382,13 +365,11 @@ def withdraw_vacancy(vacancy_id: str):
     vacancy = queries.get_vacancy_for_provider(current_user, vacancy_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work() as work:
             services.withdraw_vacancy(current_user, vacancy)
-        except ServiceError as error:
-            db.session.rollback()
+        if not work.ok:
             return render_template("providers/vacancy_withdraw.html", vacancy=vacancy, action_form=form,
-                                   error=str(error)), 409
-        db.session.commit()
+                                   error=work.message), 409
         flash(f"Vacancy at {vacancy.setting.name} withdrawn.", "success")
         return redirect(url_for("providers.vacancies"))
     return render_template("providers/vacancy_withdraw.html", vacancy=vacancy, action_form=form, error=None)
@@ -409,13 +390,11 @@ def confirm_all_vacancies():
 
 def _confirm(vacancies):
     if ConfirmForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             count = services.confirm_vacancies(current_user, vacancies)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if not work.ok:
+            flash(work.message, "error")
         else:
-            db.session.commit()
             flash(f"{count} vacanc{'y' if count == 1 else 'ies'} confirmed as still available.", "success")
     return redirect(request.form.get("next") if request.form.get("next") in (
         url_for("providers.dashboard"), url_for("providers.home")) else url_for("providers.vacancies"))
@@ -444,14 +423,16 @@ def upload_vacancies():
     if not form.validate():
         return _render_upload(form, status=400)
     rows, problems = parse_vacancy_csv(form.file.data.read())
-    try:
+    with unit_of_work() as work:
         result = services.bulk_update_vacancies(current_user, rows, problems, date.today())
-    except services.BulkUploadRejected as rejected:
-        db.session.rollback()
-        form.file.errors = [f"The file has {len(rejected.problems)} problem{'s' if len(rejected.problems) != 1 else ''}."
+    if isinstance(work.error, services.BulkUploadRejected):
+        found = work.error.problems
+        form.file.errors = [f"The file has {len(found)} problem{'s' if len(found) != 1 else ''}."
                             " Nothing has been saved. Correct the rows below and upload the file again"]
-        return _render_upload(form, problems=rejected.problems, status=422)
-    db.session.commit()
+        return _render_upload(form, problems=found, status=422)
+    if not work.ok:
+        form.file.errors = [work.message]
+        return _render_upload(form, status=work.status)
     flash(f"File saved: {result.added} vacanc{'y' if result.added == 1 else 'ies'} added, {result.changed} changed "
           f"and confirmed, {result.withdrawn} withdrawn.", "success")
     return redirect(url_for("providers.vacancies"))
@@ -477,10 +458,10 @@ def edit_organisation():
     provider = current_user.provider
     form = ProfileForm(obj=None if request.method == "POST" else provider)
     if form.validate_on_submit():
-        services.update_profile(current_user, provider, services.Profile(
-            contact_name=form.contact_name.data, contact_email=form.contact_email.data,
-            contact_phone=form.contact_phone.data, contract=form.contract.data))
-        db.session.commit()
+        with unit_of_work():
+            services.update_profile(current_user, provider, services.Profile(
+                contact_name=form.contact_name.data, contact_email=form.contact_email.data,
+                contact_phone=form.contact_phone.data, contract=form.contract.data))
         flash("Your organisation's details are saved.", "success")
         return redirect(url_for("providers.organisation"))
     return render_template("providers/organisation_form.html", form=form), 422 if form.is_submitted() else 200
@@ -498,14 +479,12 @@ def users():
 def invite_user():
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work() as work:
             user = services.invite_user(current_user, name=form.name.data, email=form.email.data,
                                         provider_role=form.provider_role.data)
-        except ServiceError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
+        if not work.ok:
+            form.email.errors.append(work.message)
         else:
-            db.session.commit()
             return _render_link(user)
     return render_template("providers/invite.html", form=form), 422 if form.is_submitted() else 200
 
@@ -522,13 +501,11 @@ def renew_invite(user_id: str):
     user = queries.get_user_for_provider(current_user, user_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("providers.users"))
-    try:
+    with unit_of_work() as work:
         services.renew_invite(current_user, user)
-    except ServiceError as error:
-        db.session.rollback()
+    if not work.ok:
         return render_template("providers/users.html", rows=queries.list_users_for_provider(current_user),
-                               action_form=ConfirmForm(formdata=None), error=str(error)), 409
-    db.session.commit()
+                               action_form=ConfirmForm(formdata=None), error=work.message), 409
     return _render_link(user)
 
 
@@ -538,12 +515,10 @@ def remove_user(user_id: str):
     user = queries.get_user_for_provider(current_user, user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work() as work:
             services.remove_user(current_user, user)
-        except ServiceError as error:
-            db.session.rollback()
-            return render_template("providers/remove_user.html", user=user, action_form=form, error=str(error)), 409
-        db.session.commit()
+        if not work.ok:
+            return render_template("providers/remove_user.html", user=user, action_form=form, error=work.message), 409
         flash(f"{user.name} can no longer sign in.", "success")
         return redirect(url_for("providers.users"))
     return render_template("providers/remove_user.html", user=user, action_form=form, error=None)

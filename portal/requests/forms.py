@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from portal.forms import GovDateField, MultiCheckboxField, Postcode
 from portal.matching import vocabulary
-from portal.requests.models import REQUEST_STATUSES
+from portal.models import REQUEST_STATUSES
 
 
 def _choices(table: dict[str, str]) -> list[tuple[str, str]]:

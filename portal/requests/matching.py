@@ -1,237 +1,34 @@
-"""Glue between the database and the pure matching core: rows in, frozen dataclasses out, and back.
+"""Requests' use of the matching core: rank one child's options, explain the rest, keep the ranking acted on.
 
-The region's open options are turned into an OptionIndex once per process and rebuilt only when the options
-version moves (a vacancy, setting or approval changed) or the day changes (ages, availability, staleness).
+The region's options come from `portal.options` (the shared, per-process index); the child's connected persons
+are ranked beside them. A `Ranking` carries the options it ranked, so whatever acts on it (a referral, an
+acceptance) saves exactly what the officer saw, even if another process has since changed the options.
 """
 
 from __future__ import annotations
 
-import gc
-import threading
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-
-from flask import current_app
-from sqlalchemy import select
 
 from portal import matching
-from portal.db import db, utcnow
-from portal.providers.models import Provider, Setting, Vacancy
-from portal.providers.queries import get_options_version
-from portal.requests.models import MatchRun, PlacementRequest
-
-
-@dataclass(frozen=True)
-class OptionInfo:
-    """What the pages show about an option beside its score (ids, names, fee, rating)."""
-
-    option_id: str
-    kind: str
-    provider_id: str | None
-    provider_name: str
-    setting_id: str | None
-    setting_name: str
-    la_code: str
-    fee_gbp_week: float | None
-    ofsted: str | None
-    postcode_sector: str
-    places_free: int
-    available_from: date
-
-
-def request_spec(req: PlacementRequest, today: date | None = None) -> matching.RequestSpec:
-    """The child's needs as the matching core reads them (no name, no date of birth, no address)."""
-    needed_by = req.needed_by
-    school = (
-        matching.GridPoint(req.school_easting, req.school_northing)
-        if req.school_easting is not None and req.school_northing is not None
-        else None
-    )
-    family = (
-        matching.GridPoint(req.family_easting, req.family_northing)
-        if req.family_easting is not None and req.family_northing is not None
-        else None
-    )
-    return matching.RequestSpec(
-        id=req.id,
-        la=req.la_code,
-        home=matching.GridPoint(req.home_easting, req.home_northing),
-        school=school,
-        keep_school=bool(req.keep_school and school is not None),
-        age_years=req.age_on(needed_by),
-        sex=req.sex,
-        needed_by=needed_by,
-        urgency=req.urgency,
-        suitability={
-            "foster": req.suitability_foster,
-            "residential": req.suitability_residential,
-            "supported": req.suitability_supported,
-        },
-        needs=frozenset(req.needs or ()),
-        risks=frozenset(req.risks or ()),
-        sibling_group=req.sibling_group_id,
-        budget_gbp_week=float(req.budget_gbp_week) if req.budget_gbp_week is not None else None,
-        language=req.first_language,
-        religion=req.religion,
-        cultural_needs=req.cultural_needs,
-        pets=req.pets,
-        living_companions=req.living_companions,
-        avoid_las=frozenset(req.avoid_las or ()),
-        family=family,
-    )
-
-
-def connected_person_options(req: PlacementRequest) -> list[tuple[matching.OptionSpec, OptionInfo]]:
-    """A connected person is an option only for their own child (s22C(6)(a): family and friends first)."""
-    from portal.geo import postcode_sector
-
-    out = []
-    for person in req.connected_persons:
-        spec = matching.OptionSpec(
-            id=f"cp-{person.id}",
-            kind="connected_person",
-            for_request=req.id,
-            provider_code="PR1",
-            la=person.la_code,
-            location=matching.GridPoint(person.easting, person.northing),
-            places=person.capacity,
-            available_from=req.needed_by,
-            age_min=0,
-            age_max=18,
-            sexes=frozenset({"female", "male"}),
-            needs_met=frozenset(req.needs or ()),
-            risks_managed=frozenset(req.risks or ()),
-            ofsted=None,
-            fee_gbp_week=None,
-            connected_stage=person.stage,
-        )
-        info = OptionInfo(
-            option_id=spec.id, kind="connected_person", provider_id=None,
-            provider_name=f"{person.name} ({person.relationship_to_child})", setting_id=None,
-            setting_name=person.name, la_code=person.la_code, fee_gbp_week=None, ofsted=None,
-            postcode_sector=postcode_sector(person.postcode), places_free=person.capacity,
-            available_from=req.needed_by,
-        )
-        out.append((spec, info))
-    return out
-
-
-def _load_open_options(today: date) -> tuple[list[matching.OptionSpec], dict[str, OptionInfo]]:
-    """Every open vacancy at an approved provider's active setting, one option each (a single query)."""
-    from portal.geo import postcode_sector
-
-    stale_days = current_app.config["VACANCY_STALE_DAYS"]
-    stale_before = utcnow() - timedelta(days=stale_days)
-    # Plain column rows, not ORM objects: ten thousand vacancies load in a fraction of the time.
-    rows = db.session.execute(
-        select(
-            Vacancy.id, Vacancy.places, Vacancy.places_taken, Vacancy.available_from, Vacancy.fee_gbp_week,
-            Vacancy.confirmed_at, Vacancy.created_at,
-            Setting.id.label("setting_id"), Setting.name, Setting.kind, Setting.postcode, Setting.la_code,
-            Setting.easting, Setting.northing, Setting.age_min, Setting.age_max, Setting.sexes, Setting.needs_met,
-            Setting.risks_managed, Setting.ofsted_rating, Setting.languages, Setting.religions, Setting.has_pets,
-            Setting.takes_siblings, Setting.solo_only,
-            Provider.id.label("provider_id"), Provider.name.label("provider_name"), Provider.provider_code,
-        )
-        .join(Setting, Setting.id == Vacancy.setting_id)
-        .join(Provider, Provider.id == Setting.provider_id)
-        .where(Vacancy.status == "open", Setting.active.is_(True), Provider.status == "approved")
-    ).all()
-    specs: list[matching.OptionSpec] = []
-    infos: dict[str, OptionInfo] = {}
-    for row in rows:
-        confirmed = row.confirmed_at or row.created_at
-        if confirmed.tzinfo is None:  # SQLite returns naive UTC through column selects of UTCDateTime
-            confirmed = confirmed.replace(tzinfo=stale_before.tzinfo)
-        places_free = row.places - row.places_taken
-        fee = float(row.fee_gbp_week)
-        specs.append(matching.OptionSpec(
-            id=row.id,
-            kind=row.kind,
-            for_request=None,
-            provider_code=row.provider_code,
-            provider_approved=True,
-            la=row.la_code,
-            location=matching.GridPoint(row.easting, row.northing),
-            places=places_free,
-            available_from=row.available_from,
-            age_min=row.age_min,
-            age_max=row.age_max,
-            sexes=frozenset(row.sexes),
-            needs_met=frozenset(row.needs_met),
-            risks_managed=frozenset(row.risks_managed),
-            ofsted=row.ofsted_rating,
-            fee_gbp_week=fee,
-            languages=frozenset(row.languages),
-            religions=frozenset(row.religions),
-            has_pets=row.has_pets,
-            takes_siblings=row.takes_siblings,
-            solo_only=row.solo_only,
-            stale=confirmed < stale_before,
-            provider_id=row.provider_id,
-            setting_id=row.setting_id,
-        ))
-        infos[row.id] = OptionInfo(
-            option_id=row.id, kind=row.kind, provider_id=row.provider_id, provider_name=row.provider_name,
-            setting_id=row.setting_id, setting_name=row.name, la_code=row.la_code, fee_gbp_week=fee,
-            ofsted=row.ofsted_rating, postcode_sector=postcode_sector(row.postcode), places_free=places_free,
-            available_from=row.available_from,
-        )
-    return specs, infos
-
-
-class _IndexCache:
-    """One OptionIndex per process per (database, options version, day). Thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: tuple | None = None
-        self._value: tuple | None = None
-
-    def get(self) -> tuple[matching.OptionIndex, list[matching.OptionSpec], dict[str, OptionInfo]]:
-        key = (current_app.config["DATABASE_URL"], get_options_version(), date.today())
-        if self._key == key and self._value is not None:
-            return self._value
-        with self._lock:
-            if self._key != key or self._value is None:
-                gc.unfreeze()  # the previous index, if any, can be collected again
-                specs, infos = _load_open_options(key[2])
-                self._value = (matching.OptionIndex.build(specs), specs, infos)
-                self._key = key
-                # The index is tens of thousands of long-lived objects: move them out of the garbage collector's
-                # sight, or every full collection scans them again (measured: 200-300 ms pauses on page views).
-                gc.collect()
-                gc.freeze()
-            return self._value
-
-    def version_seen(self) -> int:
-        """The options version the cached index was built from."""
-        return self._key[1] if self._key else 0
-
-    def clear(self) -> None:
-        with self._lock:
-            self._key = self._value = None
-
-
-option_index_cache = _IndexCache()
+from portal.db import db
+from portal.geo import distance_miles
+from portal.models import MatchRun, PlacementRequest
+from portal.options import OptionInfo, connected_person_options, current_options, request_spec, sibling_specs
 
 
 @dataclass(frozen=True)
 class Ranking:
     result: matching.RankResult
-    infos: dict[str, OptionInfo]
+    infos: Mapping[str, OptionInfo]
     version: int
     problem: dict
     excluded_count: int = 0
-
-
-def sibling_specs(req: PlacementRequest) -> list[matching.RequestSpec]:
-    """The brothers and sisters to be placed with this child in one setting (open requests of the same group)."""
-    group = req.sibling_group
-    if group is None or not group.together:
-        return []
-    return [request_spec(other) for other in group.requests
-            if other.id != req.id and other.status in ("searching", "offers") and other.needed_by is not None]
+    # Every option ranked (the region's and the child's connected persons), and the regional median fees the
+    # scores used: enough to write the ranking as a problem file that re-runs to the same matches.
+    options: Mapping[str, matching.OptionSpec] | None = None
+    medians: Mapping[str, float] | None = None
 
 
 def rank_request(req: PlacementRequest, *, with_exclusions: bool = False) -> Ranking:
@@ -240,7 +37,8 @@ def rank_request(req: PlacementRequest, *, with_exclusions: bool = False) -> Ran
     Exclusion reasons for thousands of options cost more than the ranking itself, so pages ask for them only
     on the "why not these homes?" page (`explain_request_exclusions`).
     """
-    index, specs, infos = option_index_cache.get()
+    snapshot = current_options()
+    index, specs, infos = snapshot.index, snapshot.specs, snapshot.infos
     spec = request_spec(req)
     siblings = sibling_specs(req)
     result = matching.rank(spec, index, siblings=siblings, with_exclusions=with_exclusions)
@@ -260,8 +58,10 @@ def rank_request(req: PlacementRequest, *, with_exclusions: bool = False) -> Ran
             eligible=result.eligible + family.eligible,
         )
     problem = {"request": spec.id}
-    return Ranking(result=result, infos=all_infos, version=option_index_cache.version_seen(), problem=problem,
-                   excluded_count=len(specs) + len(extra) - len(result.matches))
+    options = {**snapshot.by_id, **{s.id: s for s, _ in extra}} if extra else snapshot.by_id
+    return Ranking(result=result, infos=all_infos, version=snapshot.version, problem=problem,
+                   excluded_count=len(specs) + len(extra) - len(result.matches), options=options,
+                   medians=dict(index.medians))
 
 
 @dataclass(frozen=True)
@@ -277,11 +77,8 @@ def explain_request_exclusions(req: PlacementRequest, *, search: str | None = No
 
     `search` narrows the list to homes or providers whose name contains it ("why not this home?").
     """
-    from collections import Counter
-
-    from portal.geo import distance_miles
-
-    index, specs, infos = option_index_cache.get()
+    snapshot = current_options()
+    index, specs, infos = snapshot.index, snapshot.specs, snapshot.infos
     spec = request_spec(req)
     extra = connected_person_options(req)
     siblings = sibling_specs(req)
@@ -353,13 +150,11 @@ def _without_none(record: dict) -> dict:
 def ranking_problem(req: PlacementRequest, ranking: Ranking) -> dict:
     """The ranking as a problem file: the child, their siblings, every option that matched, and the regional
     median fees pinned in the policy, so `python -m portal.matching rank` gives back exactly these matches."""
-    index, specs, _infos = option_index_cache.get()
-    by_id = {s.id: s for s in specs} | {s.id: s for s, _ in connected_person_options(req)}
     requests = [request_spec(req), *sibling_specs(req)]
     return {
-        "policy": {"regional_median_fee_gbp_week": dict(index.medians)},
+        "policy": {"regional_median_fee_gbp_week": dict(ranking.medians)},
         "requests": [_without_none(problem_request(r)) for r in requests],
-        "options": [_without_none(problem_option(by_id[m.option])) for m in ranking.result.matches],
+        "options": [_without_none(problem_option(ranking.options[m.option])) for m in ranking.result.matches],
     }
 
 

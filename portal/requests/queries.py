@@ -1,16 +1,32 @@
-"""Scoped reads for placement officers: every query takes the acting user and filters by their LA."""
+"""Scoped reads for placement officers: every query takes the acting user and filters by their LA
+(`portal.access`); a record that is not theirs is not found."""
+
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import abort
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from portal.auth.models import User
+from portal.models import (
+    Offer,
+    Placement,
+    PlacementRequest,
+    Provider,
+    Referral,
+    ReferralDecline,
+    Setting,
+    User,
+    Vacancy,
+)
+from portal.access import get_request_for_officer, officer_requests, require_officer_of
 from portal.db import db
-from portal.providers.models import Offer, Provider, ReferralDecline, Setting, Vacancy
-from portal.requests.models import Placement, PlacementRequest, Referral
+from portal.errors import NotFound
+
+__all__ = [
+    "find_placement_for_request", "find_request_by_reference", "get_offer_for_request", "get_request_for_officer",
+    "list_offers_for_request", "list_referrals_for_request", "list_requests_for_officer", "list_siblings",
+]
 
 
 def list_requests_for_officer(
@@ -24,7 +40,7 @@ def list_requests_for_officer(
     limit: int = 500,
 ) -> list[PlacementRequest]:
     """The officer's own LA's requests, newest first, filtered; `search` matches reference or name, typos allowed."""
-    query = select(PlacementRequest).where(PlacementRequest.la_code == user.la_code)
+    query = select(PlacementRequest).where(officer_requests(user))
     if status:
         query = query.where(PlacementRequest.status == status)
     if urgency:
@@ -72,21 +88,11 @@ def _fuzzy_filter(rows: list[PlacementRequest], search: str) -> list[PlacementRe
 SEARCH_THRESHOLD = 80
 
 
-def get_request_for_officer(user: User, request_id: str) -> PlacementRequest:
-    """The request, only for officers of its LA; anyone else gets 404 (the record's existence is not revealed)."""
-    placement_request = db.session.scalar(
-        select(PlacementRequest).where(PlacementRequest.id == request_id, PlacementRequest.la_code == user.la_code)
-    )
-    if placement_request is None:
-        abort(404)
-    return placement_request
-
-
 def list_referrals_for_request(
     user: User, placement_request: PlacementRequest
 ) -> list[tuple[Referral, Provider, ReferralDecline | None]]:
     """Who the referral went to, with any provider's 'we cannot offer a place' answer and its reason."""
-    assert placement_request.la_code == user.la_code
+    require_officer_of(user, placement_request)
     return list(
         db.session.execute(
             select(Referral, Provider, ReferralDecline)
@@ -99,7 +105,7 @@ def list_referrals_for_request(
 
 
 def list_offers_for_request(user: User, placement_request: PlacementRequest) -> list[tuple[Offer, Vacancy, Setting, Provider]]:
-    assert placement_request.la_code == user.la_code
+    require_officer_of(user, placement_request)
     return list(
         db.session.execute(
             select(Offer, Vacancy, Setting, Provider)
@@ -116,23 +122,22 @@ def get_offer_for_request(user: User, placement_request: PlacementRequest, offer
     offer = db.session.scalar(
         select(Offer).where(Offer.id == offer_id, Offer.request_id == placement_request.id)
     )
-    if offer is None or placement_request.la_code != user.la_code:
-        abort(404)
+    require_officer_of(user, placement_request)
+    if offer is None:
+        raise NotFound()
     return offer
 
 
 def find_placement_for_request(user: User, placement_request: PlacementRequest) -> Placement | None:
-    assert placement_request.la_code == user.la_code
+    require_officer_of(user, placement_request)
     return db.session.scalar(select(Placement).where(Placement.request_id == placement_request.id))
 
 
 def find_request_by_reference(user: User, reference: str) -> PlacementRequest | None:
     """The officer's own LA's request with this child reference (case-insensitive), if any."""
-    from sqlalchemy import func
-
     return db.session.scalar(
         select(PlacementRequest)
-        .where(PlacementRequest.la_code == user.la_code,
+        .where(officer_requests(user),
                func.lower(PlacementRequest.child_reference) == reference.strip().lower())
         .order_by(PlacementRequest.created_at.desc())
         .limit(1)
@@ -140,7 +145,7 @@ def find_request_by_reference(user: User, reference: str) -> PlacementRequest | 
 
 
 def list_siblings(user: User, placement_request: PlacementRequest) -> list[PlacementRequest]:
-    assert placement_request.la_code == user.la_code
+    require_officer_of(user, placement_request)
     if placement_request.sibling_group_id is None:
         return []
     return list(
@@ -148,7 +153,7 @@ def list_siblings(user: User, placement_request: PlacementRequest) -> list[Place
             select(PlacementRequest).where(
                 PlacementRequest.sibling_group_id == placement_request.sibling_group_id,
                 PlacementRequest.id != placement_request.id,
-                PlacementRequest.la_code == user.la_code,
+                officer_requests(user),
             )
         )
     )

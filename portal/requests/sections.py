@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.requests import forms
-from portal.requests.models import PlacementRequest
+from portal.models import PlacementRequest
 
 
 @dataclass(frozen=True)

@@ -8,21 +8,27 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import geo
-from portal.auth.models import User
+from portal.models import (
+    ConnectedPerson,
+    Offer,
+    Placement,
+    PlacementRequest,
+    Provider,
+    Referral,
+    Setting,
+    SiblingGroup,
+    User,
+    Vacancy,
+)
 from portal.auth.permissions import audit
 from portal.db import db, utcnow
-from portal.providers.models import Offer, Provider, Setting, Vacancy
-from portal.placements.services import create_agreement, education_continuity
-from portal.providers.queries import bump_options_version
-from portal.requests.models import ConnectedPerson, Placement, PlacementRequest, Referral, SiblingGroup
+from portal.errors import Conflict, ServiceError
+from portal.placement_records import create_agreement, education_continuity, placement_type_for, provider_code_for
+from portal.options import bump_options_version
 
 
-class ServiceError(Exception):
-    """A request the user made that cannot be done; the message is for the user."""
-
-
-class NoLongerAvailable(ServiceError):
-    pass
+class NoLongerAvailable(Conflict):
+    """The vacancy, the offer or the request was taken by someone else first (409)."""
 
 
 EDITABLE_STATUSES = ("draft", "searching", "offers")
@@ -165,18 +171,6 @@ def _book_vacancy(vacancy_id: str, places: int) -> None:
     )
     if result.rowcount != 1:
         raise NoLongerAvailable("This vacancy is no longer available. Nothing has been saved")
-
-
-def placement_type_for(kind: str, long_term: bool = False) -> str:
-    """SSDA903 placement type: U4-U6 other foster, K2 children's home, K3 supported accommodation."""
-    return {"foster": "U4" if long_term else "U6", "residential": "K2", "supported": "K3"}[kind]
-
-
-def provider_code_for(provider: Provider, la_code: str) -> str:
-    """SSDA903 provider code: an LA's own fostering service is PR1 for its children and PR2 for others'."""
-    if provider.kind == "la_fostering":
-        return "PR1" if provider.la_code == la_code else "PR2"
-    return provider.provider_code
 
 
 def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
@@ -328,7 +322,7 @@ def shortlist_offer(user: User, req: PlacementRequest, offer: Offer) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise ServiceError("Only a new offer can be shortlisted")
+        raise Conflict("Only a new offer can be shortlisted")
     audit(user, "shortlist_offer", "placement_request", req.id, detail=f"offer:{offer.id}")
 
 

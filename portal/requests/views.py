@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.auth.permissions import audit, role_required
-from portal.auth.queries import list_audit_events_for_record
-from portal.db import db
 from portal import geo
+from portal.auth.permissions import audit_now, role_required
+from portal.auth.queries import list_audit_events_for_record
+from portal.errors import Invalid
+from portal.options import get_options_version
 from portal.requests import queries, sections, services
 from portal.requests.forms import ConnectedPersonForm, DecisionForm, RequestFilterForm, SendReferralsForm, SiblingForm
 from portal.requests.matching import eligible_provider_ids, explain_request_exclusions, rank_request, record_match_run
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("requests", __name__)
 
@@ -54,9 +56,10 @@ def new():
         values = sections.values_from_form(section, form)
         duplicates = [] if form.not_a_duplicate.data else services.find_possible_duplicates(current_user, values)
         if not duplicates:
-            placement_request = services.create_draft(current_user, values)
-            db.session.commit()
-            return redirect(url_for("requests.task_list", request_id=placement_request.id))
+            with unit_of_work(form) as work:
+                placement_request = services.create_draft(current_user, values)
+            if work.ok:
+                return redirect(url_for("requests.task_list", request_id=placement_request.id))
     status = 409 if duplicates else (422 if form.is_submitted() else 200)
     return render_template("requests/section.html", form=form, section=section, req=None,
                            duplicates=duplicates, error=None), status
@@ -66,8 +69,7 @@ def new():
 @role_required("officer")
 def task_list(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
-    audit(current_user, "view", "placement_request", placement_request.id)
-    db.session.commit()
+    audit_now(current_user, "view", "placement_request", placement_request.id)
     return render_template("requests/task_list.html", req=placement_request, sections=sections,
                            form=DecisionForm(formdata=None), error=None)
 
@@ -84,19 +86,15 @@ def section(request_id: str, key: str):
         if key == "child" and not form.not_a_duplicate.data:
             duplicates = services.find_possible_duplicates(current_user, values, exclude_id=placement_request.id)
         if not duplicates:
-            try:
+            with unit_of_work(form) as work:
                 services.save_section(current_user, placement_request, key, values,
                                       complete=request.form.get("action") != "draft")
-            except services.ServiceError as problem:
-                db.session.rollback()
-                error = str(problem)
-            else:
-                db.session.commit()
+            if work.ok:
                 flash(f"{section_.title}: saved.", "success")
                 return redirect(url_for("requests.task_list", request_id=placement_request.id))
+            error = work.message
     elif request.method == "GET":
-        audit(current_user, "view", "placement_request", placement_request.id)
-        db.session.commit()
+        audit_now(current_user, "view", "placement_request", placement_request.id)
     status = 409 if duplicates else (422 if form.is_submitted() else 200)
     return render_template("requests/section.html", form=form, section=section_, req=placement_request,
                            duplicates=duplicates, error=error), status
@@ -109,14 +107,11 @@ def submit(request_id: str):
     form = DecisionForm()
     error = "Your form expired. Try again"
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.submit_request(current_user, placement_request)
-        except services.ServiceError as problem:
-            db.session.rollback()
-            error = str(problem)
-        else:
-            db.session.commit()
+        if work.ok:
             return redirect(url_for("requests.detail", request_id=placement_request.id))
+        error = work.message
     return render_template("requests/task_list.html", req=placement_request, sections=sections, form=form,
                            error=error), 422
 
@@ -165,9 +160,8 @@ def detail(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     if placement_request.status == "draft":
         return redirect(url_for("requests.task_list", request_id=placement_request.id))
-    audit(current_user, "view", "placement_request", placement_request.id)
+    audit_now(current_user, "view", "placement_request", placement_request.id)
     page, status, _ranking, _eligible = _render_detail(placement_request)
-    db.session.commit()
     return page, status
 
 
@@ -191,13 +185,11 @@ def send_referrals(request_id: str):
             else ["No provider can meet this child's needs yet"]
         )
         return _render_detail(placement_request, form=form, status=422)[:2]
-    try:
+    with unit_of_work(form) as work:
         sent = services.send_referrals(current_user, placement_request, chosen, eligible)
-    except services.ServiceError as error:
-        db.session.rollback()
-        return _render_detail(placement_request, form=form, status=422, error=str(error))[:2]
-    record_match_run(placement_request, current_user, "send_referrals", ranking)
-    db.session.commit()
+        record_match_run(placement_request, current_user, "send_referrals", ranking)
+    if not work.ok:
+        return _render_detail(placement_request, form=form, status=422, error=work.message)[:2]
     flash(f"Referral sent to {len(sent)} provider{'s' if len(sent) != 1 else ''}.", "success")
     return redirect(url_for("requests.detail", request_id=placement_request.id))
 
@@ -209,14 +201,14 @@ def accept_offer(request_id: str, offer_id: str):
     offer = queries.get_offer_for_request(current_user, placement_request, offer_id)
     if not DecisionForm().validate_on_submit():
         return _render_detail(placement_request, status=400, error="Your form expired. Try again")[:2]
-    if placement_request.status in ("searching", "offers"):
-        record_match_run(placement_request, current_user, "accept_offer", rank_request(placement_request))
-    try:
+    # The ranking the officer acted on is captured before the write: nothing read after it decides what is saved.
+    ranking = rank_request(placement_request) if placement_request.status in ("searching", "offers") else None
+    with unit_of_work() as work:
+        if ranking is not None:
+            record_match_run(placement_request, current_user, "accept_offer", ranking)
         services.accept_offer(current_user, placement_request, offer)
-        db.session.commit()
-    except services.NoLongerAvailable as error:
-        db.session.rollback()
-        return _render_detail(placement_request, status=409, error=str(error))[:2]
+    if not work.ok:
+        return _render_detail(placement_request, status=work.status, error=work.message)[:2]
     flash("Offer accepted and placement recorded.", "success")
     return redirect(url_for("requests.detail", request_id=request_id))
 
@@ -228,12 +220,10 @@ def shortlist_offer(request_id: str, offer_id: str):
     offer = queries.get_offer_for_request(current_user, placement_request, offer_id)
     if not DecisionForm().validate_on_submit():
         return _render_detail(placement_request, status=400, error="Your form expired. Try again")[:2]
-    try:
+    with unit_of_work() as work:
         services.shortlist_offer(current_user, placement_request, offer)
-    except services.ServiceError as error:
-        db.session.rollback()
-        return _render_detail(placement_request, status=409, error=str(error))[:2]
-    db.session.commit()
+    if not work.ok:
+        return _render_detail(placement_request, status=work.status, error=work.message)[:2]
     flash("Offer shortlisted.", "success")
     return redirect(url_for("requests.detail", request_id=request_id) + "#offers")
 
@@ -246,12 +236,10 @@ def decline_offer(request_id: str, offer_id: str):
     form = DecisionForm()
     if not form.validate_on_submit():
         return _render_detail(placement_request, status=400, error="Your form expired. Try again")[:2]
-    try:
+    with unit_of_work(form) as work:
         services.decline_offer(current_user, placement_request, offer, form.reason.data or "")
-    except services.ServiceError as error:
-        db.session.rollback()
-        return _render_detail(placement_request, status=422, error=str(error))[:2]
-    db.session.commit()
+    if not work.ok:
+        return _render_detail(placement_request, status=work.status, error=work.message)[:2]
     flash("Offer declined. The provider can see your reason.", "success")
     return redirect(url_for("requests.detail", request_id=request_id))
 
@@ -260,9 +248,8 @@ def decline_offer(request_id: str, offer_id: str):
 @role_required("officer")
 def access_log(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
+    audit_now(current_user, "view_access_log", "placement_request", placement_request.id)
     events = list_audit_events_for_record("placement_request", placement_request.id)
-    audit(current_user, "view_access_log", "placement_request", placement_request.id)
-    db.session.commit()
     return render_template("requests/access_log.html", req=placement_request, events=events)
 
 
@@ -274,8 +261,6 @@ def matches_fragment(request_id: str):
     A short poll (not a held connection) so no server worker is tied up per open page (issue 4 §2).
     """
     placement_request = queries.get_request_for_officer(current_user, request_id)
-    from portal.providers.queries import get_options_version
-
     if placement_request.status not in ("searching", "offers") or request.args.get("version") == str(get_options_version()):
         return "", 204
     ranking = rank_request(placement_request)
@@ -292,21 +277,17 @@ def connected_persons(request_id: str):
     form = ConnectedPersonForm()
     error = None
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             person = services.add_connected_person(current_user, placement_request, {
                 "name": form.name.data, "relationship_to_child": form.relationship_to_child.data,
                 "postcode": form.postcode.lookup, "stage": form.stage.data, "capacity": form.capacity.data,
                 "source": form.source.data,
             })
-        except services.ServiceError as problem:
-            db.session.rollback()
-            error = str(problem)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(f"{person.name} added as a connected person.", "success")
             return redirect(url_for("requests.connected_persons", request_id=placement_request.id))
-    audit(current_user, "view", "placement_request", placement_request.id)
-    db.session.commit()
+        error = work.message
+    audit_now(current_user, "view", "placement_request", placement_request.id)
     suggestions = services.suggest_registered_carers(list(placement_request.connected_persons))
     people = [(person, suggestions[person.id]) for person in placement_request.connected_persons]
     return render_template("requests/connected_persons.html", req=placement_request, form=form, people=people,
@@ -320,29 +301,25 @@ def siblings(request_id: str):
     form = SiblingForm()
     error = None
     if request.form.get("action") == "unlink" and form.is_submitted():
-        try:
+        with unit_of_work(form) as work:
             services.unlink_sibling(current_user, placement_request)
-        except services.ServiceError as problem:
-            error = str(problem)
-        else:
-            db.session.commit()
+        if work.ok:
             flash("Removed from the sibling group.", "success")
             return redirect(url_for("requests.siblings", request_id=placement_request.id))
+        error = work.message
     elif form.validate_on_submit():
         other = queries.find_request_by_reference(current_user, form.child_reference.data)
-        try:
+        with unit_of_work(form) as work:
             if other is None:
-                raise services.ServiceError("There is no placement request with that reference in your local authority")
+                raise Invalid("There is no placement request with that reference in your local authority",
+                              field="child_reference")
             services.link_sibling(current_user, placement_request, other, together=form.together.data)
-        except services.ServiceError as problem:
-            db.session.rollback()
-            form.child_reference.errors = [str(problem)]
-        else:
-            db.session.commit()
+        if work.ok:
             flash("Brother or sister linked.", "success")
             return redirect(url_for("requests.siblings", request_id=placement_request.id))
-    audit(current_user, "view", "placement_request", placement_request.id)
-    db.session.commit()
+        if work.message:
+            form.child_reference.errors = [work.message]
+    audit_now(current_user, "view", "placement_request", placement_request.id)
     return render_template("requests/siblings.html", req=placement_request, form=form, error=error,
                            siblings=queries.list_siblings(current_user, placement_request)), \
         422 if form.is_submitted() else 200
@@ -356,8 +333,7 @@ def not_eligible(request_id: str):
     if placement_request.status not in ("searching", "offers"):
         abort(404)
     search = (request.args.get("q") or "")[:100]
+    audit_now(current_user, "view", "placement_request", placement_request.id)
     counts, rows, total = explain_request_exclusions(placement_request, search=search)
-    audit(current_user, "view", "placement_request", placement_request.id)
-    db.session.commit()
     return render_template("requests/not_eligible.html", req=placement_request, counts=counts, rows=rows,
                            total=total, search=search)

@@ -2,9 +2,8 @@
 
 from sqlalchemy import select
 
-from portal.auth.models import AuditEvent
-from portal.providers.models import Provider
-from portal.providers.queries import get_options_version
+from portal.models import AuditEvent, Provider
+from portal.options import get_options_version
 from tests.factories import create_provider, create_user
 
 

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
-from portal.allocation.models import AllocationRun
+from portal.models import AllocationRun
 from tests.factories import (
     BIRMINGHAM, create_connected_person, create_provider, create_request, create_setting, create_user, create_vacancy,
 )

@@ -83,7 +83,7 @@ def test_sign_out_needs_post_and_signs_out(client, auth, db_session):
 def test_sign_in_and_out_are_audited(client, auth, db_session):
     from sqlalchemy import select
 
-    from portal.auth.models import AuditEvent
+    from portal.models import AuditEvent
 
     user = create_user("officer")
     client.post("/sign-in", data={"email": user.email, "password": "wrong"})

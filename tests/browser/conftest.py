@@ -37,13 +37,11 @@ def chromium_path() -> str:
 @pytest.fixture
 def live_app(tmp_path, sqlite_template):
     """The portal served on a free loopback port, on its own SQLite database."""
-    from portal.requests.matching import option_index_cache
 
     path = tmp_path / "browser.sqlite3"
     shutil.copyfile(sqlite_template, path)
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "browser-test",
                       "MATCH_POLL_SECONDS": 1})
-    option_index_cache.clear()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -52,7 +50,6 @@ def live_app(tmp_path, sqlite_template):
     server.shutdown()
     thread.join(timeout=5)
     app.extensions["portal_db"][0].dispose()
-    option_index_cache.clear()
 
 
 @pytest.fixture

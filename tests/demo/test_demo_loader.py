@@ -16,20 +16,24 @@ import pytest
 from sqlalchemy import Integer, func, select
 
 from portal import create_app, geo
-from portal.auth.models import User
+from portal.models import (
+    ConnectedPerson,
+    Offer,
+    OptionsVersion,
+    Placement,
+    PlacementRequest,
+    Provider,
+    Referral,
+    Setting,
+    SiblingGroup,
+    User,
+    Vacancy,
+)
 from portal.db import db, utcnow
 from portal.demo import people
 from portal.demo.services import SCALES
 from portal.matching import vocabulary as vocab
-from portal.providers.models import Offer, OptionsVersion, Provider, Setting, Vacancy
-from portal.requests.models import (
-    ConnectedPerson,
-    Placement,
-    PlacementRequest,
-    Referral,
-    SiblingGroup,
-)
-from portal.requests.services import placement_type_for, provider_code_for
+from portal.placement_records import placement_type_for, provider_code_for
 
 SMALL = SCALES["small"]
 WM_CODES = {la.code for la in geo.WM_LOCAL_AUTHORITIES}
@@ -297,11 +301,9 @@ def test_open_referrals_reach_only_providers_the_matching_finds_eligible(region_
     """The demo respects the hard rules: no referral to a provider with nothing that can take the child."""
     from portal.requests.matching import (
         eligible_provider_ids,
-        option_index_cache,
         rank_request,
     )
 
-    option_index_cache.clear()
     with region_app.app_context():
         session = db.session
         referred = session.execute(select(PlacementRequest, Referral.provider_id).join(Referral).where(
@@ -312,7 +314,6 @@ def test_open_referrals_reach_only_providers_the_matching_finds_eligible(region_
             if req.id not in eligible:
                 eligible[req.id] = eligible_provider_ids(rank_request(req))
             assert provider_id in eligible[req.id], req.child_reference
-    option_index_cache.clear()
 
 
 def test_sign_ins_table(region, tmp_path, sqlite_template):

@@ -8,8 +8,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 from portal.db import db
-from portal.providers.models import Offer, Provider, ReferralDecline, Setting
-from portal.requests.models import Placement, PlacementRequest, Referral, SiblingGroup
+from portal.models import Offer, Placement, PlacementRequest, Provider, Referral, ReferralDecline, Setting, SiblingGroup
 
 TODAY = date.today()
 THIS_MONTH = TODAY  # always inside the current month

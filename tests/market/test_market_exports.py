@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal.auth.models import AuditEvent
+from portal.models import AuditEvent
 from portal.db import db
 from portal.market.tables import csv_document, neutralise
 from tests.factories import BIRMINGHAM, COVENTRY, create_provider, create_request, create_setting, create_user

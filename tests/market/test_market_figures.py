@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from portal.allocation.models import AllocationRun
+from portal.models import AllocationRun
 from portal.db import db
 from portal.market.filters import month_key
 from tests.factories import (

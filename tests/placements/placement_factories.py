@@ -8,11 +8,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete
 
-from portal.auth.models import User
+from portal.models import Placement, PlacementAgreement, PlacementRequest, Provider, Setting, User
 from portal.db import db
-from portal.placements.services import create_agreement
-from portal.providers.models import Provider, Setting
-from portal.requests.models import Placement, PlacementAgreement, PlacementRequest
+from portal.placement_records import create_agreement
 from portal.requests.services import accept_offer
 from tests.factories import (
     create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy,

@@ -6,8 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from portal import geo
-from portal.providers.models import Offer
-from portal.requests.models import Placement, PlacementAgreement, PlacementRequest, Referral, SiblingGroup
+from portal.models import Offer, Placement, PlacementAgreement, PlacementRequest, Referral, SiblingGroup
 from tests.factories import (
     BIRMINGHAM, create_connected_person, create_offer, create_provider, create_referral, create_request,
     create_setting, create_user, create_vacancy,

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from portal.requests.models import Placement, PlacementAgreement
+from portal.models import Placement, PlacementAgreement
 from tests.factories import (
     create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy,
 )

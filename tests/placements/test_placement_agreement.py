@@ -5,9 +5,8 @@ import re
 
 from sqlalchemy import func, select
 
-from portal.auth.models import AuditEvent
-from portal.placements.services import create_agreement
-from portal.requests.models import PlacementAgreement
+from portal.models import AuditEvent, PlacementAgreement
+from portal.placement_records import create_agreement
 from tests.factories import create_user
 from tests.placements.placement_factories import create_offer_placement
 

@@ -5,8 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal.auth.models import AuditEvent
-from portal.requests.models import Placement, PlacementRequest
+from portal.models import AuditEvent, Placement, PlacementRequest
 from tests.factories import BIRMINGHAM, create_user
 from tests.placements.placement_factories import create_offer_placement, date_fields, past
 

@@ -3,7 +3,7 @@ roles with no placements at all), and nothing about the child."""
 
 from sqlalchemy import select
 
-from portal.auth.models import AuditEvent
+from portal.models import AuditEvent
 from tests.factories import BIRMINGHAM, create_provider, create_user
 from tests.placements.placement_factories import create_offer_placement, date_fields, past
 

@@ -7,10 +7,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal.auth.models import User
+from portal.models import Offer, PlacementRequest, Provider, Referral, Setting, User, Vacancy
 from portal.db import db
-from portal.providers.models import Offer, Provider, Setting, Vacancy
-from portal.requests.models import PlacementRequest, Referral
 from tests.factories import create_provider, create_referral, create_request, create_setting, create_user, create_vacancy
 
 SECRETS = ("Amara", "Okafor")  # the factory child's names: never on a provider page before acceptance

@@ -4,8 +4,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.auth.models import AuditEvent, User
-from portal.providers.models import Provider
+from portal.models import AuditEvent, Provider, User
 from tests.factories import create_provider, create_user
 
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from portal.db import db
-from portal.providers.models import Offer, Vacancy
-from portal.providers.queries import get_options_version
+from portal.models import Offer, Vacancy
+from portal.options import get_options_version
 from tests.factories import create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy
 from tests.providers.helpers import fresh
 

@@ -7,8 +7,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from portal.db import db, utcnow
-from portal.providers.models import Offer, ReferralDecline, Vacancy
-from portal.requests.models import Referral
+from portal.models import Offer, Referral, ReferralDecline, Vacancy
 from tests.factories import create_offer, create_referral, create_request, create_vacancy
 from tests.providers.helpers import SECRETS, scene
 

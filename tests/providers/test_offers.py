@@ -6,8 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from portal.db import db
-from portal.providers.models import Offer, ReferralDecline, Vacancy
-from portal.requests.models import PlacementRequest, Referral
+from portal.models import Offer, PlacementRequest, Referral, ReferralDecline, Vacancy
 from portal.requests.services import accept_offer, decline_offer
 from tests.factories import create_offer, create_referral, create_setting, create_vacancy
 from tests.providers.helpers import SECRETS, fresh, offer_data, offers, scene

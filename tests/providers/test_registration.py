@@ -3,8 +3,7 @@
 
 from sqlalchemy import func, select
 
-from portal.auth.models import AuditEvent, User
-from portal.providers.models import Provider
+from portal.models import AuditEvent, Provider, User
 from portal.requests.matching import eligible_provider_ids, rank_request
 from tests.factories import create_provider, create_request, create_setting, create_user, create_vacancy
 from tests.providers.helpers import fresh

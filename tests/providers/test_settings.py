@@ -5,9 +5,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from portal.auth.models import AuditEvent
-from portal.providers.models import Offer, Setting, Vacancy
-from portal.providers.queries import get_options_version
+from portal.models import AuditEvent, Offer, Setting, Vacancy
+from portal.options import get_options_version
 from tests.factories import create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy
 from tests.providers.helpers import date_fields, fresh, setting_data
 

@@ -6,10 +6,9 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 
 from portal.db import db, utcnow
-from portal.providers.models import Offer, Vacancy
-from portal.providers.queries import get_options_version
-from portal.requests.matching import option_index_cache, rank_request
-from portal.requests.models import PlacementRequest
+from portal.models import Offer, PlacementRequest, Vacancy
+from portal.options import get_options_version
+from portal.requests.matching import rank_request
 from tests.factories import create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy
 from tests.providers.helpers import date_fields, fresh, vacancy_data
 
@@ -112,7 +111,6 @@ def test_stale_vacancies_are_shown_ask_to_be_confirmed_and_rank_lower(client, au
     fresh_id = create_vacancy(create_setting(provider, name="Ash household")).id
     _make_stale(stale_id, days=15)
     req_id = create_request(officer).id
-    option_index_cache.clear()
     ranking = rank_request(fresh(PlacementRequest, req_id))
     by_option = {m.option: m for m in ranking.result.matches}
     assert "stale_vacancy" in by_option[stale_id].flags and "stale_vacancy" not in by_option[fresh_id].flags
@@ -129,7 +127,6 @@ def test_stale_vacancies_are_shown_ask_to_be_confirmed_and_rank_lower(client, au
     assert fresh(Vacancy, stale_id).confirmed_at > utcnow() - timedelta(minutes=1)
     db_session.rollback()
     assert 'data-testid="stale-banner"' not in client.get("/provider/vacancies").get_data(as_text=True)
-    option_index_cache.clear()
     assert "stale_vacancy" not in {m.option: m for m in rank_request(fresh(PlacementRequest, req_id)).result.matches}[
         stale_id].flags
 

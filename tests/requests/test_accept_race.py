@@ -8,8 +8,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from portal.providers.models import Offer, Vacancy
-from portal.requests.models import Placement, PlacementRequest
+from portal.models import Offer, Placement, PlacementRequest, Vacancy
 from tests.factories import create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy
 
 RACERS = 6

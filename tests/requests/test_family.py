@@ -4,7 +4,7 @@ import html
 
 from sqlalchemy import select
 
-from portal.requests.models import ConnectedPerson, PlacementRequest
+from portal.models import ConnectedPerson, PlacementRequest
 from tests.factories import (
     BIRMINGHAM, create_provider, create_request, create_setting, create_user, create_vacancy,
 )

@@ -8,8 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal.providers.models import Vacancy
-from portal.requests.models import Placement, PlacementRequest
+from portal.models import Placement, PlacementRequest, Vacancy
 from tests.factories import create_provider, create_setting, create_user, create_vacancy
 from tests.requests.helpers import child_section, create_request_via_web, date_fields
 

@@ -8,7 +8,7 @@ import sys
 from sqlalchemy import select
 
 from portal.matching import rank_problem
-from portal.requests.models import MatchRun
+from portal.models import MatchRun
 from tests.factories import (
     create_connected_person, create_offer, create_provider, create_referral, create_request, create_setting,
     create_user, create_vacancy,

@@ -4,8 +4,7 @@ import html
 
 from sqlalchemy import select
 
-from portal.providers.models import Offer
-from portal.requests.models import Referral
+from portal.models import Offer, Referral
 from tests.factories import (
     create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy,
 )
@@ -62,7 +61,7 @@ def test_offer_of_another_request_is_404(client, auth, db_session):
 
 
 def test_siblings_placed_together_are_counted(client, auth, db_session):
-    from portal.requests.models import Placement
+    from portal.models import Placement
 
     officer = create_user("officer")
     older, younger = create_request(officer, first_name="Older"), create_request(officer, first_name="Younger")
@@ -95,7 +94,7 @@ def test_officer_sees_a_providers_cannot_offer_answer(client, auth, db_session):
 
 def test_education_continuity_is_recorded_with_the_placement(client, auth, db_session):
     from portal import geo
-    from portal.requests.models import Placement, PlacementRequest
+    from portal.models import Placement, PlacementRequest
 
     officer = create_user("officer")
     req = create_request(officer)

@@ -4,9 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from portal.auth.models import AuditEvent
-from portal.providers.models import Offer
-from portal.requests.models import Referral
+from portal.models import AuditEvent, Offer, Referral
 from tests.factories import (
     BIRMINGHAM, create_offer, create_provider, create_referral, create_request, create_setting, create_user,
     create_vacancy,

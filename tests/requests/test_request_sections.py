@@ -8,8 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from portal.auth.models import AuditEvent
-from portal.requests.models import PlacementRequest
+from portal.models import AuditEvent, PlacementRequest
 from tests.factories import create_request, create_user
 from tests.requests.helpers import SECTION_DEFAULTS, child_section, create_request_via_web, date_fields
 

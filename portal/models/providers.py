@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, IdMixin, TimestampMixin, utcnow
-
-if TYPE_CHECKING:
-    from portal.auth.models import User
 
 PROVIDER_KINDS = {
     "ifa": "Independent fostering agency",
@@ -57,7 +53,6 @@ class Provider(IdMixin, TimestampMixin, Base):
     approved_at: Mapped[datetime | None]
 
     settings: Mapped[list[Setting]] = relationship(back_populates="provider")
-    users: Mapped[list[User]] = relationship(back_populates="provider")
 
 
 class Setting(IdMixin, TimestampMixin, Base):
@@ -175,16 +170,3 @@ class ReferralDecline(IdMixin, Base):
     reason: Mapped[str] = mapped_column(Text)
     declined_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
     declined_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class OptionsVersion(Base):
-    """A counter bumped whenever anything that matching reads changes (vacancies, settings, approvals).
-
-    Every web process keeps its matching index in memory and rebuilds it when this number moves, so many
-    stateless processes stay consistent without sharing memory (DESIGN.md §3).
-    """
-
-    __tablename__ = "options_version"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(default=0)

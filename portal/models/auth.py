@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
-
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.db import Base, IdMixin, TimestampMixin, utcnow
-
-if TYPE_CHECKING:
-    from portal.providers.models import Provider
 
 ROLES = {
     "officer": "Placement officer",
@@ -56,7 +51,9 @@ class User(IdMixin, TimestampMixin, UserMixin, Base):
     last_sign_in_at: Mapped[datetime | None]
 
     local_authority: Mapped[LocalAuthority | None] = relationship()
-    provider: Mapped[Provider | None] = relationship(back_populates="users")
+    # One-way (no Provider.users): Provider is resolved by name in the model registry (portal.models.providers), so this module
+    # imports no other model module.
+    provider: Mapped[Provider | None] = relationship()  # noqa: F821
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -1,0 +1,37 @@
+"""Who may see which child's record: the scoping predicates and getters the features share (DESIGN.md §5).
+
+Every query that can return a child's record filters with one of these predicates, and a getter whose record is
+missing or not the user's raises `NotFound`: the answer is the same 404 whether the record does not exist or is
+another LA's, so its existence is not revealed. Never `assert` (it vanishes under `python -O`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, select
+
+from portal.db import db
+from portal.errors import NotFound
+from portal.models import PlacementRequest, User
+
+
+def officer_requests(user: User) -> ColumnElement[bool]:
+    """The requests an officer may see: their own LA's. Nobody else sees a request through these queries."""
+    if user.role != "officer" or not user.la_code:
+        return false()
+    return PlacementRequest.la_code == user.la_code
+
+
+def get_request_for_officer(user: User, request_id: str) -> PlacementRequest:
+    """The request, only for officers of its LA; anyone else gets 404 (the record's existence is not revealed)."""
+    placement_request = db.session.scalar(
+        select(PlacementRequest).where(PlacementRequest.id == request_id, officer_requests(user))
+    )
+    if placement_request is None:
+        raise NotFound()
+    return placement_request
+
+
+def require_officer_of(user: User, placement_request: PlacementRequest) -> None:
+    """Refuse (404) a request that is not the officer's own LA's."""
+    if user.role != "officer" or not user.la_code or placement_request.la_code != user.la_code:
+        raise NotFound()

@@ -1,0 +1,41 @@
+"""Every model of the portal, in one package that every feature may import (DESIGN.md §3).
+
+The models sit below the features: they import only `portal.db` (and the matching core's vocabulary), never a
+feature, and never each other by import: relationships across modules name their target class as a string that
+SQLAlchemy resolves in the model registry, so there is no import cycle however the features use them. Alembic and
+the tests see the whole schema through `metadata`.
+"""
+
+from portal.db import Base
+from portal.models.allocation import AllocationRun
+from portal.models.auth import PROVIDER_ROLES, ROLES, AuditEvent, LocalAuthority, User
+from portal.models.options import OptionsVersion
+from portal.models.providers import (
+    CONTRACTS,
+    PROVIDER_KINDS,
+    SETTING_KIND_FOR_PROVIDER,
+    Offer,
+    Provider,
+    ReferralDecline,
+    Setting,
+    Vacancy,
+)
+from portal.models.requests import (
+    REQUEST_STATUSES,
+    ConnectedPerson,
+    MatchRun,
+    Placement,
+    PlacementAgreement,
+    PlacementRequest,
+    Referral,
+    SiblingGroup,
+)
+
+metadata = Base.metadata
+
+__all__ = [
+    "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "LocalAuthority", "MatchRun", "Offer",
+    "OptionsVersion", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
+    "Provider", "REQUEST_STATUSES", "ROLES", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
+    "Vacancy", "metadata",
+]

@@ -1,0 +1,15 @@
+"""The options every feature matches against: open vacancies (and a child's connected persons) as the matching
+core's types, the per-process index of them, and the options version counter that keeps processes in step.
+
+This package sits below the features (DESIGN.md §3): requests, providers, market and allocation all use it, and it
+imports none of them, only the models, the database and the pure core.
+"""
+
+from portal.options.index import OptionInfo, OptionsCache, OptionsSnapshot, current_options, init_app
+from portal.options.specs import connected_person_options, request_spec, sibling_specs
+from portal.options.versions import bump_options_version, get_options_version
+
+__all__ = [
+    "OptionInfo", "OptionsCache", "OptionsSnapshot", "bump_options_version", "connected_person_options",
+    "current_options", "get_options_version", "init_app", "request_spec", "sibling_specs",
+]

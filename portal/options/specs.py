@@ -1,0 +1,95 @@
+"""Rows to the matching core's types: a placement request as the core reads it, its brothers and sisters, and the
+child's connected persons as options of their own."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from portal import matching
+from portal.geo import postcode_sector
+from portal.models import PlacementRequest
+from portal.options.index import OptionInfo
+
+
+def request_spec(req: PlacementRequest, today: date | None = None) -> matching.RequestSpec:
+    """The child's needs as the matching core reads them (no name, no date of birth, no address)."""
+    needed_by = req.needed_by
+    school = (
+        matching.GridPoint(req.school_easting, req.school_northing)
+        if req.school_easting is not None and req.school_northing is not None
+        else None
+    )
+    family = (
+        matching.GridPoint(req.family_easting, req.family_northing)
+        if req.family_easting is not None and req.family_northing is not None
+        else None
+    )
+    return matching.RequestSpec(
+        id=req.id,
+        la=req.la_code,
+        home=matching.GridPoint(req.home_easting, req.home_northing),
+        school=school,
+        keep_school=bool(req.keep_school and school is not None),
+        age_years=req.age_on(needed_by),
+        sex=req.sex,
+        needed_by=needed_by,
+        urgency=req.urgency,
+        suitability={
+            "foster": req.suitability_foster,
+            "residential": req.suitability_residential,
+            "supported": req.suitability_supported,
+        },
+        needs=frozenset(req.needs or ()),
+        risks=frozenset(req.risks or ()),
+        sibling_group=req.sibling_group_id,
+        budget_gbp_week=float(req.budget_gbp_week) if req.budget_gbp_week is not None else None,
+        language=req.first_language,
+        religion=req.religion,
+        cultural_needs=req.cultural_needs,
+        pets=req.pets,
+        living_companions=req.living_companions,
+        avoid_las=frozenset(req.avoid_las or ()),
+        family=family,
+    )
+
+
+def connected_person_options(req: PlacementRequest) -> list[tuple[matching.OptionSpec, OptionInfo]]:
+    """A connected person is an option only for their own child (s22C(6)(a): family and friends first)."""
+    out = []
+    for person in req.connected_persons:
+        spec = matching.OptionSpec(
+            id=f"cp-{person.id}",
+            kind="connected_person",
+            for_request=req.id,
+            provider_code="PR1",
+            la=person.la_code,
+            location=matching.GridPoint(person.easting, person.northing),
+            places=person.capacity,
+            available_from=req.needed_by,
+            age_min=0,
+            age_max=18,
+            sexes=frozenset({"female", "male"}),
+            needs_met=frozenset(req.needs or ()),
+            risks_managed=frozenset(req.risks or ()),
+            ofsted=None,
+            fee_gbp_week=None,
+            connected_stage=person.stage,
+        )
+        info = OptionInfo(
+            option_id=spec.id, kind="connected_person", provider_id=None,
+            provider_name=f"{person.name} ({person.relationship_to_child})", setting_id=None,
+            setting_name=person.name, la_code=person.la_code, fee_gbp_week=None, ofsted=None,
+            postcode_sector=postcode_sector(person.postcode), places_free=person.capacity,
+            available_from=req.needed_by,
+        )
+        out.append((spec, info))
+    return out
+
+
+def sibling_specs(req: PlacementRequest) -> list[matching.RequestSpec]:
+    """The brothers and sisters to be placed with this child in one setting (open requests of the same group)."""
+    group = req.sibling_group
+    if group is None or not group.together:
+        return []
+    return [request_spec(other) for other in group.requests
+            if other.id != req.id and other.status in ("searching", "offers") and other.needed_by is not None]

@@ -1,0 +1,159 @@
+"""The unit of work on both databases: reads never wait for writers (SQLite), a writer that cannot get the lock
+in time gets a 503 with Retry-After and saves nothing, concurrent writers queue, and a PostgreSQL deadlock between
+two accepts ends as one success and one clear 409, never a 500."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.models import Offer, Placement, PlacementRequest
+from tests.factories import create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy
+
+
+def _signed_in(app, user):
+    client = app.test_client()
+    assert client.post("/sign-in", data={"email": user.email, "password": "password"}).status_code == 302
+    return client
+
+
+def _sqlite_path(app) -> str:
+    url = app.config["DATABASE_URL"]
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    return url.removeprefix("sqlite:///")
+
+
+def _short_busy_timeout(app, milliseconds: int) -> None:
+    """Rebuild the app's engine with a short SQLite busy timeout, so a request that waits for the lock fails fast."""
+    from sqlalchemy.orm import sessionmaker
+
+    from portal.db import make_engine
+    from portal.unit_of_work import guard_writes
+
+    app.extensions["portal_db"][0].dispose()
+    engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=milliseconds)
+    app.extensions["portal_db"] = (engine, sessionmaker(bind=engine, expire_on_commit=False))
+    guard_writes(app.extensions["portal_db"][1])
+
+
+class HeldWriteLock:
+    """Another connection in the middle of a write transaction: it holds SQLite's write lock until released."""
+
+    def __init__(self, path: str):
+        self.connection = sqlite3.connect(path, isolation_level=None, timeout=5)
+
+    def __enter__(self):
+        self.connection.execute("BEGIN IMMEDIATE")
+        self.connection.execute("UPDATE options_version SET version = version WHERE id = 1")
+        return self
+
+    def __exit__(self, *exc):
+        self.connection.execute("ROLLBACK")
+        self.connection.close()
+
+
+def test_a_read_only_page_answers_while_another_connection_holds_the_write_lock(app, db_session):
+    path = _sqlite_path(app)
+    officer = create_user("officer")
+    create_request(officer, first_name="Amara")
+    client = _signed_in(app, officer)
+    # A page that waited for the writer would wait the whole busy timeout and fail (503); this one must not wait.
+    _short_busy_timeout(app, 500)
+    with HeldWriteLock(path):
+        page = client.get("/requests/")
+        assert page.status_code == 200
+        assert "Amara" in page.get_data(as_text=True)
+
+
+def test_a_writer_that_cannot_get_the_lock_in_time_gets_503_and_saves_nothing(app, db_session):
+    path = _sqlite_path(app)
+    officer = create_user("officer")
+    provider = create_provider()
+    req = create_request(officer)
+    offer = create_offer(create_referral(req, provider), create_vacancy(create_setting(provider)))
+    client = _signed_in(app, officer)
+    _short_busy_timeout(app, 300)
+    with HeldWriteLock(path):
+        busy = client.post(f"/requests/{req.id}/offers/{offer.id}/shortlist")
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"].isdigit()
+    assert "Nothing you entered has been saved" in busy.get_data(as_text=True)
+    assert "database is locked" not in busy.get_data(as_text=True)
+    assert db_session.get(Offer, offer.id).status == "made"
+    # Once the other writer has finished, the same post goes through.
+    assert client.post(f"/requests/{req.id}/offers/{offer.id}/shortlist").status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Offer, offer.id).status == "shortlisted"
+
+
+WRITERS = 8
+
+
+def test_eight_concurrent_writers_queue_and_all_succeed(app, db_session):
+    """On SQLite they queue on the busy timeout; on PostgreSQL they run side by side. No 500, nothing lost."""
+    officer = create_user("officer")
+    provider = create_provider()
+    offers = []
+    for n in range(WRITERS):
+        req = create_request(officer, first_name=f"Child{n}")
+        offers.append((req.id, create_offer(create_referral(req, provider),
+                                            create_vacancy(create_setting(provider, name=f"Home {n}"))).id))
+    clients = [_signed_in(app, officer) for _ in range(WRITERS)]
+    barrier = threading.Barrier(WRITERS)
+    statuses = [0] * WRITERS
+
+    def write(i: int) -> None:
+        request_id, offer_id = offers[i]
+        barrier.wait()
+        statuses[i] = clients[i].post(f"/requests/{request_id}/offers/{offer_id}/shortlist").status_code
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(WRITERS)]
+    [t.start() for t in threads]
+    [t.join(timeout=60) for t in threads]
+    assert statuses == [302] * WRITERS
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Offer).where(Offer.status == "shortlisted")) == WRITERS
+
+
+ROUNDS = 4
+
+
+def test_two_offers_for_one_child_accepted_at_once_end_as_one_success_and_one_409(app, db_session):
+    """The one-accepted-offer index against the update marking the other offers "not chosen" can deadlock on
+    PostgreSQL: the loser is retried by the unit of work, finds the child placed, and answers 409."""
+    officer = create_user("officer")
+    provider = create_provider()
+    rounds = []
+    for n in range(ROUNDS):
+        req = create_request(officer, first_name=f"Twin{n}")
+        referral = create_referral(req, provider)
+        first = create_offer(referral, create_vacancy(create_setting(provider, name=f"North {n}")))
+        second = create_offer(referral, create_vacancy(create_setting(provider, name=f"South {n}")))
+        rounds.append((req.id, first.id, second.id))
+    clients = [_signed_in(app, officer), _signed_in(app, officer)]
+    for request_id, *offer_ids in rounds:
+        barrier = threading.Barrier(2)
+        statuses = [0, 0]
+        pages = ["", ""]
+
+        def accept(i: int) -> None:
+            barrier.wait()
+            response = clients[i].post(f"/requests/{request_id}/offers/{offer_ids[i]}/accept")
+            statuses[i], pages[i] = response.status_code, response.get_data(as_text=True)
+
+        threads = [threading.Thread(target=accept, args=(i,)) for i in range(2)]
+        [t.start() for t in threads]
+        [t.join(timeout=60) for t in threads]
+        assert sorted(statuses) == [302, 409], statuses
+        loser = pages[statuses.index(409)]
+        assert "Nothing has been saved" in loser
+        db_session.rollback()  # a fresh snapshot for each round's checks
+        assert db_session.scalar(select(func.count()).select_from(Placement)
+                                 .where(Placement.request_id == request_id)) == 1
+        assert db_session.scalar(select(func.count()).select_from(Offer)
+                                 .where(Offer.request_id == request_id, Offer.status == "accepted")) == 1
+        assert db_session.get(PlacementRequest, request_id).status == "placed"
