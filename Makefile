@@ -7,6 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 SCALE ?= region
 PYTEST_ARGS ?=
+BENCH ?=
 export FLASK_APP := wsgi:app
 
 .PHONY: run test install install-test db demo bench assets ci ci-check clean lock
@@ -38,8 +39,8 @@ run: db  ## set everything up and serve the demo portal on http://$(HOST):$(PORT
 test: install-test  ## set everything up and run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install-test  ## measure the speed targets; writes docs/performance.md
-	$(BIN)/python -m bench
+bench: install-test  ## measure the speed targets; writes docs/performance.md (one: make bench BENCH=contention_bench)
+	$(BIN)/python -m bench $(BENCH)
 
 assets:  ## rebuild portal/static/ from assets/ and the govuk-frontend npm package (needs Node 20+ and npm)
 	bash scripts/build_assets.sh
