@@ -6,7 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 SCALE ?= region
-PYTEST_ARGS ?=
+# The suite runs in parallel, one worker per core (pytest-xdist).
+PYTEST_ARGS ?= -n auto
 BENCH ?=
 export FLASK_APP := wsgi:app
 

@@ -50,6 +50,32 @@ def _portal_flask_class() -> type[Flask]:
     return PortalFlask
 
 
+def _testing_undefined(hint=None, obj=None, name=None, exc=None):
+    """Undefined names in tests: where one of the portal's own templates prints, iterates, compares or reads into a
+    name the view did not pass, it fails loudly (StrictUndefined) instead of printing nothing; `{% if name %}` may
+    still test one. The GOV.UK Frontend packages' templates are written for Jinja's lenient default, so an
+    undefined met inside them stays lenient."""
+    import sys
+
+    from jinja2 import StrictUndefined, Undefined
+    from jinja2.exceptions import UndefinedError
+    from jinja2.utils import missing
+
+    class _Strict(StrictUndefined):
+        __slots__ = ()
+
+        def __bool__(self) -> bool:
+            return False
+
+    frame, template = sys._getframe(1), ""
+    while frame is not None and not template:
+        if frame.f_code.co_filename.endswith(".html"):
+            template = frame.f_code.co_filename
+        frame = frame.f_back
+    kind = Undefined if "govuk_frontend" in template else _Strict
+    return kind(hint=hint, obj=missing if obj is None else obj, name=name, exc=exc or UndefinedError)
+
+
 def register_templates(app: Flask) -> None:
     from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
@@ -68,6 +94,8 @@ def register_templates(app: Flask) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    if app.config.get("TESTING"):
+        app.jinja_env.undefined = _testing_undefined
     from portal import formatting
 
     formatting.init_app(app)

@@ -69,7 +69,7 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path, sqlite_template) -> str:
     if request.param == "sqlite":
         path = tmp_path / "portal.sqlite3"

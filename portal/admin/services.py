@@ -6,7 +6,7 @@ from portal.models import Provider, User
 from portal.auth.permissions import audit
 from portal.db import utcnow
 from portal.options import bump_options_version
-from portal.errors import ServiceError
+from portal.errors import Conflict, ServiceError
 
 __all__ = ["ServiceError", "decide_provider"]
 
@@ -17,7 +17,7 @@ def decide_provider(user: User, provider: Provider, *, approve: bool, reason: st
     Before approval nothing of the provider reaches officers: the matching glue reads approved providers only.
     """
     if provider.status != "pending":
-        raise ServiceError("This provider has already been decided")
+        raise Conflict("This provider has already been decided")
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ServiceError("Enter the reason for rejecting the registration")

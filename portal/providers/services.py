@@ -27,7 +27,7 @@ from portal.db import db, utcnow
 from portal.providers.csv_format import CsvProblem, VacancyRow
 from portal.options import bump_options_version
 from portal.providers.queries import LIVE_OFFER_STATUSES
-from portal.errors import ServiceError
+from portal.errors import Conflict, NotFound, ServiceError
 
 INVITE_SALT = "portal.provider-invite"
 INVITE_DAYS = 7
@@ -140,7 +140,7 @@ def renew_invite(actor: User, user: User) -> None:
     if user.provider_id != actor.provider_id:
         raise ServiceError("This person is not in your organisation")
     if not user.active or user.last_sign_in_at is not None:
-        raise ServiceError("This person has already signed in: they can set a new password themselves")
+        raise Conflict("This person has already signed in: they can set a new password themselves")
     user.password_hash = _unusable_password_hash()
     audit(actor, "renew_invite", "user", user.id)
 
@@ -150,13 +150,13 @@ def user_for_invite_token(token: str) -> User:
     try:
         payload = _serializer().loads(token, max_age=INVITE_DAYS * 24 * 3600)
     except SignatureExpired:
-        raise ServiceError("This link has expired. Ask your organisation's administrator for a new one") from None
+        raise NotFound("This link has expired. Ask your organisation's administrator for a new one") from None
     except BadSignature:
-        raise ServiceError("This link is not valid. Check you copied all of it, or ask for a new one") from None
+        raise NotFound("This link is not valid. Check you copied all of it, or ask for a new one") from None
     user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
     if user is None or not user.active or user.role != "provider" or payload.get("p") != _password_fingerprint(user):
-        raise ServiceError("This link has already been used or is no longer valid. Ask your organisation's "
-                           "administrator for a new one")
+        raise NotFound("This link has already been used or is no longer valid. Ask your organisation's "
+                       "administrator for a new one")
     return user
 
 
@@ -172,9 +172,9 @@ def remove_user(actor: User, user: User) -> None:
     if user.provider_id != actor.provider_id:
         raise ServiceError("This person is not in your organisation")
     if user.id == actor.id:
-        raise ServiceError("You cannot remove yourself. Ask another administrator")
+        raise Conflict("You cannot remove yourself. Ask another administrator")
     if not user.active:
-        raise ServiceError("This person has already been removed")
+        raise Conflict("This person has already been removed")
     user.active = False
     user.password_hash = _unusable_password_hash()  # and any set-password link stops working
     audit(actor, "remove_user", "user", user.id)
@@ -355,7 +355,7 @@ def withdraw_vacancy(user: User, vacancy: Vacancy) -> None:
     if vacancy.setting.provider_id != user.provider_id:
         raise ServiceError("This vacancy is not one of yours")
     if _withdraw_vacancy(user, vacancy.id) != 1:
-        raise ServiceError("This vacancy has already been filled or withdrawn")
+        raise Conflict("This vacancy has already been filled or withdrawn")
     db.session.expire(vacancy)
     bump_options_version()
 
@@ -552,7 +552,7 @@ def _withdraw_offer(user: User, offer: Offer) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise ServiceError("This offer can no longer be withdrawn: the placement officer has already decided")
+        raise Conflict("This offer can no longer be withdrawn: the placement officer has already decided")
     live = db.session.scalar(
         select(Offer.id).where(Offer.referral_id == offer.referral_id, Offer.id != offer.id,
                                Offer.status.in_(LIVE_OFFER_STATUSES))

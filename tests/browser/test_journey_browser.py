@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.factories import create_provider, create_setting, create_user, create_vacancy
+
+pytestmark = pytest.mark.browser
 
 
 def sign_in(page, base: str, email: str) -> None:

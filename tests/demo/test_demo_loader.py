@@ -415,8 +415,7 @@ def test_region_scale_looks_like_the_real_region(tmp_path, sqlite_template):
     app = _fresh_app(tmp_path, sqlite_template)
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    seconds = float(re.search(r"in ([0-9.]+) s", result.output).group(1))
-    assert seconds < 60  # issue 2: `make run` loads it on a newcomer's laptop
+    # How long it takes is measured by `make bench BENCH=demo_bench`, never asserted here.
     size = SCALES["region"]
     with app.extensions["portal_db"][1]() as session:
         def count(model, *where):
