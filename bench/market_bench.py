@@ -111,7 +111,7 @@ def gap_parts(app, client) -> dict:
 
     with app.app_context():
         app.extensions["portal_options"].clear()
-        gap_memo.clear()
+        gap_memo().clear()
         started = time.perf_counter()
         current_options()
         index_ms = (time.perf_counter() - started) * 1000

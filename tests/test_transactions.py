@@ -5,6 +5,7 @@ two accepts ends as one success and one clear 409, never a 500."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 import threading
 
 import pytest
@@ -20,10 +21,13 @@ def _signed_in(app, user):
     return client
 
 
+# SQLite's write lock: these tests run on SQLite only (PostgreSQL readers never wait for writers anyway).
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 def _sqlite_path(app) -> str:
     url = app.config["DATABASE_URL"]
-    if not url.startswith("sqlite"):
-        pytest.skip("SQLite's write lock")
+    assert url.startswith("sqlite")
     return url.removeprefix("sqlite:///")
 
 
@@ -56,6 +60,7 @@ class HeldWriteLock:
         self.connection.close()
 
 
+@sqlite_only
 def test_a_read_only_page_answers_while_another_connection_holds_the_write_lock(app, db_session):
     path = _sqlite_path(app)
     officer = create_user("officer")
@@ -69,6 +74,7 @@ def test_a_read_only_page_answers_while_another_connection_holds_the_write_lock(
         assert "Amara" in page.get_data(as_text=True)
 
 
+@sqlite_only
 def test_a_writer_that_cannot_get_the_lock_in_time_gets_503_and_saves_nothing(app, db_session):
     path = _sqlite_path(app)
     officer = create_user("officer")
@@ -157,3 +163,28 @@ def test_two_offers_for_one_child_accepted_at_once_end_as_one_success_and_one_40
         assert db_session.scalar(select(func.count()).select_from(Offer)
                                  .where(Offer.request_id == request_id, Offer.status == "accepted")) == 1
         assert db_session.get(PlacementRequest, request_id).status == "placed"
+
+
+def test_a_unique_violation_on_a_known_constraint_is_a_409_and_any_other_integrity_error_is_not_hidden(app, db_session):
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.db import db
+    from portal.models import Referral, Vacancy
+    from portal.unit_of_work import unit_of_work
+
+    officer = create_user("officer")
+    provider = create_provider()
+    req = create_request(officer)
+    create_referral(req, provider)
+    setting = create_setting(provider)
+    with app.app_context():
+        with unit_of_work() as work:
+            db.session.add(Referral(request_id=req.id, provider_id=provider.id, sent_by_id=officer.id))
+        assert work.status == 409
+        assert work.message == "The referral has already been sent to this provider. Nothing has been saved"
+        with pytest.raises(IntegrityError):  # a broken CHECK is a bug, not a race: it is not turned into a 409
+            with unit_of_work():
+                db.session.add(Vacancy(setting_id=setting.id, places=0, fee_gbp_week=100, status="open",
+                                       available_from=date.today()))
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(Referral)) == 1

@@ -38,10 +38,11 @@ def decide_provider(provider_id: str):
     form = ProviderDecisionForm()
     if not form.validate_on_submit():
         return _render_provider(found, form, 422)
-    with unit_of_work() as work:
+    with unit_of_work(form) as work:
         services.decide_provider(current_user, found, approve=form.decision.data == "approve", reason=form.reason.data)
-    if not work.ok:
-        form.decision.errors.append(work.message)
-        return _render_provider(found, form, 409)
-    flash(f"{found.name} {'approved' if form.decision.data == 'approve' else 'rejected'}.", "success")
-    return redirect(url_for("admin.home"))
+    if work.ok:
+        flash(f"{found.name} {'approved' if form.decision.data == 'approve' else 'rejected'}.", "success")
+        return redirect(url_for("admin.home"))
+    if work.message:  # the page has no error summary: a refusal that names no field is shown at the decision
+        form.decision.errors = [*form.decision.errors, work.message]
+    return _render_provider(found, form, work.status)  # 409 once decided

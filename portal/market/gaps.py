@@ -165,7 +165,9 @@ class _GapMemo:
             self._key, self._facts = None, {}
 
 
-gap_memo = _GapMemo()
+def gap_memo() -> _GapMemo:
+    """This app's memo of open-request assessments (on app.extensions, like the options index)."""
+    return current_app.extensions.setdefault("portal_gap_memo", _GapMemo())
 
 
 def open_request_facts() -> list[OpenRequestFact]:
@@ -190,4 +192,4 @@ def open_request_facts() -> list[OpenRequestFact]:
                 out[req.id] = _assess(req, index)
         return out
 
-    return gap_memo.facts(key, rows, assess)
+    return gap_memo().facts(key, rows, assess)

@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import geo
 from portal.auth.permissions import role_required
+from portal.errors import NotFound
 from portal.providers import queries, services
 from portal.providers.csv_format import CSV_COLUMNS, parse_vacancy_csv, vacancies_csv
 from portal.providers.forms import (
@@ -50,12 +51,28 @@ def public(view):
     return view
 
 
+def _show_at(field, work) -> None:
+    """These form pages have no error summary of their own: a refusal that names no field of the form (the unit
+    of work has put any that does at its field) is shown at `field`."""
+    if work.message:
+        field.errors = [*field.errors, work.message]
+
+
+def _form_status(form, work=None) -> int:
+    """A form page's status: a refused change's own (422, or 409 for a conflict), 422 for input that did not
+    validate, 200 for the blank form."""
+    if work is not None and not work.ok:
+        return work.status
+    return 422 if form.is_submitted() else 200
+
+
 # ------------------------------------------------------------------------------------------- registration
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
 def register():
     form = RegistrationForm()
+    work = None
     if form.validate_on_submit():
         details = services.Registration(
             name=form.name.data, kind=form.kind.data, provider_code=form.provider_code.data,
@@ -63,16 +80,15 @@ def register():
             contact_email=form.contact_email.data, contact_phone=form.contact_phone.data,
             ofsted_urns=tuple(getattr(form.ofsted_urns, "urns", ())), password=form.password.data,
         )
-        with unit_of_work() as work:
+        with unit_of_work(form) as work:
             _provider, user = services.register_provider(details)
-        if not work.ok:
-            form.contact_email.errors.append(work.message)
-            return render_template("providers/register.html", form=form), 422
-        login_user(user)
-        flash("Registration received. The regional hub will check it: until it is approved, placement officers "
-              "cannot see your organisation.", "success")
-        return redirect(url_for("providers.home"))
-    return render_template("providers/register.html", form=form), 422 if form.is_submitted() else 200
+        if work.ok:
+            login_user(user)
+            flash("Registration received. The regional hub will check it: until it is approved, placement officers "
+                  "cannot see your organisation.", "success")
+            return redirect(url_for("providers.home"))
+        _show_at(form.contact_email, work)
+    return render_template("providers/register.html", form=form), _form_status(form, work)
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
@@ -80,15 +96,21 @@ def register():
 def set_password(token: str):
     try:
         user = services.user_for_invite_token(token)
-    except services.ServiceError as error:  # an expired or used link: reads only, nothing to roll back
-        return render_template("providers/link_invalid.html", message=str(error)), 404
+    except NotFound as error:  # an expired or used link; this check only reads, so there is nothing to roll back
+        return _link_invalid(str(error))
     form = SetPasswordForm()
     if form.validate_on_submit():
-        with unit_of_work():
-            services.set_password_with_token(token, form.password.data)
-        flash("Your password is set. Sign in with your email address and new password.", "success")
-        return redirect(url_for("auth.sign_in"))
-    return render_template("providers/set_password.html", form=form, user=user), 422 if form.is_submitted() else 200
+        with unit_of_work(form) as work:
+            services.set_password_with_token(token, form.password.data)  # checks the link again, in the write
+        if work.ok:
+            flash("Your password is set. Sign in with your email address and new password.", "success")
+            return redirect(url_for("auth.sign_in"))
+        return _link_invalid(work.message, work.status)  # used meanwhile, in another tab
+    return render_template("providers/set_password.html", form=form, user=user), _form_status(form)
+
+
+def _link_invalid(message: str | None, status: int = 404):
+    return render_template("providers/link_invalid.html", message=message), status
 
 
 # ---------------------------------------------------------------------------------- inbox and dashboard
@@ -123,7 +145,11 @@ def dashboard():
 
 def _render_referral(ref, *, offer_form=None, decline_form=None, error_form=None, error: str | None = None,
                      status: int = 200):
-    """The referral page: anonymised until this provider's offer is accepted; which settings fit and why."""
+    """The referral page: anonymised until this provider's offer is accepted; which settings fit and why.
+
+    The view is recorded (first viewed, and audited) in its own short unit of work before the page is ranked."""
+    with unit_of_work():
+        services.mark_referral_viewed(current_user, ref)
     placement_request = ref.request
     fit = queries.FitChecker(current_user).fit(placement_request)
     offers = queries.list_offers_for_referral(current_user, ref)
@@ -141,8 +167,6 @@ def _render_referral(ref, *, offer_form=None, decline_form=None, error_form=None
                          f"{info.available_from:%-d %B %Y}, £{info.fee_gbp_week:,.0f} a week")
         for _m, info in fit.matches
     ]
-    with unit_of_work():
-        services.mark_referral_viewed(current_user, ref)
     return render_template(
         "providers/referral.html", ref=ref, req=placement_request, age=placement_request.age_on(placement_request.needed_by),
         sector=geo.postcode_sector(placement_request.home_postcode), fit=fit, infos=infos, offers=offers,
@@ -171,14 +195,14 @@ def make_offer(referral_id: str):
     if not form.validate_on_submit():
         return _render_referral(ref, offer_form=form, error_form=form, status=422)
     vacancy = queries.find_vacancy_for_provider(current_user, form.vacancy_id.data)
-    with unit_of_work() as work:
+    with unit_of_work(form) as work:
         services.make_offer(current_user, ref, vacancy, fit.vacancy_ids, fee_gbp_week=form.fee_gbp_week.data,
                             start_date=form.start_date.data, message=form.message.data)
-    if not work.ok:
-        form.vacancy_id.errors = [work.message]
-        return _render_referral(ref, offer_form=form, error_form=form, status=422)
-    flash("Offer made. The placement officer has been told.", "success")
-    return redirect(url_for("providers.referral", referral_id=ref.id))
+    if work.ok:
+        flash("Offer made. The placement officer has been told.", "success")
+        return redirect(url_for("providers.referral", referral_id=ref.id))
+    _show_at(form.vacancy_id, work)
+    return _render_referral(ref, offer_form=form, error_form=form, status=work.status)
 
 
 @bp.post("/referrals/<referral_id>/decline")
@@ -186,15 +210,15 @@ def make_offer(referral_id: str):
 def decline_referral(referral_id: str):
     ref = queries.get_referral_for_provider(current_user, referral_id)
     form = DeclineReferralForm()
+    work = None
     if form.validate_on_submit():
-        with unit_of_work() as work:
+        with unit_of_work(form) as work:
             services.decline_referral(current_user, ref, form.reason.data)
-        if not work.ok:
-            form.reason.errors.append(work.message)
-        else:
+        if work.ok:
             flash("Answer sent: the placement officer can see you cannot offer a place.", "success")
             return redirect(url_for("providers.referral", referral_id=ref.id))
-    return _render_referral(ref, decline_form=form, error_form=form, status=422)
+        _show_at(form.reason, work)
+    return _render_referral(ref, decline_form=form, error_form=form, status=_form_status(form, work))
 
 
 @bp.post("/offers/<offer_id>/withdraw")
@@ -205,11 +229,11 @@ def withdraw_offer(offer_id: str):
         return redirect(url_for("providers.referral", referral_id=offer.referral_id))
     with unit_of_work() as work:
         services.withdraw_offer(current_user, offer)
-    if not work.ok:
-        return _render_referral(queries.get_referral_for_provider(current_user, offer.referral_id), error=work.message,
-                                status=409)
-    flash("Offer withdrawn. The placement officer has been told.", "success")
-    return redirect(url_for("providers.referral", referral_id=offer.referral_id))
+    if work.ok:
+        flash("Offer withdrawn. The placement officer has been told.", "success")
+        return redirect(url_for("providers.referral", referral_id=offer.referral_id))
+    return _render_referral(queries.get_referral_for_provider(current_user, offer.referral_id), error=work.message,
+                            status=work.status)
 
 
 # ---------------------------------------------------------------------------------------------- settings
@@ -253,12 +277,15 @@ def new_setting():
         "kind": SETTING_KIND_FOR_PROVIDER.get(current_user.provider.kind), "sexes": ["female", "male"],
         "takes_siblings": True, "age_min": 0, "age_max": 17,
     })
+    work = None
     if form.validate_on_submit():
-        with unit_of_work():
+        with unit_of_work(form) as work:
             created = services.create_setting(current_user, _setting_details(form))
-        flash(f"{created.name} added. Add its vacancies so placement officers can find it.", "success")
-        return redirect(url_for("providers.setting", setting_id=created.id))
-    return render_template("providers/setting_form.html", form=form, setting=None), 422 if form.is_submitted() else 200
+        if work.ok:
+            flash(f"{created.name} added. Add its vacancies so placement officers can find it.", "success")
+            return redirect(url_for("providers.setting", setting_id=created.id))
+        _show_at(form.name, work)
+    return render_template("providers/setting_form.html", form=form, setting=None), _form_status(form, work)
 
 
 @bp.route("/settings/<setting_id>/edit", methods=["GET", "POST"])
@@ -273,12 +300,15 @@ def edit_setting(setting_id: str):
         "languages": ", ".join(found.languages), "religions": ", ".join(found.religions), "has_pets": found.has_pets,
         "takes_siblings": found.takes_siblings, "solo_only": found.solo_only, "fee_gbp_week": found.fee_gbp_week,
     })
+    work = None
     if form.validate_on_submit():
-        with unit_of_work():
+        with unit_of_work(form) as work:
             services.update_setting(current_user, found, _setting_details(form))
-        flash(f"{found.name} saved.", "success")
-        return redirect(url_for("providers.setting", setting_id=found.id))
-    return render_template("providers/setting_form.html", form=form, setting=found), 422 if form.is_submitted() else 200
+        if work.ok:
+            flash(f"{found.name} saved.", "success")
+            return redirect(url_for("providers.setting", setting_id=found.id))
+        _show_at(form.name, work)
+    return render_template("providers/setting_form.html", form=form, setting=found), _form_status(form, work)
 
 
 @bp.post("/settings/<setting_id>/<any(close, reopen):action>")
@@ -288,11 +318,11 @@ def close_setting(setting_id: str, action: str):
     if ConfirmForm().validate_on_submit():
         with unit_of_work() as work:
             withdrawn = services.set_setting_active(current_user, found, action == "reopen")
-        if not work.ok:
-            flash(work.message, "error")
-        else:
+        if work.ok:
             flash(f"{found.name} reopened." if action == "reopen" else
                   f"{found.name} closed; {withdrawn} vacanc{'y' if withdrawn == 1 else 'ies'} withdrawn.", "success")
+        else:
+            flash(work.message, "error")
     return redirect(url_for("providers.setting", setting_id=found.id))
 
 
@@ -324,17 +354,17 @@ def new_vacancy():
         "fee_gbp_week": chosen.fee_gbp_week if chosen else None, "status": "open",
     })
     form.setting_id.choices = [("", "Choose a setting")] + [(s.id, s.name) for s in settings_open]
+    work = None
     if form.validate_on_submit():
         # An edited setting_id that is not one of this provider's is "not found", like a guessed URL.
         target = queries.get_setting_for_provider(current_user, form.setting_id.data)
-        with unit_of_work() as work:
+        with unit_of_work(form) as work:
             services.add_vacancy(current_user, target, _vacancy_details(form), date.today())
-        if not work.ok:
-            form.setting_id.errors.append(work.message)
-        else:
+        if work.ok:
             flash(f"Vacancy added at {target.name}. Placement officers can see it now.", "success")
             return redirect(url_for("providers.vacancies"))
-    return render_template("providers/vacancy_form.html", form=form, vacancy=None), 422 if form.is_submitted() else 200
+        _show_at(form.setting_id, work)
+    return render_template("providers/vacancy_form.html", form=form, vacancy=None), _form_status(form, work)
 
 
 @bp.route("/vacancies/<vacancy_id>/edit", methods=["GET", "POST"])
@@ -347,16 +377,15 @@ def edit_vacancy(vacancy_id: str):
         "status": vacancy.status if vacancy.status in ("open", "held") else "open",
     })
     del form.setting_id
+    work = None
     if form.validate_on_submit():
-        with unit_of_work() as work:
+        with unit_of_work(form) as work:
             services.change_vacancy(current_user, vacancy, _vacancy_details(form), date.today())
-        if not work.ok:
-            form.places.errors.append(work.message)
-        else:
+        if work.ok:
             flash(f"Vacancy at {vacancy.setting.name} saved and confirmed.", "success")
             return redirect(url_for("providers.vacancies"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("providers/vacancy_form.html", form=form, vacancy=vacancy), status
+        _show_at(form.places, work)
+    return render_template("providers/vacancy_form.html", form=form, vacancy=vacancy), _form_status(form, work)
 
 
 @bp.route("/vacancies/<vacancy_id>/withdraw", methods=["GET", "POST"])
@@ -367,11 +396,11 @@ def withdraw_vacancy(vacancy_id: str):
     if form.validate_on_submit():
         with unit_of_work() as work:
             services.withdraw_vacancy(current_user, vacancy)
-        if not work.ok:
-            return render_template("providers/vacancy_withdraw.html", vacancy=vacancy, action_form=form,
-                                   error=work.message), 409
-        flash(f"Vacancy at {vacancy.setting.name} withdrawn.", "success")
-        return redirect(url_for("providers.vacancies"))
+        if work.ok:
+            flash(f"Vacancy at {vacancy.setting.name} withdrawn.", "success")
+            return redirect(url_for("providers.vacancies"))
+        return render_template("providers/vacancy_withdraw.html", vacancy=vacancy, action_form=form,
+                               error=work.message), work.status
     return render_template("providers/vacancy_withdraw.html", vacancy=vacancy, action_form=form, error=None)
 
 
@@ -392,10 +421,10 @@ def _confirm(vacancies):
     if ConfirmForm().validate_on_submit():
         with unit_of_work() as work:
             count = services.confirm_vacancies(current_user, vacancies)
-        if not work.ok:
-            flash(work.message, "error")
-        else:
+        if work.ok:
             flash(f"{count} vacanc{'y' if count == 1 else 'ies'} confirmed as still available.", "success")
+        else:
+            flash(work.message, "error")
     return redirect(request.form.get("next") if request.form.get("next") in (
         url_for("providers.dashboard"), url_for("providers.home")) else url_for("providers.vacancies"))
 
@@ -423,19 +452,19 @@ def upload_vacancies():
     if not form.validate():
         return _render_upload(form, status=400)
     rows, problems = parse_vacancy_csv(form.file.data.read())
-    with unit_of_work() as work:
+    with unit_of_work(form) as work:
         result = services.bulk_update_vacancies(current_user, rows, problems, date.today())
-    if isinstance(work.error, services.BulkUploadRejected):
+    if work.ok:
+        flash(f"File saved: {result.added} vacanc{'y' if result.added == 1 else 'ies'} added, {result.changed} "
+              f"changed and confirmed, {result.withdrawn} withdrawn.", "success")
+        return redirect(url_for("providers.vacancies"))
+    if isinstance(work.error, services.BulkUploadRejected):  # a ServiceError (422) listing every bad row
         found = work.error.problems
         form.file.errors = [f"The file has {len(found)} problem{'s' if len(found) != 1 else ''}."
                             " Nothing has been saved. Correct the rows below and upload the file again"]
-        return _render_upload(form, problems=found, status=422)
-    if not work.ok:
-        form.file.errors = [work.message]
-        return _render_upload(form, status=work.status)
-    flash(f"File saved: {result.added} vacanc{'y' if result.added == 1 else 'ies'} added, {result.changed} changed "
-          f"and confirmed, {result.withdrawn} withdrawn.", "success")
-    return redirect(url_for("providers.vacancies"))
+        return _render_upload(form, problems=found, status=work.status)
+    _show_at(form.file, work)
+    return _render_upload(form, status=work.status)
 
 
 def _render_upload(form, *, problems=(), status: int = 200):
@@ -457,14 +486,17 @@ def organisation():
 def edit_organisation():
     provider = current_user.provider
     form = ProfileForm(obj=None if request.method == "POST" else provider)
+    work = None
     if form.validate_on_submit():
-        with unit_of_work():
+        with unit_of_work(form) as work:
             services.update_profile(current_user, provider, services.Profile(
                 contact_name=form.contact_name.data, contact_email=form.contact_email.data,
                 contact_phone=form.contact_phone.data, contract=form.contract.data))
-        flash("Your organisation's details are saved.", "success")
-        return redirect(url_for("providers.organisation"))
-    return render_template("providers/organisation_form.html", form=form), 422 if form.is_submitted() else 200
+        if work.ok:
+            flash("Your organisation's details are saved.", "success")
+            return redirect(url_for("providers.organisation"))
+        _show_at(form.contact_name, work)
+    return render_template("providers/organisation_form.html", form=form), _form_status(form, work)
 
 
 @bp.get("/users")
@@ -478,15 +510,15 @@ def users():
 @role_required("provider", provider_roles=ADMINS)
 def invite_user():
     form = InviteForm()
+    work = None
     if form.validate_on_submit():
-        with unit_of_work() as work:
+        with unit_of_work(form) as work:
             user = services.invite_user(current_user, name=form.name.data, email=form.email.data,
                                         provider_role=form.provider_role.data)
-        if not work.ok:
-            form.email.errors.append(work.message)
-        else:
+        if work.ok:
             return _render_link(user)
-    return render_template("providers/invite.html", form=form), 422 if form.is_submitted() else 200
+        _show_at(form.email, work)
+    return render_template("providers/invite.html", form=form), _form_status(form, work)
 
 
 def _render_link(user):
@@ -503,10 +535,10 @@ def renew_invite(user_id: str):
         return redirect(url_for("providers.users"))
     with unit_of_work() as work:
         services.renew_invite(current_user, user)
-    if not work.ok:
-        return render_template("providers/users.html", rows=queries.list_users_for_provider(current_user),
-                               action_form=ConfirmForm(formdata=None), error=work.message), 409
-    return _render_link(user)
+    if work.ok:
+        return _render_link(user)
+    return render_template("providers/users.html", rows=queries.list_users_for_provider(current_user),
+                           action_form=ConfirmForm(formdata=None), error=work.message), work.status
 
 
 @bp.route("/users/<user_id>/remove", methods=["GET", "POST"])
@@ -517,8 +549,9 @@ def remove_user(user_id: str):
     if form.validate_on_submit():
         with unit_of_work() as work:
             services.remove_user(current_user, user)
-        if not work.ok:
-            return render_template("providers/remove_user.html", user=user, action_form=form, error=work.message), 409
-        flash(f"{user.name} can no longer sign in.", "success")
-        return redirect(url_for("providers.users"))
+        if work.ok:
+            flash(f"{user.name} can no longer sign in.", "success")
+            return redirect(url_for("providers.users"))
+        return render_template("providers/remove_user.html", user=user, action_form=form,
+                               error=work.message), work.status
     return render_template("providers/remove_user.html", user=user, action_form=form, error=None)

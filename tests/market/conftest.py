@@ -1,19 +1,10 @@
-"""Fixtures for the commissioner pages: a regional commissioner signed in, and the gap memo emptied per test."""
+"""Fixtures for the commissioner pages: a regional commissioner signed in."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.factories import create_user
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gap_memo():
-    from portal.market.gaps import gap_memo
-
-    gap_memo.clear()
-    yield
-    gap_memo.clear()
 
 
 @pytest.fixture

@@ -1,17 +1,16 @@
 """Offers on a request: compared side by side, shortlisted, declined with a reason the provider sees, accepted."""
 
-import html
-
 from sqlalchemy import select
 
 from portal.models import Offer, Referral
 from tests.factories import (
     create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy,
 )
+from tests.pages import Page, get_page, post_page
 
 
 def _page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
+    return Page(response.get_data(as_text=True)).text
 
 
 def test_offers_compared_shortlisted_declined_and_others_told_on_acceptance(client, auth, db_session):
@@ -27,14 +26,16 @@ def test_offers_compared_shortlisted_declined_and_others_told_on_acceptance(clie
     third_offer = create_offer(create_referral(req, third), third_vacancy, fee="800")
     auth.sign_in(officer)
 
-    offers = _page(client.get(f"/requests/{req.id}")).split('data-testid="offers-table"')[1].split("</table>")[0]
-    assert "Over budget" in offers and "Over 20 miles" in offers  # the far, dear offer is flagged
-    assert "£1,200" in offers and "miles" in offers and "Why" in offers
+    rows = get_page(client, f"/requests/{req.id}").table_rows("offers-table")
+    far_row = " ".join(next(row for row in rows if any("Far Homes" in cell for cell in row)))
+    assert "Over budget" in far_row and "Over 20 miles" in far_row  # the far, dear offer is flagged
+    assert "£1,200" in far_row and "miles" in far_row
+    assert "Why" in " ".join(" ".join(row) for row in rows)
 
     assert client.post(f"/requests/{req.id}/offers/{near_offer.id}/shortlist").status_code == 302
     assert client.post(f"/requests/{req.id}/offers/{near_offer.id}/shortlist").status_code == 409
-    response = client.post(f"/requests/{req.id}/offers/{far_offer.id}/decline", data={"reason": ""})
-    assert response.status_code == 422 and "Enter a reason the provider will see" in _page(response)
+    refused = post_page(client, f"/requests/{req.id}/offers/{far_offer.id}/decline", {"reason": ""}, status=422)
+    assert "Enter a reason the provider will see" in refused.text
     response = client.post(f"/requests/{req.id}/offers/{far_offer.id}/decline", data={"reason": "Too far from school"})
     assert response.status_code == 302
 

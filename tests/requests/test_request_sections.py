@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, PlacementRequest
 from tests.factories import create_request, create_user
+from tests.pages import Page
 from tests.requests.helpers import SECTION_DEFAULTS, child_section, create_request_via_web, date_fields
 
 
@@ -30,9 +31,10 @@ def test_bad_child_details_are_refused_kept_and_not_saved(client, auth, db_sessi
     auth.sign_in(create_user("officer"))
     response = client.post("/requests/new", data=child_section(**changes))
     assert response.status_code == 422
-    page = _page(response)
-    assert "There is a problem" in page and message in page
-    assert 'value="Singh"' in page  # what was typed is kept
+    page = Page(response.get_data(as_text=True))
+    assert page.title.startswith("Error: ")
+    assert any(message in error for error in page.errors), page.errors
+    assert page.value("last_name") == "Singh"  # what was typed is kept
     assert db_session.scalar(select(func.count()).select_from(PlacementRequest)) == 0
 
 
@@ -61,11 +63,12 @@ def test_bad_section_input_is_refused_kept_and_not_saved(client, auth, db_sessio
     snapshot = (before.home_postcode, before.urgency, before.needed_by, list(before.needs), before.budget_gbp_week)
     response = client.post(f"/requests/{request_id}/edit/{key}", data={**data, "action": "continue"})
     assert response.status_code == 422
-    page = _page(response)
-    assert "There is a problem" in page and message in page
-    for value in data.values():
+    page = Page(response.get_data(as_text=True))
+    assert page.title.startswith("Error: ")
+    assert any(message in error for error in page.errors), page.errors
+    for name, value in data.items():
         if isinstance(value, str) and value and key in ("location", "budget"):
-            assert f'value="{value}"' in page  # kept as typed
+            assert page.value(name) == value  # kept as typed
     db_session.expire_all()
     after = db_session.get(PlacementRequest, request_id)
     assert (after.home_postcode, after.urgency, after.needed_by, list(after.needs), after.budget_gbp_week) == snapshot
@@ -85,7 +88,8 @@ def test_draft_is_kept_and_cannot_be_submitted_until_required_sections_are_compl
     assert "In progress" in _page(client.get(f"/requests/{request_id}/edit"))
     response = client.post(f"/requests/{request_id}/submit")
     assert response.status_code == 422
-    assert "Complete these sections first: Home, school and family, When the placement is needed" in _page(response)
+    assert "Complete these sections first: Home, school and family, When the placement is needed" in \
+        Page(response.get_data(as_text=True)).text
     assert db_session.get(PlacementRequest, request_id).status == "draft"
     # A draft's page is its task list (no matches yet) and it shows in the officer's list.
     assert client.get(f"/requests/{request_id}").headers["Location"].endswith(f"/requests/{request_id}/edit")
