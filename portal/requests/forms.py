@@ -203,10 +203,8 @@ class DecisionForm(FlaskForm):
 
 
 class RequestFilterForm(FlaskForm):
-    """Filters on the officer's list (GET; no CSRF needed for reading)."""
-
-    class Meta:
-        csrf = False
+    """Filters on the officer's list. Posted, not put in the URL (a search holds a child's name), so it carries
+    the CSRF token like every other form."""
 
     q = StringField("Search by reference or name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
     status = RadioField("Status", widget=GovRadioInput(), choices=[("", "Any")] + _choices(REQUEST_STATUSES),

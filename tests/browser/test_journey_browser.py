@@ -118,3 +118,25 @@ def test_journey_in_chromium(live_app, browser_page):
     sign_in(page, base, "commissioner@example.test")
     expect(page.get_by_role("heading", name="Market overview")).to_be_visible()
     expect(page.locator('[data-figure="placements_12_months"]')).to_have_text("c")
+
+
+def test_an_officer_searches_their_requests_in_chromium(live_app, browser_page):
+    """The search form posts with its CSRF token (it once failed with "Your form expired" in every browser), finds
+    a name typed with a typo, and keeps the search out of the address bar."""
+    from tests.factories import create_request
+
+    page, base = browser_page, live_app.config["LIVE_URL"]
+    with live_app.app_context():
+        officer = create_user("officer", email="searcher@example.test")
+        create_request(officer, first_name="Amara", last_name="Okafor")
+        create_request(officer, first_name="Jayden", last_name="Smith")
+    sign_in(page, base, officer.email)
+    expect(page.get_by_role("heading", name="Placement requests")).to_be_visible()
+    page.get_by_label("Search by reference or name").fill("Amara Okafr")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("heading", name="Placement requests")).to_be_visible()
+    table = page.get_by_test_id("requests-table")
+    expect(table).to_contain_text("Amara")
+    expect(table).not_to_contain_text("Jayden")
+    expect(page.get_by_label("Search by reference or name")).to_have_value("Amara Okafr")
+    assert "Amara" not in page.url and "Okaf" not in page.url
