@@ -10,6 +10,8 @@ SCALE ?= region
 PYTEST_ARGS ?= -n auto
 BENCH ?=
 export FLASK_APP := wsgi:app
+# `make run`, `make test` and `make bench` are for developers' machines: production is the default elsewhere.
+export PORTAL_ENV ?= development
 
 .PHONY: run test install install-test db demo bench assets ci ci-check clean lock
 

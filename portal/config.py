@@ -17,17 +17,35 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+# Values that must never sign production cookies: the old built-in default and the ones the tests use.
+KNOWN_DEVELOPMENT_SECRETS = frozenset({
+    "dev-only-not-secret-change-me", "test-secret", "browser-test", "change-me", "changeme", "secret", "dev",
+    "development",
+})
+MIN_SECRET_LENGTH = 32
+ENVIRONMENTS = ("production", "development")
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes it unsafe to start; the message says which and how to fix it."""
+
+
 def load_config() -> dict:
     """Return the settings from the environment, with the embedded defaults."""
     default_db = f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
+    env = os.environ.get("PORTAL_ENV", "production").strip().lower() or "production"
     return {
+        # production unless set: `make run` and the tests set development (DESIGN.md §3, modes).
+        "PORTAL_ENV": env,
         # PostgreSQL in production: postgresql+psycopg://user:password@host/dbname
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
-        # Signs session cookies and CSRF tokens. Set a long random value in production.
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret-change-me"),
+        # Signs session cookies and CSRF tokens. Required in production (32 characters or more, random); in
+        # development a random one is made once and kept in instance/secret_key.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # Secure cookies in production (HTTPS); SESSION_COOKIE_SECURE=0 or 1 overrides.
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1" if env == "production" else "0") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PERMANENT_SESSION_LIFETIME": _env_int("PORTAL_SESSION_MINUTES", 8 * 60) * 60,
         "WTF_CSRF_TIME_LIMIT": None,
@@ -43,3 +61,44 @@ def load_config() -> dict:
         "SERVICE_NAME": "West Midlands placement portal",
         "TESTING": False,
     }
+
+
+def check_secrets(config: dict, instance_dir: Path) -> None:
+    """Refuse to start in production without a strong SECRET_KEY; in development make one and keep it."""
+    env = config.get("PORTAL_ENV", "production")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    key = config.get("SECRET_KEY")
+    if env == "development":
+        if not key:
+            config["SECRET_KEY"] = development_secret(instance_dir)
+        return
+    if not key:
+        raise ConfigError("SECRET_KEY is not set. In production set SECRET_KEY to a random value of at least "
+                          f"{MIN_SECRET_LENGTH} characters (for example: python3 -c 'import secrets; "
+                          "print(secrets.token_urlsafe(48))'), or set PORTAL_ENV=development on a developer's machine.")
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"SECRET_KEY is {len(key)} characters long: in production it must be at least "
+                          f"{MIN_SECRET_LENGTH} random characters.")
+    if key.strip().lower() in KNOWN_DEVELOPMENT_SECRETS or key in KNOWN_DEVELOPMENT_SECRETS:
+        raise ConfigError("SECRET_KEY is a known development value: set a random one for production.")
+
+
+def development_secret(instance_dir: Path) -> str:
+    """The development SECRET_KEY: random, made on first run and kept in instance/secret_key (mode 600)."""
+    import secrets
+
+    path = instance_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key

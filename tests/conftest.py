@@ -20,6 +20,8 @@ from portal import create_app
 from portal.cli import upgrade_database
 
 REQUIRE_ALL = os.environ.get("PORTAL_REQUIRE_ALL") == "1"
+# The tests run in development mode (production, the default, refuses their short keys), whoever starts pytest.
+os.environ["PORTAL_ENV"] = "development"
 # Reference data the migrations insert; every other table is emptied between tests.
 KEEP_TABLES = {"local_authority", "options_version", "alembic_version"}
 
