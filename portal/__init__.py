@@ -31,9 +31,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
 
-    from portal import errors
+    from portal import errors, headers
 
     errors.init_app(app)
+    headers.init_app(app)
     return app
 
 

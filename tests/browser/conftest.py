@@ -63,7 +63,10 @@ def browser_page(chromium_path):
         page.set_default_timeout(10_000)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # Anything the Content-Security-Policy blocked (an inline script or style without its nonce) fails too.
+        page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text else None)
         yield page
         context.close()
         browser.close()
-        assert errors == [], f"JavaScript errors on the page: {errors}"
+        assert errors == [], f"JavaScript errors or blocked content on the page: {errors}"
