@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from portal.matching import vocabulary
+from portal.models import CONTRACTS, PROVIDER_KINDS, REQUEST_STATUSES, ROLES
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -86,10 +87,6 @@ def format_duration(value: timedelta | None) -> str:
 
 
 def _tables() -> dict[str, dict[str, str]]:
-    from portal.models import ROLES
-    from portal.models import CONTRACTS, PROVIDER_KINDS
-    from portal.models import REQUEST_STATUSES
-
     return {
         "urgency": vocabulary.URGENCY,
         "flag": vocabulary.MATCH_FLAGS,

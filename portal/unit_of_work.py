@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from portal.db import DatabaseBusy, RetryTransaction, db, is_busy, is_retryable
 from portal.errors import Conflict, ServiceError
+from portal.models import metadata
 
 T = TypeVar("T")
 ATTEMPTS = 3
@@ -60,10 +62,9 @@ class Work:
         return self.error.status if self.error is not None else 200
 
 
+@cache
 def _unique_constraints() -> dict[str, str]:
     """Every unique constraint and index of the schema, by name and by the columns SQLite names in its message."""
-    from portal.models import metadata
-
     known: dict[str, str] = {}
     for table in metadata.tables.values():
         groups = [(c.name, [col.name for col in c.columns]) for c in table.constraints

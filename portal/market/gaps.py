@@ -174,7 +174,7 @@ def open_request_facts() -> list[OpenRequestFact]:
     """Every open (submitted, still looking) request in the region, assessed against the region's open vacancies."""
     snapshot = current_options()
     index = snapshot.index
-    key = (current_app.config["DATABASE_URL"], snapshot.version, snapshot.day)
+    key = (snapshot.version, snapshot.day)  # the memo is this app's, so its database is implied
     rows = [
         (rid, updated) for rid, updated in db.session.execute(
             select(PlacementRequest.id, PlacementRequest.updated_at)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from portal.models import (
+    AllocationRun,
     LocalAuthority,
     Offer,
     Placement,
@@ -455,8 +456,6 @@ def supply_ofsted(f: MarketFilters) -> list[tuple]:
 
 def allocation_runs(start: date, end: date) -> list:
     """The last saved region-wide allocation of each month from `start` to `end` (oldest first)."""
-    from portal.models import AllocationRun
-
     low = datetime.combine(start, time.min, tzinfo=timezone.utc)
     high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
     month = sql.month_of(AllocationRun.created_at).label("month")

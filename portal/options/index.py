@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import Flask, current_app
@@ -51,7 +51,7 @@ class OptionsSnapshot:
     infos: Mapping[str, OptionInfo]
     version: int
     day: date
-    by_id: Mapping[str, matching.OptionSpec] = field(default_factory=dict)
+    by_id: Mapping[str, matching.OptionSpec]
 
     def provider_option_ids(self, provider_id: str) -> list[str]:
         """The ids of one provider's open options."""
