@@ -24,6 +24,7 @@ REQUIRE_ALL = os.environ.get("PORTAL_REQUIRE_ALL") == "1"
 os.environ["PORTAL_ENV"] = "development"
 # Reference data the migrations insert; every other table is emptied between tests.
 KEEP_TABLES = {"local_authority", "options_version", "alembic_version"}
+TEST_PASSWORD_HASHING = {"PASSWORD_ARGON2_TIME_COST": 1, "PASSWORD_ARGON2_MEMORY_KIB": 1024, "PASSWORD_ARGON2_PARALLELISM": 1}
 
 
 def require(condition: bool, message: str) -> None:
@@ -124,6 +125,8 @@ def app(database_url):
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False,
+            # A cheap argon2id profile: the real one costs 64 MiB and tens of milliseconds per hash.
+            **TEST_PASSWORD_HASHING,
         }
     )
     app.test_client_class = CheckedClient

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import count
 
-from werkzeug.security import generate_password_hash
+from argon2 import PasswordHasher
 
 from portal import geo
 from portal.models import ConnectedPerson, Offer, PlacementRequest, Provider, Referral, Setting, User, Vacancy
@@ -16,8 +16,8 @@ from portal.options import bump_options_version
 COVENTRY = "E08000026"
 BIRMINGHAM = "E08000025"
 _seq = count(1)
-# A cheap hash for tests only; the portal itself uses werkzeug's default (scrypt).
-_PASSWORD_HASH = generate_password_hash("password", method="pbkdf2:sha256:1000")
+# The tests' cheap argon2id profile (conftest.TEST_PASSWORD_HASHING), so a sign-in does not rehash.
+_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("password")
 
 
 def create_user(role: str = "officer", *, la_code: str | None = COVENTRY, provider: Provider | None = None,

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth.forms import SignInForm
 from portal.auth.navigation import nav_items
+from portal.auth.passwords import verify_password
 from portal.auth.permissions import audit, audit_now
 from portal.auth.queries import find_user, find_user_by_email
 from portal.db import utcnow
@@ -53,7 +54,7 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data)
-        if user is None or not user.active or not user.check_password(form.password.data):
+        if user is None or not user.active or not verify_password(user, form.password.data):
             audit_now(None, "sign_in", "user", None, outcome="refused")
             form.password.errors.append("Enter a correct email address and password")
             return render_template("auth/sign_in.html", form=form), 400

@@ -83,8 +83,31 @@ def sign_ins() -> None:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if n == 0:
             click.echo("  ".join("-" * width for width in widths))
+    click.echo("\nEach sign-in asks for a security code: `flask demo mfa-code EMAIL` prints the current one.")
     if not loaded:
         click.echo("\nThe demo people are not in this database yet: run `flask demo load` first.")
+
+
+@demo.command("mfa-code")
+@click.argument("email")
+@with_appcontext
+def mfa_code(email: str) -> None:
+    """Print the current six-digit security code of a demo account (development only)."""
+    from flask import current_app
+
+    from portal.auth.mfa import current_code
+
+    if current_app.config.get("PORTAL_ENV") != "development":
+        raise click.ClickException("Demo security codes are printed only when PORTAL_ENV=development.")
+    email = email.strip().lower()
+    if not email.endswith("@" + people.DEMO_DOMAIN):
+        raise click.ClickException(f"Only demo accounts (@{people.DEMO_DOMAIN}) have demo security codes.")
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise click.ClickException(f"No demo account uses {email}: run `flask demo sign-ins` to list them.")
+    if not user.mfa_secret:
+        raise click.ClickException(f"{email} has no security code yet: it sets one up at its next sign-in.")
+    click.echo(current_code(user.mfa_secret))
 
 
 def _describe(counts: dict[str, int]) -> str:

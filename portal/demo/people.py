@@ -13,6 +13,18 @@ from dataclasses import dataclass
 
 DEMO_PASSWORD = "demo-portal-2026"
 DEMO_DOMAIN = "demo.wmportal.test"
+# Demo accounts are enrolled in MFA with fixed, documented secrets (README: demo sign-ins), so the demo and the
+# browser tests can sign in: `flask demo mfa-code EMAIL` prints the current code. Never for real accounts.
+DEMO_MFA_SALT = "wm-placement-portal-demo-mfa:"
+
+
+def demo_mfa_secret(email: str) -> str:
+    """The TOTP secret of a demo account: base32 of the first 20 bytes of SHA-256(salt + lower-case email)."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256((DEMO_MFA_SALT + email.strip().lower()).encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
 
 
 @dataclass(frozen=True)

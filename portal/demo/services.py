@@ -16,6 +16,7 @@ Standard's urgency bands, needs and risks (portal.matching.vocabulary).
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -23,9 +24,8 @@ from decimal import Decimal
 from itertools import product
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from portal import geo
 from portal.models import (
@@ -42,6 +42,7 @@ from portal.models import (
     User,
     Vacancy,
 )
+from portal.auth.passwords import hash_password
 from portal.db import utcnow
 from portal.demo import people
 from portal.matching import vocabulary as vocab
@@ -622,9 +623,10 @@ class _SettingTable:
 # ============================================================================================= people
 
 def make_people(world: _World) -> None:
-    """The demo sign-ins (people.demo_people), all with the one demo password, hashed once (scrypt is slow)."""
+    """The demo sign-ins (people.demo_people), all with the one demo password, hashed once (argon2id is slow on
+    purpose), and enrolled in MFA with their fixed demo secrets."""
     rng = world.rng("people")
-    password_hash = generate_password_hash(people.DEMO_PASSWORD)
+    password_hash = hash_password(people.DEMO_PASSWORD)
     by_key = {p.key: p for p in world.providers if p.key}
     for person in people.demo_people():
         provider = by_key[person.provider] if person.provider else None
@@ -637,6 +639,9 @@ def make_people(world: _World) -> None:
             "id": user_id, "email": person.email, "name": person.name, "password_hash": password_hash,
             "role": person.role, "la_code": person.la_code, "provider_id": provider.id if provider else None,
             "provider_role": person.provider_role, "active": True, "last_sign_in_at": None,
+            "password_changed_at": world.now, "mfa_secret": people.demo_mfa_secret(person.email),
+            "mfa_enrolled_at": world.now, "mfa_last_step": None,
+            "extract_access": getattr(person, "extract_access", False),
         }, world.now - timedelta(days=rng.randint(30, 400))))
 
 
@@ -1255,11 +1260,32 @@ def existing_data(session: Session) -> dict[str, int]:
 
 
 def delete_demo_data(session: Session) -> None:
-    """Delete everything but the reference data (local authorities, options version), children first."""
-    for table in reversed(_tables_parents_first()):
-        if table.name not in REFERENCE_TABLES:
-            session.execute(table.delete())
-    session.flush()
+    """Delete everything but the reference data (local authorities, options version), children first.
+
+    The audit trail is append-only: its triggers refuse every DELETE. Replacing a demo database is the one place
+    that empties it on purpose, so the triggers are set aside for this transaction only (and put back in it).
+    """
+    with _audit_triggers_set_aside(session):
+        for table in reversed(_tables_parents_first()):
+            if table.name not in REFERENCE_TABLES:
+                session.execute(table.delete())
+        session.flush()
+
+
+@contextmanager
+def _audit_triggers_set_aside(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+        yield
+        session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only"))
+        return
+    triggers = session.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")).all()
+    for name, _sql in triggers:
+        session.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    for _name, sql in triggers:
+        session.execute(text(sql))
 
 
 def _counts(world: _World) -> dict[str, int]:

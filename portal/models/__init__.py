@@ -8,7 +8,16 @@ the tests see the whole schema through `metadata`.
 
 from portal.db import Base
 from portal.models.allocation import AllocationRun
-from portal.models.auth import PROVIDER_ROLES, ROLES, AuditEvent, LocalAuthority, User
+from portal.models.auth import (
+    PROVIDER_ROLES,
+    ROLES,
+    AuditEvent,
+    LocalAuthority,
+    RecoveryCode,
+    SignInAttempt,
+    User,
+    UserSession,
+)
 from portal.models.options import OptionsVersion
 from portal.models.providers import (
     CONTRACTS,
@@ -36,6 +45,6 @@ metadata = Base.metadata
 __all__ = [
     "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "LocalAuthority", "MatchRun", "Offer",
     "OptionsVersion", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
-    "Provider", "REQUEST_STATUSES", "ROLES", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
+    "Provider", "REQUEST_STATUSES", "ROLES", "RecoveryCode", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
     "Vacancy", "metadata",
 ]

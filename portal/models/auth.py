@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.db import Base, IdMixin, TimestampMixin, utcnow
 
@@ -49,17 +48,20 @@ class User(IdMixin, TimestampMixin, UserMixin, Base):
     provider_role: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     last_sign_in_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+    # TOTP (RFC 6238) secret, base32; None until the user enrols at their first sign-in, or after an MFA reset.
+    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_enrolled_at: Mapped[datetime | None]
+    # The last 30-second time step whose code was accepted: a code works once (ASVS 6.5).
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Regional data sharing: may download the generalised Placements Data Standard extract. Granted by the
+    # regional administrator, audited (issue 15 §9).
+    extract_access: Mapped[bool] = mapped_column(default=False)
 
     local_authority: Mapped[LocalAuthority | None] = relationship()
     # One-way (no Provider.users): Provider is resolved by name in the model registry (portal.models.providers), so this module
     # imports no other model module.
     provider: Mapped[Provider | None] = relationship()  # noqa: F821
-
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
-
-    def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -85,7 +87,7 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    user_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     user_name: Mapped[str | None] = mapped_column(String(120))
     role: Mapped[str | None] = mapped_column(String(20))
     organisation: Mapped[str | None] = mapped_column(String(60))
@@ -94,3 +96,59 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     outcome: Mapped[str] = mapped_column(String(20), default="allowed")
     detail: Mapped[str | None] = mapped_column(Text)
+    # Where the request came from (the client address the app sees; see docs/security.md on proxies).
+    source_address: Mapped[str | None] = mapped_column(String(45))
+
+
+class UserSession(IdMixin, Base):
+    """One signed-in browser (issue 15 §5). The cookie holds a random token; the row holds its SHA-256, so a
+    stolen database cannot be replayed as a cookie. A session is live while it is not ended, has been used in the
+    last 30 minutes and began less than 12 hours ago; it counts as signed in only once its MFA step has passed."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user_live", "user_id", "ended_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the security code (or a recovery code) was accepted; None while the session waits at the MFA step.
+    mfa_at: Mapped[datetime | None]
+    mfa_failures: Mapped[int] = mapped_column(default=0)
+    # A secret offered at enrolment, kept until the first code proves the authenticator app has it.
+    pending_mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+    source_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(IdMixin, Base):
+    """One of a user's ten one-time MFA recovery codes, stored as a SHA-256 of an 80-bit random code."""
+
+    __tablename__ = "recovery_code"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class SignInAttempt(Base):
+    """Each password or security-code attempt, counted in the database so every worker and host agrees on a
+    lock (issue 15 §3). `account_key` is a SHA-256 of the normalised email address, known account or not."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        Index("ix_sign_in_attempt_account", "account_key", "at"),
+        Index("ix_sign_in_attempt_address", "source_address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    account_key: Mapped[str] = mapped_column(String(64))
+    source_address: Mapped[str | None] = mapped_column(String(45))
+    step: Mapped[str] = mapped_column(String(20))
+    succeeded: Mapped[bool]

@@ -21,6 +21,7 @@ from werkzeug.security import generate_password_hash
 
 from portal import geo
 from portal.models import Offer, PlacementRequest, Provider, Referral, ReferralDecline, Setting, User, Vacancy
+from portal.auth.passwords import set_password
 from portal.auth.permissions import audit
 from portal.auth.queries import find_user_by_email
 from portal.db import db, utcnow
@@ -69,7 +70,7 @@ def register_provider(details: Registration) -> tuple[Provider, User]:
     db.session.flush()
     user = User(email=email, name=details.contact_name.strip(), role="provider", provider_id=provider.id,
                 provider_role="admin", password_hash="")
-    user.set_password(details.password)
+    set_password(user, details.password)
     db.session.add(user)
     try:
         db.session.flush()
@@ -162,7 +163,7 @@ def user_for_invite_token(token: str) -> User:
 
 def set_password_with_token(token: str, password: str) -> User:
     user = user_for_invite_token(token)
-    user.set_password(password)
+    set_password(user, password)
     audit(user, "set_password", "user", user.id)
     return user
 

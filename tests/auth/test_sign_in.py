@@ -94,7 +94,9 @@ def test_sign_in_and_out_are_audited(client, auth, db_session):
 
 def test_passwords_are_hashed(db_session):
     user = create_user("officer")
-    user.set_password("correct horse battery staple")
-    assert "correct horse" not in user.password_hash
-    assert user.check_password("correct horse battery staple")
-    assert not user.check_password("Correct horse battery staple")
+    from portal.auth.passwords import set_password, verify_password
+
+    set_password(user, "correct horse battery staple")
+    assert "correct horse" not in user.password_hash and user.password_hash.startswith("$argon2id$")
+    assert verify_password(user, "correct horse battery staple")
+    assert not verify_password(user, "Correct horse battery staple")

@@ -264,8 +264,10 @@ def test_every_demo_person_can_sign_in(region):
     assert {u.la_code for u in users.values() if u.role == "officer"} == WM_CODES
     hashes = {u.password_hash for u in users.values()}
     assert len(hashes) == 1  # hashed once
-    assert next(iter(users.values())).check_password(people.DEMO_PASSWORD)
-    assert not next(iter(users.values())).check_password("wrong-password")
+    from portal.auth.passwords import verify_password
+
+    assert verify_password(next(iter(users.values())), people.DEMO_PASSWORD)
+    assert not verify_password(next(iter(users.values())), "wrong-password")
     for person in cast:
         user = users[person.email]
         assert (user.role, user.la_code, user.provider_role) == (person.role, person.la_code, person.provider_role)

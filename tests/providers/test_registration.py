@@ -26,7 +26,9 @@ def test_register_creates_a_pending_provider_and_its_first_admin(client, db_sess
     user = db_session.scalar(select(User))
     assert (user.email, user.role, user.provider_id, user.provider_role) == ("rosa@bright.test", "provider",
                                                                                provider.id, "admin")
-    assert user.check_password("a-long-password")
+    from portal.auth.passwords import verify_password
+
+    assert verify_password(user, "a-long-password")
     assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "register")).record_id == provider.id
     # Signed in at once, told it is waiting for approval.
     page = client.get("/provider/").get_data(as_text=True)
