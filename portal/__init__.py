@@ -35,6 +35,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     headers.init_app(app)
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["TRUSTED_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
 
 

@@ -46,8 +46,29 @@ def load_config() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies in production (HTTPS); SESSION_COOKIE_SECURE=0 or 1 overrides.
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1" if env == "production" else "0") == "1",
+        # The `__Host-` prefix (production): the browser keeps the cookie only if it is Secure, for this host
+        # alone and for every path, so no sibling subdomain can set or read it.
+        "SESSION_COOKIE_NAME": os.environ.get("SESSION_COOKIE_NAME",
+                                              "__Host-portal_session" if env == "production" else "portal_session"),
+        "SESSION_COOKIE_PATH": "/",
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "PERMANENT_SESSION_LIFETIME": _env_int("PORTAL_SESSION_MINUTES", 8 * 60) * 60,
+        # Server-side sessions (portal.auth.sessions): signed out after this long without a request, and always
+        # this long after signing in, however active; a pending sign-in has this long to give its security code.
+        "SESSION_IDLE_MINUTES": _env_int("PORTAL_SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _env_int("PORTAL_SESSION_ABSOLUTE_HOURS", 12),
+        "SESSION_MFA_MINUTES": _env_int("PORTAL_SESSION_MFA_MINUTES", 10),
+        # Sign-in throttling (portal.auth.throttle): more than N failures in the window lock for the lock time.
+        "SIGN_IN_ACCOUNT_FAILURES": _env_int("PORTAL_SIGN_IN_ACCOUNT_FAILURES", 10),
+        "SIGN_IN_ADDRESS_FAILURES": _env_int("PORTAL_SIGN_IN_ADDRESS_FAILURES", 100),
+        "SIGN_IN_WINDOW_MINUTES": _env_int("PORTAL_SIGN_IN_WINDOW_MINUTES", 15),
+        "SIGN_IN_LOCK_MINUTES": _env_int("PORTAL_SIGN_IN_LOCK_MINUTES", 15),
+        # argon2id cost (portal.auth.passwords): RFC 9106's second recommended profile.
+        "PASSWORD_ARGON2_TIME_COST": _env_int("PORTAL_ARGON2_TIME_COST", 3),
+        "PASSWORD_ARGON2_MEMORY_KIB": _env_int("PORTAL_ARGON2_MEMORY_KIB", 65536),
+        "PASSWORD_ARGON2_PARALLELISM": _env_int("PORTAL_ARGON2_PARALLELISM", 4),
+        # Behind a reverse proxy: how many proxies' X-Forwarded-For entries to trust for the client address
+        # (audit and per-address throttling). 0 trusts none: the address is the connecting peer's.
+        "TRUSTED_PROXY_COUNT": _env_int("PORTAL_TRUSTED_PROXY_COUNT", 0),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": _env_int("PORTAL_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         # Commissioner pages show counts from 1 up to this number as "c" (DESIGN.md §5).

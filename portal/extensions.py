@@ -7,6 +7,8 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Sign in to continue."
 login_manager.login_message_category = "info"
-login_manager.session_protection = "strong"
+# Sessions are checked against their server-side record on every request (portal.auth.sessions), not by
+# Flask-Login's cookie-only protection.
+login_manager.session_protection = None
 
 csrf = CSRFProtect()

@@ -162,16 +162,77 @@ def db_session(app):
 
 
 class AuthActions:
+    """Signs in as a person would: email and password, then the current code from their authenticator app.
+
+    Users the factories make are enrolled in MFA (tests.factories.TEST_MFA_SECRET); a user without a secret is
+    taken through the set-up page, with a code from the secret it offers.
+    """
+
     def __init__(self, client):
         self._client = client
 
     def sign_in(self, user, password: str = "password"):
         response = self._client.post("/sign-in", data={"email": user.email, "password": password})
-        assert response.status_code == 302, "sign-in failed"
+        assert response.status_code == 302, f"sign-in failed: {response.status_code}"
+        if response.headers["Location"].endswith("/sign-in/set-up-authenticator-app"):
+            page = self._client.get("/sign-in/set-up-authenticator-app")
+            secret = re.search(r'data-testid="mfa-secret">([A-Z2-7 ]+)<', page.get_data(as_text=True)).group(1)
+            response = self._client.post("/sign-in/set-up-authenticator-app",
+                                         data={"code": totp_code(secret.replace(" ", ""), fresh=True, key=user.email)})
+            assert response.status_code == 200, f"MFA set-up failed: {response.status_code}"
+            return response
+        response = self._client.post("/sign-in/security-code", data={"code": self.code_for(user)})
+        assert response.status_code == 302, f"security code refused: {response.status_code}"
         return response
+
+    @staticmethod
+    def code_for(user) -> str:
+        from tests.factories import TEST_MFA_SECRET
+
+        return totp_code(user.mfa_secret or TEST_MFA_SECRET, fresh=True, key=user.email)
 
     def sign_out(self):
         return self._client.post("/sign-out")
+
+
+def signed_in_clients(app, user, n: int = 1) -> list:
+    """`n` test clients signed in as `user` in one session, like tabs of one browser: the first signs in (password
+    and security code), the others carry its cookie. For concurrency tests, which need many clients at once."""
+    first = app.test_client()
+    AuthActions(first).sign_in(user)
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = first.get_cookie(name)
+    clients = [first]
+    for _ in range(n - 1):
+        other = app.test_client()
+        other.set_cookie(name, cookie.value)
+        clients.append(other)
+    return clients
+
+
+# The last time step whose code each account used in this test (emptied before every test).
+_used_steps: dict[str, int] = {}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_totp_steps():
+    _used_steps.clear()
+
+
+def totp_code(secret: str, *, fresh: bool = False, key: str | None = None) -> str:
+    """The current code for `secret`. A code works once per 30-second step per account, and the portal accepts
+    one step of clock drift either way, so with `fresh` an account's sign-ins in one test use the steps now-1,
+    now, now+1 in turn: three sign-ins of one person within 30 seconds, without waiting."""
+    import time
+
+    import pyotp
+
+    step = int(time.time() // 30)
+    if fresh:
+        key = key or secret
+        step = max(step - 1, _used_steps.get(key, step - 2) + 1)
+        _used_steps[key] = step
+    return pyotp.TOTP(secret).at(step * 30)
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ COVENTRY = "E08000026"
 BIRMINGHAM = "E08000025"
 _seq = count(1)
 # The tests' cheap argon2id profile (conftest.TEST_PASSWORD_HASHING), so a sign-in does not rehash.
+# Every user the factories make has set up their authenticator app with this secret (tests.conftest.AuthActions).
+TEST_MFA_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("password")
 
 
@@ -31,6 +33,7 @@ def create_user(role: str = "officer", *, la_code: str | None = COVENTRY, provid
         la_code=la_code if role in ("officer", "commissioner") else None,
         provider_id=provider.id if provider is not None else None,
         provider_role=provider_role or ("admin" if role == "provider" else None),
+        mfa_secret=TEST_MFA_SECRET, mfa_enrolled_at=utcnow(),
     )
     db.session.add(user)
     db.session.commit()

@@ -257,7 +257,10 @@ def test_geo_is_pure():
 def test_every_view_requires_a_role(app):
     """Every endpoint except sign-in, the start page and static files checks the user's role."""
     # New providers register, and invited people set their password (with a one-time token), before signing in.
-    public = {"static", "auth.index", "auth.sign_in", "providers.register", "providers.set_password"}
+    # Signing in takes three steps before the role is known (password, then the code or the app's set-up), and a
+    # signed-out page explains why a session ended; a reset link works without signing in.
+    public = {"static", "auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",
+              "auth.signed_out", "auth.reset_password", "providers.register", "providers.set_password"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in public:
             continue

@@ -12,13 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import Offer, Placement, PlacementRequest
+from tests.conftest import signed_in_clients
 from tests.factories import create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy
 
 
 def _signed_in(app, user):
-    client = app.test_client()
-    assert client.post("/sign-in", data={"email": user.email, "password": "password"}).status_code == 302
-    return client
+    return signed_in_clients(app, user)[0]
 
 
 # SQLite's write lock: these tests run on SQLite only (PostgreSQL readers never wait for writers anyway).
@@ -108,7 +107,7 @@ def test_eight_concurrent_writers_queue_and_all_succeed(app, db_session):
         req = create_request(officer, first_name=f"Child{n}")
         offers.append((req.id, create_offer(create_referral(req, provider),
                                             create_vacancy(create_setting(provider, name=f"Home {n}"))).id))
-    clients = [_signed_in(app, officer) for _ in range(WRITERS)]
+    clients = signed_in_clients(app, officer, WRITERS)
     barrier = threading.Barrier(WRITERS)
     statuses = [0] * WRITERS
 
@@ -140,7 +139,7 @@ def test_two_offers_for_one_child_accepted_at_once_end_as_one_success_and_one_40
         first = create_offer(referral, create_vacancy(create_setting(provider, name=f"North {n}")))
         second = create_offer(referral, create_vacancy(create_setting(provider, name=f"South {n}")))
         rounds.append((req.id, first.id, second.id))
-    clients = [_signed_in(app, officer), _signed_in(app, officer)]
+    clients = signed_in_clients(app, officer, 2)
     for request_id, *offer_ids in rounds:
         barrier = threading.Barrier(2)
         statuses = [0, 0]

@@ -1,19 +1,27 @@
-"""Sign in and out, and each role's landing page."""
+"""Signing in (password, then the security code), signing out, each role's landing page, and one's own account.
+
+Every request first finds its server-side session (`_load_session`): a browser counts as signed in only when its
+cookie names a live session whose MFA step has passed (portal.auth.sessions). Pages past sign-in are therefore
+unreachable until the security code is accepted, and a copied cookie dies with its session.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
 
-from portal.auth.forms import SignInForm
+from portal.auth import mfa, services, sessions, throttle
+from portal.auth.forms import ChangePasswordForm, ConfirmForm, RecoveryCodeForm, ResetPasswordForm, SecurityCodeForm, SignInForm
 from portal.auth.navigation import nav_items
 from portal.auth.passwords import verify_password
-from portal.auth.permissions import audit, audit_now
-from portal.auth.queries import find_user, find_user_by_email
+from portal.auth.permissions import audit, role_required
+from portal.auth.queries import find_user_by_email
 from portal.db import utcnow
+from portal.errors import NotFound
 from portal.extensions import login_manager
+from portal.models import ROLES, User, UserSession
 from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("auth", __name__)
@@ -25,11 +33,76 @@ HOME_FOR_ROLE = {
     "commissioner": "market.home",
     "admin": "admin.home",
 }
+EVERYONE = tuple(ROLES)
+# One message for every refused sign-in: a wrong password, an unknown account and a locked one look the same.
+SIGN_IN_REFUSED = ("Enter a correct email address and password. After 10 wrong attempts you must wait 15 minutes "
+                   "before you can sign in")
+CODE_REFUSED = "The security code is not correct or has expired. Enter the latest code from your authenticator app"
+RECOVERY_REFUSED = "This recovery code is not correct or has already been used"
+# Wrong codes allowed in one pending sign-in before it ends and the password is asked for again.
+MAX_CODE_FAILURES = 5
+SIGNED_OUT_REASONS = {
+    sessions.IDLE: "You have been signed out because you had not used the portal for 30 minutes.",
+    sessions.ABSOLUTE: "You have been signed out because you signed in more than 12 hours ago.",
+    sessions.MFA_TIMEOUT: "You took too long to enter your security code, so you need to sign in again.",
+    sessions.ENDED: "You have been signed out because your session was ended: you signed out, or signed out of "
+                    "every device, or your password or security code was changed, or an administrator ended it.",
+}
+
+
+# ------------------------------------------------------------------------------------- the request's user
+
+@bp.before_app_request
+def _load_session() -> None:
+    """Find this browser's session record; end it if it has expired; touch it at most once a minute."""
+    g.portal_session = None
+    g.portal_user = None
+    g.signed_out = None
+    if request.endpoint == "static" or "sid" not in session:
+        return
+    record = sessions.current_record()
+    reason = sessions.ENDED if record is None else sessions.expiry_reason(record)
+    if reason is None and not record.user.active:
+        reason = sessions.ENDED
+    if reason is not None:
+        if record is not None and record.ended_at is None:
+            with unit_of_work():
+                sessions.end(record, reason)
+        sessions.forget_cookie()
+        g.signed_out = reason
+        return
+    g.portal_session = record
+    if record.mfa_at is not None:
+        g.portal_user = record.user
+        if sessions.needs_touch(record):
+            with unit_of_work():
+                record.last_seen_at = utcnow()
+
+
+@login_manager.request_loader
+def _user_for_request(_request):
+    return g.get("portal_user")
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    return find_user(user_id)
+def _no_cookie_users(_user_id: str):
+    return None  # signed-in users come only from their server-side session (above)
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    if g.get("signed_out"):
+        return redirect(url_for("auth.signed_out", reason=g.signed_out, next=target))
+    if _pending() is not None:
+        return redirect(url_for("auth.security_code"))
+    flash("Sign in to continue.", "info")
+    return redirect(url_for("auth.sign_in", next=target))
+
+
+def _pending() -> UserSession | None:
+    record = g.get("portal_session")
+    return record if record is not None and record.mfa_at is None else None
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -37,40 +110,287 @@ def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
 
 
+def _home(user: User) -> str:
+    return url_for(HOME_FOR_ROLE[user.role])
+
+
+# ------------------------------------------------------------------------------------------------ sign in
+
 @bp.get("/")
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for(HOME_FOR_ROLE[current_user.role]))
+        return redirect(_home(current_user))
     return render_template("auth/index.html")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")) or _home(current_user))
     form = SignInForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
-        if user is None or not user.active or not verify_password(user, form.password.data):
-            audit_now(None, "sign_in", "user", None, outcome="refused")
-            form.password.errors.append("Enter a correct email address and password")
-            return render_template("auth/sign_in.html", form=form), 400
+        email = form.email.data.strip().lower()
+        key, address = throttle.account_key(email), sessions.client_address()
+        user = find_user_by_email(email)
+        account = user if user is not None and user.active else None
+        # Checked in every case, against a dummy hash for an unknown account, so every answer takes as long.
+        password_ok = verify_password(account, form.password.data)
+        locked = throttle.is_locked(key, address)
+        if locked or not password_ok:
+            with unit_of_work():
+                throttle.record(key, address, throttle.LOCKED if locked else throttle.PASSWORD, False)
+                audit(None, "sign_in", "user", user.id if user is not None else None, outcome="refused",
+                      detail="locked" if locked else "password")
+            form.password.errors.append(SIGN_IN_REFUSED)
+            return render_template("auth/sign_in.html", form=form), 422
         with unit_of_work():
-            login_user(user)
-            user.last_sign_in_at = utcnow()
-            audit(user, "sign_in", "user", user.id)
-        return redirect(_safe_next(request.args.get("next")) or url_for(HOME_FOR_ROLE[user.role]))
-    status = 400 if form.is_submitted() else 200
+            throttle.record(key, address, throttle.PASSWORD, True)
+            sessions.start(account)
+            audit(account, "sign_in_password", "user", account.id)
+        session["next"] = _safe_next(request.args.get("next"))
+        return redirect(url_for("auth.security_code" if account.mfa_secret else "auth.set_up_mfa"))
+    status = 422 if form.is_submitted() else 200
     return render_template("auth/sign_in.html", form=form), status
 
 
+def _no_pending_sign_in():
+    if current_user.is_authenticated:
+        return redirect(_home(current_user))
+    if g.get("signed_out"):
+        return redirect(url_for("auth.signed_out", reason=g.signed_out))
+    flash("Sign in to continue.", "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+def _complete_sign_in(record: UserSession, user: User, how: str) -> None:
+    """The second factor passed: the session counts as signed in from now on."""
+    now = utcnow()
+    record.mfa_at = now
+    record.last_seen_at = now
+    user.last_sign_in_at = now
+    throttle.record(throttle.account_key(user.email), sessions.client_address(), how, True)
+    audit(user, "sign_in", "user", user.id, detail=how)
+
+
+def _signed_in_now(user: User):
+    """Show the rest of this response as signed in (the request began before the code was accepted)."""
+    g.portal_user = user
+    login_manager._update_request_context_with_user(user)
+
+
+def _after_sign_in(user: User):
+    return redirect(_safe_next(session.pop("next", None)) or _home(user))
+
+
+def _code_failed(record: UserSession, user: User, step: str, locked: bool) -> bool:
+    """Count a wrong code; True when this pending sign-in has now had too many and has ended."""
+    throttle.record(throttle.account_key(user.email), sessions.client_address(),
+                    throttle.LOCKED if locked else step, False)
+    audit(None, "sign_in", "user", user.id, outcome="refused", detail=step)
+    record.mfa_failures += 1
+    if record.mfa_failures >= MAX_CODE_FAILURES:
+        sessions.end(record, "locked")
+        return True
+    return False
+
+
+def _too_many_codes():
+    sessions.forget_cookie()
+    flash("You entered a wrong code too many times. Sign in again.", "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/sign-in/security-code", methods=["GET", "POST"])
+def security_code():
+    record = _pending()
+    if record is None:
+        return _no_pending_sign_in()
+    user = record.user
+    if not user.mfa_secret:
+        return redirect(url_for("auth.set_up_mfa"))
+    form = SecurityCodeForm()
+    if form.validate_on_submit():
+        ended = False
+        with unit_of_work(form):
+            locked = throttle.is_locked(throttle.account_key(user.email), sessions.client_address())
+            accepted = not locked and mfa.accept_code(user, form.code.data)
+            if accepted:
+                _complete_sign_in(record, user, throttle.SECURITY_CODE)
+            else:
+                ended = _code_failed(record, user, throttle.SECURITY_CODE, locked)
+        if accepted:
+            return _after_sign_in(user)
+        if ended:
+            return _too_many_codes()
+        form.code.errors.append(CODE_REFUSED)
+    return render_template("auth/security_code.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/sign-in/recovery-code", methods=["GET", "POST"])
+def recovery_code():
+    record = _pending()
+    if record is None:
+        return _no_pending_sign_in()
+    user = record.user
+    if not user.mfa_secret:
+        return redirect(url_for("auth.set_up_mfa"))
+    form = RecoveryCodeForm()
+    if form.validate_on_submit():
+        ended = False
+        with unit_of_work(form):
+            locked = throttle.is_locked(throttle.account_key(user.email), sessions.client_address())
+            accepted = not locked and mfa.use_recovery_code(user, form.code.data)
+            if accepted:
+                _complete_sign_in(record, user, throttle.RECOVERY_CODE)
+            else:
+                ended = _code_failed(record, user, throttle.RECOVERY_CODE, locked)
+        if accepted:
+            left = mfa.recovery_codes_left(user)
+            flash(f"You have {left} recovery code{'s' if left != 1 else ''} left. "
+                  + ("Make new ones from Your account." if left <= 3 else ""), "info")
+            return _after_sign_in(user)
+        if ended:
+            return _too_many_codes()
+        form.code.errors.append(RECOVERY_REFUSED)
+    return render_template("auth/recovery_code.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/sign-in/set-up-authenticator-app", methods=["GET", "POST"])
+def set_up_mfa():
+    """First sign-in (or after an MFA reset): add the portal to an authenticator app and prove it with a code."""
+    record = _pending()
+    if record is None:
+        return _no_pending_sign_in()
+    user = record.user
+    if user.mfa_secret:
+        return redirect(url_for("auth.security_code"))
+    if not record.pending_mfa_secret:
+        with unit_of_work():
+            record.pending_mfa_secret = mfa.new_secret()
+    secret = record.pending_mfa_secret
+    form = SecurityCodeForm()
+    if form.validate_on_submit():
+        codes: list[str] = []
+        ended = False
+        with unit_of_work(form):
+            accepted = mfa.accept_code(user, form.code.data, secret=secret)
+            if accepted:
+                codes = mfa.enrol(user, secret)
+                record.pending_mfa_secret = None
+                audit(user, "set_up_mfa", "user", user.id)
+                _complete_sign_in(record, user, throttle.SECURITY_CODE)
+            else:
+                ended = _code_failed(record, user, throttle.SECURITY_CODE, False)
+        if accepted:
+            _signed_in_now(user)
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   next=_safe_next(session.pop("next", None)) or _home(user), first_time=True)
+        if ended:
+            return _too_many_codes()
+        form.code.errors.append("The security code is not correct. Check your app shows the code for the West "
+                                "Midlands placement portal, and enter the latest one")
+    return render_template("auth/set_up_mfa.html", form=form, email=user.email,
+                           qr=mfa.qr_svg(mfa.provisioning_uri(secret, user.email)),
+                           secret=mfa.formatted_secret(secret)), 422 if form.is_submitted() else 200
+
+
+# ---------------------------------------------------------------------------------------------- sign out
+
 @bp.post("/sign-out")
-@login_required
 def sign_out():
-    audit_now(current_user, "sign_out", "user", current_user.id)
-    logout_user()
+    record = g.get("portal_session")
+    if record is not None:
+        with unit_of_work():
+            sessions.end(record, "sign_out")
+            if record.mfa_at is not None:
+                audit(record.user, "sign_out", "user", record.user_id)
+    sessions.forget_cookie()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.get("/signed-out")
+def signed_out():
+    reason = request.args.get("reason")
+    message = SIGNED_OUT_REASONS.get(reason, SIGNED_OUT_REASONS[sessions.ENDED])
+    target = _safe_next(request.args.get("next"))
+    return render_template("auth/signed_out.html", message=message,
+                           sign_in_url=url_for("auth.sign_in", next=target) if target else url_for("auth.sign_in"))
+
+
+# --------------------------------------------------------------------------------------------- own account
+
+@bp.get("/account")
+@role_required(*EVERYONE)
+def account():
+    return render_template("auth/account.html", user=current_user, live=sessions.live_sessions(current_user),
+                           this_session=g.portal_session, recovery_left=mfa.recovery_codes_left(current_user),
+                           form=ConfirmForm())
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@role_required(*EVERYONE)
+def change_password():
+    form = ChangePasswordForm()
+    form.password_context = (current_user.email, current_user.name)
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        if work.ok:
+            sessions.forget_cookie()
+            flash("Your password has been changed and you have been signed out everywhere. Sign in with your new "
+                  "password.", "success")
+            return redirect(url_for("auth.sign_in"))
+        return render_template("auth/change_password.html", form=form), work.status
+    return render_template("auth/change_password.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.post("/account/sign-out-everywhere")
+@role_required(*EVERYONE)
+def sign_out_everywhere():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.account"))
+    with unit_of_work():
+        ended = services.sign_out_everywhere(current_user)
+    sessions.forget_cookie()
+    flash(f"You have signed out of every device ({ended} session{'s' if ended != 1 else ''}).", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.post("/account/recovery-codes")
+@role_required(*EVERYONE)
+def new_recovery_codes():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.account"))
+    with unit_of_work():
+        codes = services.new_recovery_codes(current_user)
+    return render_template("auth/recovery_codes.html", codes=codes, next=url_for("auth.account"), first_time=False)
+
+
+# ----------------------------------------------------------------------------------------- reset links
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = services.user_for_reset_token(token)
+    except NotFound as error:
+        return render_template("auth/link_invalid.html", message=str(error)), 404
+    form = ResetPasswordForm()
+    form.password_context = (user.email, user.name)
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            services.reset_password(token, form.password.data)  # checks the link again, in the write
+        if work.ok:
+            if g.get("portal_session") is not None:
+                sessions.forget_cookie()
+            flash("Your password is set. Sign in with your email address and new password.", "success")
+            return redirect(url_for("auth.sign_in"))
+        return render_template("auth/link_invalid.html", message=work.message), work.status
+    return render_template("auth/reset_password.html", form=form, user=user), 422 if form.is_submitted() else 200

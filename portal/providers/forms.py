@@ -15,7 +15,6 @@ from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovFileInput,
-    GovPasswordInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -27,7 +26,6 @@ from wtforms import (
     DecimalField,
     EmailField,
     IntegerField,
-    PasswordField,
     RadioField,
     SelectField,
     StringField,
@@ -35,7 +33,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import (
-    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -46,6 +43,7 @@ from wtforms.validators import (
 )
 
 from portal import geo
+from portal.auth.forms import new_password_fields
 from portal.forms import GovDateField, MultiCheckboxField, Postcode
 from portal.matching import vocabulary
 from portal.providers.csv_format import MAX_FEE_GBP, MAX_PLACES, URN_MESSAGE, URN_RE, normalise_urn
@@ -53,7 +51,6 @@ from portal.models import PROVIDER_KINDS
 
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.org.uk"
-MIN_PASSWORD = 10
 
 
 def _choices(table: dict[str, str]) -> list[tuple[str, str]]:
@@ -148,22 +145,6 @@ class ProviderContactMixin:
     )
 
 
-def new_password_fields():
-    """A new password typed twice (registering, and setting it from an invite link). Called in the class body so
-    the fields keep their place in the page's order, and so in the error summary."""
-    password = PasswordField(
-        "Create a password", widget=GovPasswordInput(), description=f"At least {MIN_PASSWORD} characters.",
-        validators=[InputRequired(message="Create a password"),
-                    Length(min=MIN_PASSWORD, max=200, message=f"Your password must be at least {MIN_PASSWORD} characters")],
-    )
-    password_confirm = PasswordField(
-        "Confirm your password", widget=GovPasswordInput(),
-        validators=[InputRequired(message="Confirm your password"),
-                    EqualTo("password", message="The passwords do not match")],
-    )
-    return password, password_confirm
-
-
 class RegistrationForm(ProviderContactMixin, FlaskForm):
     """A provider registers; an administrator approves it before officers can see anything of it."""
 
@@ -195,7 +176,7 @@ class RegistrationForm(ProviderContactMixin, FlaskForm):
                     "before approving your registration.",
         validators=[Length(max=4000), _urn_list],
     )
-    password, password_confirm = new_password_fields()
+    password, password_confirm = new_password_fields(user_fields=("contact_email", "contact_name"))
     submit = SubmitField("Register", widget=GovSubmitInput())
 
     def validate_la_code(self, field):

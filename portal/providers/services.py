@@ -21,8 +21,9 @@ from werkzeug.security import generate_password_hash
 
 from portal import geo
 from portal.models import Offer, PlacementRequest, Provider, Referral, ReferralDecline, Setting, User, Vacancy
-from portal.auth.passwords import set_password
+from portal.auth.passwords import hash_password, set_password
 from portal.auth.permissions import audit
+from portal.auth.services import deactivated
 from portal.auth.queries import find_user_by_email
 from portal.db import db, utcnow
 from portal.providers.csv_format import CsvProblem, VacancyRow
@@ -57,9 +58,18 @@ def _email_free(email: str) -> str:
     return email
 
 
-def register_provider(details: Registration) -> tuple[Provider, User]:
-    """A provider registers with its first administrator. Pending: invisible to officers until approved."""
-    email = _email_free(details.contact_email)
+def register_provider(details: Registration) -> tuple[Provider, User] | None:
+    """A provider registers with its first administrator. Pending: invisible to officers until approved.
+
+    Registering never reveals whether an email address already has an account (issue 15 §3): for one that does,
+    nothing is created (the audit trail notes it) and the caller shows the same confirmation; the work of hashing a
+    password is still done, so the answer takes as long.
+    """
+    email = details.contact_email.strip().lower()
+    if find_user_by_email(email) is not None:
+        hash_password(details.password)
+        audit(None, "register", "provider", None, outcome="refused", detail="email_in_use")
+        return None
     provider = Provider(
         name=details.name.strip(), kind=details.kind, provider_code=details.provider_code,
         la_code=details.la_code or None, contract=details.contract, status="pending",
@@ -178,6 +188,7 @@ def remove_user(actor: User, user: User) -> None:
         raise Conflict("This person has already been removed")
     user.active = False
     user.password_hash = _unusable_password_hash()  # and any set-password link stops working
+    deactivated(user)  # and every session of theirs ends at once
     audit(actor, "remove_user", "user", user.id)
 
 

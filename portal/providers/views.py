@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import geo
@@ -81,12 +81,13 @@ def register():
             ofsted_urns=tuple(getattr(form.ofsted_urns, "urns", ())), password=form.password.data,
         )
         with unit_of_work(form) as work:
-            _provider, user = services.register_provider(details)
-        if work.ok:
-            login_user(user)
-            flash("Registration received. The regional hub will check it: until it is approved, placement officers "
-                  "cannot see your organisation.", "success")
-            return redirect(url_for("providers.home"))
+            services.register_provider(details)
+        if work.ok:  # the same answer whether or not the email address already had an account
+            flash("Registration received. Sign in with your email address and password to set up your "
+                  "authenticator app. The regional hub will check your organisation: until it is approved, "
+                  "placement officers cannot see it. If you already had an account, sign in with your existing "
+                  "password.", "success")
+            return redirect(url_for("auth.sign_in"))
         _show_at(form.contact_email, work)
     return render_template("providers/register.html", form=form), _form_status(form, work)
 

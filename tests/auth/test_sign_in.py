@@ -1,7 +1,9 @@
-"""Sign-in: each role lands on its own home page; bad input is a 400 with the error summary; pages check role."""
+"""Sign-in: each role lands on its own home page after its security code; bad input is a 422 with the error
+summary; pages check role."""
 
 import pytest
 
+from tests.conftest import AuthActions
 from tests.factories import BIRMINGHAM, create_provider, create_user
 
 
@@ -20,6 +22,9 @@ def test_each_role_lands_on_its_own_home_page(client, db_session, role, home):
     user = create_user(role, provider=provider)
     response = client.post("/sign-in", data={"email": user.email.upper(), "password": "password"})
     assert response.status_code == 302
+    assert response.headers["Location"].endswith("/sign-in/security-code")
+    assert client.get(home).status_code == 302  # not signed in until the code is given
+    response = client.post("/sign-in/security-code", data={"code": AuthActions.code_for(user)})
     assert response.headers["Location"].endswith(home)
     assert client.get(home).status_code == 200
 
@@ -27,7 +32,7 @@ def test_each_role_lands_on_its_own_home_page(client, db_session, role, home):
 def test_wrong_password_is_refused_with_error_summary_and_keeps_email(client, db_session):
     user = create_user("officer")
     response = client.post("/sign-in", data={"email": user.email, "password": "wrong"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "There is a problem" in page
     assert "Enter a correct email address and password" in page
@@ -42,7 +47,7 @@ def test_wrong_password_is_refused_with_error_summary_and_keeps_email(client, db
 ])
 def test_sign_in_form_errors(client, db_session, data, message):
     response = client.post("/sign-in", data=data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.get_data(as_text=True)
 
 
@@ -51,7 +56,7 @@ def test_deactivated_user_cannot_sign_in(client, db_session):
     user.active = False
     db_session.commit()
     response = client.post("/sign-in", data={"email": user.email, "password": "password"})
-    assert response.status_code == 400
+    assert response.status_code == 422
 
 
 @pytest.mark.parametrize("role, forbidden", [
@@ -69,8 +74,16 @@ def test_every_page_checks_the_role(client, auth, db_session, role, forbidden):
 
 def test_open_redirect_after_sign_in_is_ignored(client, db_session):
     user = create_user("officer")
-    response = client.post("/sign-in?next=https://evil.example/", data={"email": user.email, "password": "password"})
+    client.post("/sign-in?next=https://evil.example/", data={"email": user.email, "password": "password"})
+    response = client.post("/sign-in/security-code", data={"code": AuthActions.code_for(user)})
     assert response.headers["Location"].endswith("/requests/")
+
+
+def test_next_is_followed_through_the_code_step(client, db_session):
+    user = create_user("officer")
+    client.post("/sign-in?next=/placements/", data={"email": user.email, "password": "password"})
+    response = client.post("/sign-in/security-code", data={"code": AuthActions.code_for(user)})
+    assert response.headers["Location"].endswith("/placements/")
 
 
 def test_sign_out_needs_post_and_signs_out(client, auth, db_session):
@@ -89,7 +102,7 @@ def test_sign_in_and_out_are_audited(client, auth, db_session):
     client.post("/sign-in", data={"email": user.email, "password": "wrong"})
     auth.sign_in(user)
     actions = [(e.action, e.outcome) for e in db_session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
-    assert actions == [("sign_in", "refused"), ("sign_in", "allowed")]
+    assert actions == [("sign_in", "refused"), ("sign_in_password", "allowed"), ("sign_in", "allowed")]
 
 
 def test_passwords_are_hashed(db_session):

@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from portal import create_app
-from tests.conftest import require
+from tests.conftest import TEST_PASSWORD_HASHING, require
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root
@@ -41,7 +41,7 @@ def live_app(tmp_path, sqlite_template):
     path = tmp_path / "browser.sqlite3"
     shutil.copyfile(sqlite_template, path)
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "browser-test",
-                      "MATCH_POLL_SECONDS": 1})
+                      "MATCH_POLL_SECONDS": 1, **TEST_PASSWORD_HASHING})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

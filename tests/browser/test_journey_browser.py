@@ -9,16 +9,21 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import create_provider, create_setting, create_user, create_vacancy
+from tests.conftest import totp_code
+from tests.factories import TEST_MFA_SECRET, create_provider, create_setting, create_user, create_vacancy
 
 pytestmark = pytest.mark.browser
 
 
 def sign_in(page, base: str, email: str) -> None:
+    """Email and password, then the security code from the authenticator app (the factories' test secret)."""
     page.goto(f"{base}/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_role("textbox", name="Password").fill("password")
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Enter the security code")).to_be_visible()
+    page.get_by_label("Security code").fill(totp_code(TEST_MFA_SECRET, fresh=True, key=email))
+    page.get_by_role("button", name="Continue").click()
 
 
 def sign_out(page) -> None:

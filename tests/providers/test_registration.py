@@ -15,10 +15,10 @@ REGISTRATION = {
 }
 
 
-def test_register_creates_a_pending_provider_and_its_first_admin(client, db_session):
+def test_register_creates_a_pending_provider_and_its_first_admin(client, auth, db_session):
     assert client.get("/provider/register").status_code == 200
     response = client.post("/provider/register", data=REGISTRATION)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/provider/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
     provider = db_session.scalar(select(Provider))
     assert (provider.name, provider.status, provider.kind, provider.provider_code) == (
         "Bright Futures Fostering", "pending", "ifa", "PR4")
@@ -30,9 +30,13 @@ def test_register_creates_a_pending_provider_and_its_first_admin(client, db_sess
 
     assert verify_password(user, "a-long-password")
     assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "register")).record_id == provider.id
-    # Signed in at once, told it is waiting for approval.
+    # They sign in, set up their authenticator app, and are told the registration is waiting for approval.
+    auth.sign_in(user, "a-long-password")
+    assert user.mfa_secret is None  # this object was read before: the app saved the secret
+    db_session.expire_all()
+    assert db_session.get(User, user.id).mfa_enrolled_at is not None
     page = client.get("/provider/").get_data(as_text=True)
-    assert 'data-testid="provider-pending"' in page and "Registration received" in page
+    assert 'data-testid="provider-pending"' in page
 
 
 def test_registration_errors_keep_what_was_typed(client, db_session):
@@ -64,12 +68,22 @@ def test_an_la_fostering_service_registers_with_its_la(client, db_session):
     assert db_session.scalar(select(Provider)).la_code == "E08000026"
 
 
-def test_an_email_already_in_use_is_refused_and_nothing_is_saved(client, db_session):
-    create_user("officer", email="rosa@bright.test")
+def test_an_email_already_in_use_is_not_revealed_and_nothing_is_saved(client, db_session):
+    """Registration never says whether an email address has an account (issue 15 §3): the same answer, nothing
+    created, the existing account untouched, the refusal in the audit trail."""
+    fresh_answer = client.post("/provider/register", data={**REGISTRATION, "contact_email": "new@bright.test"})
+    existing = create_user("officer", email="rosa@bright.test")
+    before = existing.password_hash
     response = client.post("/provider/register", data=REGISTRATION)
-    assert response.status_code == 422
-    assert "An account already uses this email address" in response.get_data(as_text=True)
-    assert db_session.scalar(select(func.count()).select_from(Provider)) == 0
+    assert response.status_code == fresh_answer.status_code == 302
+    assert response.headers["Location"] == fresh_answer.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Registration received" in page and "already uses" not in page
+    assert db_session.scalar(select(func.count()).select_from(Provider)) == 1  # only the first registration
+    db_session.expire_all()
+    assert db_session.get(User, existing.id).password_hash == before
+    refused = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "register", AuditEvent.outcome == "refused"))
+    assert refused is not None and refused.detail == "email_in_use" and "rosa" not in (refused.detail or "")
 
 
 def test_a_pending_providers_settings_are_invisible_to_officers_until_approved(client, auth, db_session):
@@ -116,11 +130,10 @@ def test_set_password_link_works_once(app, client, auth, db_session):
 
     assert client.get(path).status_code == 200
     response = client.post(path, data={"password": "short", "password_confirm": "short"})
-    assert response.status_code == 422 and "at least 10 characters" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "12 characters or more" in response.get_data(as_text=True)
     response = client.post(path, data={"password": "nia-new-password", "password_confirm": "nia-new-password"})
     assert response.status_code == 302
-    response = client.post("/sign-in", data={"email": "nia@example.test", "password": "nia-new-password"})
-    assert response.status_code == 302
+    auth.sign_in(db_session.scalar(select(User).where(User.email == "nia@example.test")), "nia-new-password")
     assert client.get("/provider/").status_code == 200
     client.post("/sign-out")
 

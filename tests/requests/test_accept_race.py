@@ -9,6 +9,7 @@ import threading
 from sqlalchemy import func, select
 
 from portal.models import Offer, Placement, PlacementRequest, Vacancy
+from tests.conftest import signed_in_clients
 from tests.factories import create_offer, create_provider, create_referral, create_request, create_setting, create_user, create_vacancy
 
 RACERS = 6
@@ -23,11 +24,7 @@ def test_one_place_cannot_be_accepted_twice(app, db_session):
         req = create_request(officer, first_name=f"Child{n}")
         pairs.append((req.id, create_offer(create_referral(req, provider), vacancy).id))
 
-    clients = []
-    for _ in range(RACERS):
-        client = app.test_client()
-        client.post("/sign-in", data={"email": officer.email, "password": "password"})
-        clients.append(client)
+    clients = signed_in_clients(app, officer, RACERS)
 
     barrier = threading.Barrier(RACERS)
     statuses: list[int] = [0] * RACERS
@@ -61,11 +58,7 @@ def test_two_place_vacancy_takes_exactly_two(app, db_session):
     for n in range(4):
         req = create_request(officer, first_name=f"Kid{n}")
         pairs.append((req.id, create_offer(create_referral(req, provider), vacancy).id))
-    clients = []
-    for _ in pairs:
-        client = app.test_client()
-        client.post("/sign-in", data={"email": officer.email, "password": "password"})
-        clients.append(client)
+    clients = signed_in_clients(app, officer, len(pairs))
     barrier = threading.Barrier(len(pairs))
     statuses = [0] * len(pairs)
 
