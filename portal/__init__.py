@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # Flask is imported inside the functions: `import portal.matc
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Application factory: settings, database, extensions, blueprints, CLI and template filters."""
-    from portal.config import PROJECT_ROOT, check_secrets, load_config
+    from portal.config import PROJECT_ROOT, apply_mode_defaults, check_secrets, load_config
 
     app = _portal_flask_class()(
         __name__,
@@ -22,6 +22,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)
+    apply_mode_defaults(app.config)
     check_secrets(app.config, Path(app.instance_path))
     # Tests refuse any write a request makes outside the unit of work, so no view can forget it.
     app.config.setdefault("STRICT_UNIT_OF_WORK", bool(app.config.get("TESTING")))

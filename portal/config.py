@@ -45,11 +45,10 @@ def load_config() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies in production (HTTPS); SESSION_COOKIE_SECURE=0 or 1 overrides.
-        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1" if env == "production" else "0") == "1",
+        "SESSION_COOKIE_SECURE": (os.environ["SESSION_COOKIE_SECURE"] == "1") if os.environ.get("SESSION_COOKIE_SECURE") else None,
         # The `__Host-` prefix (production): the browser keeps the cookie only if it is Secure, for this host
         # alone and for every path, so no sibling subdomain can set or read it.
-        "SESSION_COOKIE_NAME": os.environ.get("SESSION_COOKIE_NAME",
-                                              "__Host-portal_session" if env == "production" else "portal_session"),
+        "SESSION_COOKIE_NAME": os.environ.get("SESSION_COOKIE_NAME") or None,
         "SESSION_COOKIE_PATH": "/",
         "REMEMBER_COOKIE_HTTPONLY": True,
         # Server-side sessions (portal.auth.sessions): signed out after this long without a request, and always
@@ -82,6 +81,16 @@ def load_config() -> dict:
         "SERVICE_NAME": "West Midlands placement portal",
         "TESTING": False,
     }
+
+
+def apply_mode_defaults(config: dict) -> None:
+    """Settings whose default depends on PORTAL_ENV, filled in once the mode is final (after any overrides):
+    in production the session cookie is Secure and named `__Host-portal_session`."""
+    production = config.get("PORTAL_ENV", "production") == "production"
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = production
+    if not config.get("SESSION_COOKIE_NAME") or config["SESSION_COOKIE_NAME"] == "session":
+        config["SESSION_COOKIE_NAME"] = "__Host-portal_session" if production else "portal_session"
 
 
 def check_secrets(config: dict, instance_dir: Path) -> None:

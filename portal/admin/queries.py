@@ -36,3 +36,23 @@ def list_provider_admins(provider: Provider) -> list[User]:
             select(User).where(User.provider_id == provider.id, User.provider_role == "admin").order_by(User.name)
         )
     )
+
+
+PEOPLE_PAGE = 50
+
+
+def search_people(text: str = "", role: str = "", *, page: int = 1) -> tuple[list[User], int]:
+    """People whose name or email contains `text`, optionally of one role, by name; one page and the total."""
+    from sqlalchemy import func, or_
+
+    query = select(User)
+    text = text.strip().lower()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(func.lower(User.name).like(pattern, escape="\\"),
+                                func.lower(User.email).like(pattern, escape="\\")))
+    if role:
+        query = query.where(User.role == role)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(User.name, User.id).offset((page - 1) * PEOPLE_PAGE).limit(PEOPLE_PAGE))
+    return list(rows), total

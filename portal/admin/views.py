@@ -20,6 +20,26 @@ def home():
                            decided=queries.list_decided_providers())
 
 
+@bp.get("/people")
+@role_required("admin")
+def people():
+    """Everyone with an account, to find a person and manage their sign-in (reset MFA, a reset link)."""
+    from flask import request
+
+    from portal.models import ROLES
+
+    text = (request.args.get("q") or "")[:100]
+    role = request.args.get("role") if request.args.get("role") in ROLES else ""
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        page = 1
+    rows, total = queries.search_people(text, role, page=page)
+    pages = max(1, -(-total // queries.PEOPLE_PAGE))
+    return render_template("admin/people.html", rows=rows, total=total, q=text, role=role, roles=ROLES,
+                           page=page, pages=pages)
+
+
 def _render_provider(provider, form, status: int = 200):
     return render_template("admin/provider.html", provider=provider, form=form,
                            admins=queries.list_provider_admins(provider), settings=provider.settings), status

@@ -102,8 +102,8 @@ def password_problem(password: str, *, user_inputs: tuple[str, ...] = ()) -> str
     inputs = [part for value in user_inputs for part in (value, *value.replace("@", " ").replace(".", " ").split())]
     result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[*SERVICE_WORDS, *inputs])
     if result["score"] < MIN_SCORE:
-        return ("This password would be easy to guess. Choose a longer password, for example three or four random "
-                "words")
+        return ("This password would be easy to guess. Choose a password that is harder to guess, for example three "
+                "or four random words")
     return None
 
 

@@ -16,10 +16,10 @@ from portal.auth import mfa, services, sessions, throttle
 from portal.auth.forms import ChangePasswordForm, ConfirmForm, RecoveryCodeForm, ResetPasswordForm, SecurityCodeForm, SignInForm
 from portal.auth.navigation import nav_items
 from portal.auth.passwords import verify_password
-from portal.auth.permissions import audit, role_required
+from portal.auth.permissions import audit, audit_now, role_required
 from portal.auth.queries import find_user_by_email
 from portal.db import utcnow
-from portal.errors import NotFound
+from portal.errors import Forbidden, NotFound
 from portal.extensions import login_manager
 from portal.models import ROLES, User, UserSession
 from portal.unit_of_work import unit_of_work
@@ -138,20 +138,23 @@ def sign_in():
         key, address = throttle.account_key(email), sessions.client_address()
         user = find_user_by_email(email)
         account = user if user is not None and user.active else None
-        # Checked in every case, against a dummy hash for an unknown account, so every answer takes as long.
-        password_ok = verify_password(account, form.password.data)
-        locked = throttle.is_locked(key, address)
-        if locked or not password_ok:
-            with unit_of_work():
+        with unit_of_work():
+            # Checked in every case, against a dummy hash for an unknown account, so every answer takes as long.
+            # (A correct password also upgrades an outdated hash, saved here.)
+            password_ok = verify_password(account, form.password.data)
+            locked = throttle.is_locked(key, address)
+            refused = locked or not password_ok
+            if refused:
                 throttle.record(key, address, throttle.LOCKED if locked else throttle.PASSWORD, False)
                 audit(None, "sign_in", "user", user.id if user is not None else None, outcome="refused",
                       detail="locked" if locked else "password")
+            else:
+                throttle.record(key, address, throttle.PASSWORD, True)
+                sessions.start(account)
+                audit(account, "sign_in_password", "user", account.id)
+        if refused:
             form.password.errors.append(SIGN_IN_REFUSED)
             return render_template("auth/sign_in.html", form=form), 422
-        with unit_of_work():
-            throttle.record(key, address, throttle.PASSWORD, True)
-            sessions.start(account)
-            audit(account, "sign_in_password", "user", account.id)
         session["next"] = _safe_next(request.args.get("next"))
         return redirect(url_for("auth.security_code" if account.mfa_secret else "auth.set_up_mfa"))
     status = 422 if form.is_submitted() else 200
@@ -394,3 +397,61 @@ def reset_password(token: str):
             return redirect(url_for("auth.sign_in"))
         return render_template("auth/link_invalid.html", message=work.message), work.status
     return render_template("auth/reset_password.html", form=form, user=user), 422 if form.is_submitted() else 200
+
+
+# ------------------------------------------------------------------ managing other people's sign-in
+
+def _managed_person(user_id: str) -> User:
+    from portal.auth.queries import find_user
+
+    user = find_user(user_id)
+    if user is None:
+        raise NotFound("No such person")
+    if not services.may_manage(current_user, user):
+        audit_now(current_user, "view_account_security", "user", user.id, outcome="refused")
+        raise Forbidden("You cannot manage this person's account")
+    return user
+
+
+@bp.get("/people/<user_id>/security")
+@role_required("admin", "provider", provider_roles=("admin",))
+def person_security(user_id: str):
+    user = _managed_person(user_id)
+    return render_template("auth/person_security.html", person=user, form=ConfirmForm(),
+                           live=len(sessions.live_sessions(user)), recovery_left=mfa.recovery_codes_left(user))
+
+
+@bp.post("/people/<user_id>/reset-mfa")
+@role_required("admin", "provider", provider_roles=("admin",))
+def reset_person_mfa(user_id: str):
+    user = _managed_person(user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.person_security", user_id=user.id))
+    with unit_of_work(form) as work:
+        services.reset_mfa(current_user, user)
+    if not work.ok:
+        return render_template("auth/person_security.html", person=user, form=form, error=work.message,
+                               live=len(sessions.live_sessions(user)),
+                               recovery_left=mfa.recovery_codes_left(user)), work.status
+    flash(f"{user.name}'s security code has been reset and they have been signed out. They will set up their "
+          "authenticator app again when they next sign in.", "success")
+    return redirect(url_for("auth.person_security", user_id=user.id))
+
+
+@bp.post("/people/<user_id>/reset-link")
+@role_required("admin", "provider", provider_roles=("admin",))
+def issue_reset_link(user_id: str):
+    user = _managed_person(user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.person_security", user_id=user.id))
+    with unit_of_work(form) as work:
+        token = services.issue_reset_link(current_user, user)
+    if not work.ok:
+        return render_template("auth/person_security.html", person=user, form=form, error=work.message,
+                               live=len(sessions.live_sessions(user)),
+                               recovery_left=mfa.recovery_codes_left(user)), work.status
+    return render_template("auth/reset_link.html", person=user,
+                           link=url_for("auth.reset_password", token=token, _external=True),
+                           hours=services.RESET_HOURS)

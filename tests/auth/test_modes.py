@@ -48,10 +48,16 @@ def test_a_known_development_value_is_refused_whatever_its_length(monkeypatch):
 def test_production_is_the_default_and_its_cookies_are_secure(monkeypatch):
     monkeypatch.delenv("PORTAL_ENV", raising=False)
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    from portal.config import apply_mode_defaults
+
     settings = load_config()
+    apply_mode_defaults(settings)
     assert settings["PORTAL_ENV"] == "production" and settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SESSION_COOKIE_NAME"] == "__Host-portal_session"
     monkeypatch.setenv("PORTAL_ENV", "development")
-    assert load_config()["SESSION_COOKIE_SECURE"] is False
+    settings = load_config()
+    apply_mode_defaults(settings)
+    assert settings["SESSION_COOKIE_SECURE"] is False and settings["SESSION_COOKIE_NAME"] == "portal_session"
 
 
 def test_an_unknown_mode_is_refused():
