@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
 from flask_login import current_user
+
+# Public pages that must not be cached either: they carry one-time links or codes.
+NO_STORE_ENDPOINTS = {"auth.reset_password", "auth.sign_in", "providers.set_password"}
 
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -52,8 +55,10 @@ def init_app(app: Flask) -> None:
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         if app.config.get("PORTAL_ENV") == "production":
             headers["Strict-Transport-Security"] = HSTS
-        # Pages for a signed-in person may hold a child's details: never kept by the browser or a proxy.
-        if current_user and current_user.is_authenticated:
+        # Pages for a signed-in person may hold a child's details, and the sign-in steps show MFA secrets and
+        # recovery codes: never kept by the browser or a proxy.
+        if (current_user and current_user.is_authenticated) or g.get("portal_session") is not None \
+                or request.endpoint in NO_STORE_ENDPOINTS:
             headers["Cache-Control"] = "no-store"
             headers.pop("Expires", None)
         return response

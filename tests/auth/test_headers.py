@@ -40,7 +40,7 @@ def test_the_nonce_is_new_for_every_response(client, db_session):
 
 
 def test_signed_in_pages_are_never_cached_and_public_ones_may_be(client, auth, db_session):
-    assert "no-store" not in client.get("/sign-in").headers.get("Cache-Control", "")
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
     auth.sign_in(create_user("officer"))
     assert client.get("/requests/").headers["Cache-Control"] == "no-store"
 

@@ -364,3 +364,12 @@ def test_production_cookies_are_host_only_secure_httponly_lax(database_url, sqli
     app.extensions["portal_db"][0].dispose()
     assert cookie.startswith("__Host-portal_session=") and "Secure" in cookie and "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie and "Path=/" in cookie and "Domain" not in cookie
+
+
+def test_the_sign_in_steps_are_never_cached(client, db_session):
+    officer = create_user("officer")
+    officer.mfa_secret = None
+    db_session.commit()
+    _password(client, officer.email)
+    assert client.get("/sign-in/set-up-authenticator-app").headers["Cache-Control"] == "no-store"
+    assert client.get("/sign-in").headers["Cache-Control"] == "no-store"
