@@ -103,3 +103,13 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: only its CSRF token."""
 
     submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class ReauthenticateForm(FlaskForm):
+    """The password again, before a change to how one signs in."""
+
+    password = PasswordField(
+        "Your password", widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your password"), Length(max=MAX_LENGTH)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())

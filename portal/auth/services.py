@@ -16,7 +16,7 @@ from portal.auth.passwords import set_password, verify_password
 from portal.auth.permissions import audit
 from portal.db import db
 from portal.errors import Forbidden, Invalid, NotFound
-from portal.models import User
+from portal.models import User, UserSession
 
 RESET_SALT = "portal-password-reset"
 RESET_HOURS = 24
@@ -54,10 +54,28 @@ def sign_out_everywhere(user: User) -> int:
     return ended
 
 
-def new_recovery_codes(user: User) -> list[str]:
+def new_recovery_codes(user: User, password: str) -> list[str]:
+    if not verify_password(user, password):
+        raise Invalid("Your password is not correct", field="password")
     codes = mfa.new_recovery_codes(user)
     audit(user, "new_recovery_codes", "user", user.id)
     return codes
+
+
+def end_own_session(user: User, session_id: str) -> bool:
+    record = db.session.get(UserSession, session_id)
+    if record is None or record.user_id != user.id or record.ended_at is not None:
+        return False
+    sessions.end(record, "sign_out")
+    audit(user, "end_session", "user", user.id)
+    return True
+
+
+def sign_out_person(actor: User, user: User) -> int:
+    _require_manager(actor, user)
+    ended = sessions.end_all(user, "ended_by_admin")
+    audit(actor, "sign_out_person", "user", user.id, detail=f"sessions:{ended}")
+    return ended
 
 
 # -------------------------------------------------------------------------------------------- reset links

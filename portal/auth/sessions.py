@@ -28,7 +28,7 @@ TOUCH_SECONDS = 60
 # Why a session ended, as the signed-out page explains it.
 IDLE, ABSOLUTE, MFA_TIMEOUT, ENDED = "idle", "absolute", "mfa_timeout", "ended"
 END_REASONS = {
-    "sign_out", "sign_out_everywhere", "password_changed", "password_reset", "mfa_reset", "deactivated",
+    "sign_out", "sign_out_everywhere", "password_changed", "password_reset", "mfa_reset", "deactivated", "ended_by_admin",
     IDLE, ABSOLUTE, MFA_TIMEOUT, "locked",
 }
 

@@ -13,7 +13,15 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_login import current_user
 
 from portal.auth import mfa, services, sessions, throttle
-from portal.auth.forms import ChangePasswordForm, ConfirmForm, RecoveryCodeForm, ResetPasswordForm, SecurityCodeForm, SignInForm
+from portal.auth.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ReauthenticateForm,
+    RecoveryCodeForm,
+    ResetPasswordForm,
+    SecurityCodeForm,
+    SignInForm,
+)
 from portal.auth.navigation import nav_items
 from portal.auth.passwords import verify_password
 from portal.auth.permissions import audit, audit_now, role_required
@@ -366,15 +374,34 @@ def sign_out_everywhere():
     return redirect(url_for("auth.sign_in"))
 
 
-@bp.post("/account/recovery-codes")
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
 @role_required(*EVERYONE)
 def new_recovery_codes():
+    """New recovery codes replace the old ones; the password is asked again first (ASVS 7.5.1)."""
+    form = ReauthenticateForm()
+    if form.validate_on_submit():
+        codes: list[str] = []
+        with unit_of_work(form) as work:
+            codes = services.new_recovery_codes(current_user, form.password.data)
+        if work.ok:
+            return render_template("auth/recovery_codes.html", codes=codes, next=url_for("auth.account"),
+                                   first_time=False)
+        return render_template("auth/reauthenticate.html", form=form, title="Make new recovery codes"), work.status
+    return render_template("auth/reauthenticate.html", form=form, title="Make new recovery codes"), \
+        422 if form.is_submitted() else 200
+
+
+@bp.post("/account/sessions/<session_id>/end")
+@role_required(*EVERYONE)
+def end_session(session_id: str):
+    """End one of one's own other sessions (a browser left signed in elsewhere)."""
     form = ConfirmForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("auth.account"))
-    with unit_of_work():
-        codes = services.new_recovery_codes(current_user)
-    return render_template("auth/recovery_codes.html", codes=codes, next=url_for("auth.account"), first_time=False)
+    if form.validate_on_submit():
+        with unit_of_work():
+            ended = services.end_own_session(current_user, session_id)
+        if ended:
+            flash("That session has been signed out.", "success")
+    return redirect(url_for("auth.account"))
 
 
 # ----------------------------------------------------------------------------------------- reset links
@@ -436,6 +463,19 @@ def reset_person_mfa(user_id: str):
                                recovery_left=mfa.recovery_codes_left(user)), work.status
     flash(f"{user.name}'s security code has been reset and they have been signed out. They will set up their "
           "authenticator app again when they next sign in.", "success")
+    return redirect(url_for("auth.person_security", user_id=user.id))
+
+
+@bp.post("/people/<user_id>/sign-out")
+@role_required("admin", "provider", provider_roles=("admin",))
+def sign_out_person(user_id: str):
+    """End every session of someone else (a lost laptop, someone leaving), without changing their password."""
+    user = _managed_person(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with unit_of_work(form):
+            ended = services.sign_out_person(current_user, user)
+        flash(f"{user.name} has been signed out of {ended} session{'s' if ended != 1 else ''}.", "success")
     return redirect(url_for("auth.person_security", user_id=user.id))
 
 

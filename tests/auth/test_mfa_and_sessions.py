@@ -97,7 +97,9 @@ def test_first_sign_in_enrols_with_a_qr_code_and_ten_hashed_recovery_codes(clien
 def test_a_recovery_code_works_once(app, client, db_session):
     officer = create_user("officer")
     AuthActions(client).sign_in(officer)
-    page = client.post("/account/recovery-codes").get_data(as_text=True)
+    response = client.post("/account/recovery-codes", data={"password": "wrong"})
+    assert response.status_code == 422 and "password is not correct" in response.get_data(as_text=True)
+    page = client.post("/account/recovery-codes", data={"password": "password"}).get_data(as_text=True)
     codes = re.findall(r"<code[^>]*>([A-Z2-7-]{19})</code>", page)
     client.post("/sign-out")
     _password(client, officer.email)
@@ -373,3 +375,20 @@ def test_the_sign_in_steps_are_never_cached(client, db_session):
     _password(client, officer.email)
     assert client.get("/sign-in/set-up-authenticator-app").headers["Cache-Control"] == "no-store"
     assert client.get("/sign-in").headers["Cache-Control"] == "no-store"
+
+
+def test_one_other_session_can_be_ended_and_an_admin_can_end_all(app, db_session):
+    officer = create_user("officer")
+    admin = create_user("admin", la_code=None)
+    phone, laptop = _sign_in_as(app, officer), _sign_in_as(app, officer)
+    phone_session = db_session.scalars(select(UserSession).order_by(UserSession.created_at)).first()
+    assert laptop.post(f"/account/sessions/{phone_session.id}/end").status_code == 302
+    assert phone.get("/requests/").status_code == 302 and laptop.get("/requests/").status_code == 200
+    # someone else's session id does nothing
+    other = _sign_in_as(app, admin)
+    admin_session = db_session.scalar(select(UserSession).where(UserSession.user_id == admin.id))
+    laptop.post(f"/account/sessions/{admin_session.id}/end")
+    assert other.get("/admin/").status_code == 200
+    assert other.post(f"/people/{officer.id}/sign-out").status_code == 302
+    assert laptop.get("/requests/").status_code == 302
+    assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_out_person")).record_id == officer.id
