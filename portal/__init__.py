@@ -133,9 +133,11 @@ def register_blueprints(app: Flask) -> None:
     from portal.market.views import bp as market_bp
     from portal.placements.views import bp as placements_bp
     from portal.providers.views import bp as providers_bp
+    from portal.public.views import bp as public_bp
     from portal.requests.views import bp as requests_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(public_bp)
     app.register_blueprint(requests_bp, url_prefix="/requests")
     app.register_blueprint(providers_bp, url_prefix="/provider")
     app.register_blueprint(market_bp, url_prefix="/market")

@@ -30,6 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "config": set(),
     "extensions": set(),
     "headers": set(),
+    # the accessibility statement, privacy notice and cookies page: plain pages that name the 14 LAs
+    "public": {"geo"},
     "db": {"config"},
     "errors": {"db"},
     "models": {"db"},
@@ -46,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     # on top: the command-line plumbing, the demo loader and the app factory
     "cli": {"config", "db"},
     "demo": INWARD | FEATURES,
-    "__init__": INWARD | FEATURES | {"cli", "demo", "headers"},
+    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "public"},
 }
 
 
@@ -255,14 +257,19 @@ def test_geo_is_pure():
 
 
 def test_every_view_requires_a_role(app):
-    """Every endpoint except sign-in, the start page and static files checks the user's role."""
-    # New providers register, and invited people set their password (with a one-time token), before signing in.
+    """Every endpoint except sign-in, the start page, the public pages and static files checks the user's role."""
+    # New providers register, and invited people set their password (with a one-time token), before signing in;
+    # the accessibility statement, privacy notice and cookies page are for everyone (and marked public).
+    marked = {"providers.register", "providers.set_password", "public.accessibility", "public.privacy",
+              "public.cookies"}
     # Signing in takes three steps before the role is known (password, then the code or the app's set-up), and a
     # signed-out page explains why a session ended; a reset link works without signing in.
     public = {"static", "auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",
-              "auth.signed_out", "auth.reset_password", "providers.register", "providers.set_password"}
+              "auth.signed_out", "auth.reset_password"} | marked
     for rule in app.url_map.iter_rules():
         if rule.endpoint in public:
             continue
         view = app.view_functions[rule.endpoint]
         assert getattr(view, "required_roles", None) or rule.endpoint == "auth.sign_out", rule.endpoint
+    for endpoint in marked:  # an endpoint let through here says so in its own code too
+        assert getattr(app.view_functions[endpoint], "public", False) is True, endpoint

@@ -1,5 +1,6 @@
 """The whole journey in a real Chromium: officer -> matches -> referral -> provider offer -> acceptance ->
-placement -> commissioner. Also checks the GOV.UK JavaScript runs and the live match list updates by itself."""
+placement -> commissioner. Also checks the GOV.UK JavaScript runs, the live match list updates by itself, and
+axe-core finds no WCAG A/AA violation on the pages the journey passes (tests/browser/accessibility.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import assert_no_axe_violations
 from tests.conftest import totp_code
 from tests.factories import TEST_MFA_SECRET, create_provider, create_setting, create_user, create_vacancy
 
@@ -46,6 +48,7 @@ def test_journey_in_chromium(live_app, browser_page):
     sign_in(page, base, officer.email)
     expect(page.get_by_role("heading", name="Placement requests")).to_be_visible()
     assert "js-enabled" in page.evaluate("document.body.className")  # GOV.UK Frontend JavaScript ran
+    assert_no_axe_violations(page, context="officer-requests")
     page.get_by_role("button", name="Start a new placement request").click()
 
     # A mistake first: the error summary appears, focused, and what was typed is kept.
@@ -55,6 +58,7 @@ def test_journey_in_chromium(live_app, browser_page):
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     expect(page.locator(".govuk-error-summary")).to_be_focused()
     expect(page.get_by_label("First name")).to_have_value("Amara")
+    assert_no_axe_violations(page, context="request-section-error")
 
     page.get_by_label("Last name").fill("Okafor")
     dob = page.get_by_role("group", name="Date of birth")
@@ -65,6 +69,8 @@ def test_journey_in_chromium(live_app, browser_page):
     page.get_by_role("button", name="Save and continue").click()
 
     # The task list: each section in turn.
+    expect(page.get_by_role("link", name="Home, school and family")).to_be_visible()
+    assert_no_axe_violations(page, context="task-list")
     page.get_by_role("link", name="Home, school and family").click()
     page.get_by_label("Home postcode").fill("not a postcode")
     page.get_by_role("button", name="Save as draft").click()
@@ -88,6 +94,7 @@ def test_journey_in_chromium(live_app, browser_page):
     expect(matches).to_contain_text("Willow household")
     page.get_by_text("Why this rank").first.click()
     expect(page.locator(".app-score-breakdown li").first).to_be_visible()
+    assert_no_axe_violations(page, context="matches")
 
     # The live list updates by itself when a new vacancy opens (polling every second in this test).
     with live_app.app_context():
@@ -101,9 +108,12 @@ def test_journey_in_chromium(live_app, browser_page):
     sign_out(page)
 
     sign_in(page, base, "provider@example.test")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referrals")
+    assert_no_axe_violations(page, context="provider-inbox")
     page.get_by_role("link", name=re.compile(r"Female, age 10")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Female, age 10")
     assert "Okafor" not in page.content()
+    assert_no_axe_violations(page, context="provider-referral")
     start = page.get_by_role("group", name="Earliest start date")  # today: counted in this month's figures
     start.get_by_label("Day").fill(str(date.today().day))
     start.get_by_label("Month").fill(str(date.today().month))
@@ -123,6 +133,7 @@ def test_journey_in_chromium(live_app, browser_page):
     sign_in(page, base, "commissioner@example.test")
     expect(page.get_by_role("heading", name="Market overview")).to_be_visible()
     expect(page.locator('[data-figure="placements_12_months"]')).to_have_text("c")
+    assert_no_axe_violations(page, context="market-overview")
 
 
 def test_an_officer_searches_their_requests_in_chromium(live_app, browser_page):

@@ -1,0 +1,1 @@
+"""The pages every UK public-sector service publishes, open to everyone: accessibility, privacy, cookies."""

@@ -1,0 +1,100 @@
+"""The accessibility statement, the privacy notice and the cookies page: linked from the footer of every page and
+open to everyone, signed in or not (tests/test_architecture.py lists these endpoints as public).
+
+What the pages say about the portal is read from the running configuration where it can be (the session cookie's
+name and flags, the small-number threshold), so the pages stay true when a setting changes; tests/public/ checks
+that the cookies listed are the cookies the portal sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, current_app, render_template
+
+from portal.geo import WM_LOCAL_AUTHORITIES
+
+bp = Blueprint("public", __name__)
+
+# When the accessibility statement and the privacy notice were written and last reviewed (update on every review).
+STATEMENT_PREPARED = date(2026, 12, 2)
+STATEMENT_REVIEWED = date(2026, 12, 2)
+PRIVACY_UPDATED = date(2026, 12, 2)
+
+# The pages the automated accessibility checks run on, by the `context=` each check names in tests/browser/
+# (assert_no_axe_violations): tests/public/test_public_pages.py fails unless every key here is checked there and
+# every check there is listed here, so the statement says exactly what was tested.
+AXE_CHECKED_PAGES: dict[str, str] = {
+    "start": "the start page",
+    "sign-in": "sign in",
+    "sign-in-error": "sign in, showing an error",
+    "accessibility": "this accessibility statement",
+    "privacy": "the privacy notice",
+    "cookies": "the cookies page",
+    "not-found": "the page shown when a page is not found",
+    "officer-requests": "a placement officer's list of placement requests",
+    "request-section-error": "the first section of a new placement request, showing errors",
+    "task-list": "a placement request's task list",
+    "matches": "a placement request with its ranked matches",
+    "provider-inbox": "a provider's list of referrals",
+    "provider-referral": "one referral as a provider sees it",
+    "market-overview": "the commissioners' market overview",
+}
+
+# Children's records and the audit trail: how long they are kept (the privacy notice; to be confirmed by the
+# data protection officer, see the notice).
+CHILD_RECORD_RETENTION = "75 years from the child's date of birth"
+AUDIT_RETENTION_YEARS = 7
+ACCOUNT_RETENTION_YEARS = 2
+
+
+@dataclass(frozen=True)
+class Cookie:
+    name: str
+    purpose: str
+    expires: str
+
+
+def public(view):
+    """Marks a page anyone may open without signing in (tests/test_architecture.py lists these endpoints)."""
+    view.public = True
+    return view
+
+
+def portal_cookies() -> list[Cookie]:
+    """Every cookie the portal sets. There is one: the session cookie (Flask's, signed with SECRET_KEY), which
+    holds the sign-in, the form security (CSRF) token and one-off messages such as "You have signed out"."""
+    config = current_app.config
+    return [Cookie(
+        name=config["SESSION_COOKIE_NAME"],
+        purpose=("Keeps you signed in as you move from page to page, holds the security token that protects every "
+                 "form from being sent by another website, and carries one-off messages such as 'You have signed "
+                 "out'. It is set when you first open a page with a form, before you sign in."),
+        expires="When you close your browser",
+    )]
+
+
+@bp.get("/accessibility")
+@public
+def accessibility():
+    return render_template("public/accessibility.html", prepared=STATEMENT_PREPARED, reviewed=STATEMENT_REVIEWED,
+                           checked_pages=AXE_CHECKED_PAGES.values())
+
+
+@bp.get("/privacy")
+@public
+def privacy():
+    return render_template("public/privacy.html", updated=PRIVACY_UPDATED, local_authorities=WM_LOCAL_AUTHORITIES,
+                           threshold=current_app.config["SUPPRESSION_THRESHOLD"],
+                           child_record_retention=CHILD_RECORD_RETENTION, audit_years=AUDIT_RETENTION_YEARS,
+                           account_years=ACCOUNT_RETENTION_YEARS)
+
+
+@bp.get("/cookies")
+@public
+def cookies():
+    config = current_app.config
+    return render_template("public/cookies.html", cookies=portal_cookies(),
+                           secure=config["SESSION_COOKIE_SECURE"], httponly=config["SESSION_COOKIE_HTTPONLY"],
+                           samesite=config["SESSION_COOKIE_SAMESITE"])
