@@ -64,13 +64,15 @@ def public(view):
 
 def portal_cookies() -> list[Cookie]:
     """Every cookie the portal sets. There is one: the session cookie (Flask's, signed with SECRET_KEY), which
-    holds the sign-in, the form security (CSRF) token and one-off messages such as "You have signed out"."""
+    holds the random token of the server-side session (portal.auth.sessions), the form security (CSRF) token and
+    one-off messages such as "You have signed out"."""
     config = current_app.config
     return [Cookie(
         name=config["SESSION_COOKIE_NAME"],
-        purpose=("Keeps you signed in as you move from page to page, holds the security token that protects every "
-                 "form from being sent by another website, and carries one-off messages such as 'You have signed "
-                 "out'. It is set when you first open a page with a form, before you sign in."),
+        purpose=("Keeps you signed in as you move from page to page (it holds a random code that names your "
+                 "sign-in on the portal's server), holds the security token that protects every form from being "
+                 "sent by another website, and carries one-off messages such as 'You have signed out'. It is set "
+                 "when you first open a page with a form, before you sign in."),
         expires="When you close your browser",
     )]
 
@@ -79,7 +81,8 @@ def portal_cookies() -> list[Cookie]:
 @public
 def accessibility():
     return render_template("public/accessibility.html", prepared=STATEMENT_PREPARED, reviewed=STATEMENT_REVIEWED,
-                           checked_pages=AXE_CHECKED_PAGES.values())
+                           checked_pages=AXE_CHECKED_PAGES.values(),
+                           idle_minutes=current_app.config["SESSION_IDLE_MINUTES"])
 
 
 @bp.get("/privacy")
@@ -97,4 +100,5 @@ def cookies():
     config = current_app.config
     return render_template("public/cookies.html", cookies=portal_cookies(),
                            secure=config["SESSION_COOKIE_SECURE"], httponly=config["SESSION_COOKIE_HTTPONLY"],
-                           samesite=config["SESSION_COOKIE_SAMESITE"])
+                           samesite=config["SESSION_COOKIE_SAMESITE"], idle_minutes=config["SESSION_IDLE_MINUTES"],
+                           absolute_hours=config["SESSION_ABSOLUTE_HOURS"])

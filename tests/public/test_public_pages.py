@@ -13,7 +13,7 @@ import pytest
 from portal import create_app
 from portal.geo import WM_LOCAL_AUTHORITIES
 from portal.public.views import AXE_CHECKED_PAGES
-from tests.conftest import TEST_PASSWORD_HASHING
+from tests.conftest import TEST_PASSWORD_HASHING, AuthActions
 from tests.factories import create_provider, create_user
 from tests.pages import Page, get_page
 
@@ -66,7 +66,7 @@ def test_the_footer_links_to_the_three_pages_on_every_kind_of_page(client, auth,
 
 def test_a_refused_sign_in_page_keeps_the_footer(client, db_session):
     response = client.post("/sign-in", data={"email": "nobody@example.test", "password": "wrong"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert _footer_links(Page(response.get_data(as_text=True)))["Privacy notice"] == "/privacy"
 
 
@@ -182,6 +182,11 @@ def _set_cookies(response) -> dict[str, str]:
     return out
 
 
+def _listed(page: Page) -> list[str]:
+    """The names of the cookies the cookies page lists."""
+    return [node.get_text(strip=True) for node in page.select('[data-testid="cookie-name"]')]
+
+
 @pytest.fixture
 def csrf_app(database_url):
     """The portal with CSRF protection on, as in production: the token in the session is what sets the cookie
@@ -197,20 +202,25 @@ def test_the_cookies_page_lists_every_cookie_the_portal_sets(csrf_app):
     with csrf_app.app_context():
         officer = create_user("officer")
     seen: dict[str, str] = {}
-    sign_in = client.get("/sign-in")
-    seen |= _set_cookies(sign_in)
-    token = Page(sign_in.get_data(as_text=True)).find("input", attrs={"name": "csrf_token"})["value"]
-    signed_in = client.post("/sign-in", data={"email": officer.email, "password": "password", "csrf_token": token})
-    assert signed_in.status_code == 302
-    seen |= _set_cookies(signed_in)
-    requests_page = client.get("/requests/")
-    seen |= _set_cookies(requests_page)
-    token = Page(requests_page.get_data(as_text=True)).find("input", attrs={"name": "csrf_token"})["value"]
-    seen |= _set_cookies(client.post("/sign-out", data={"csrf_token": token}))
-    seen |= _set_cookies(client.get("/sign-in"))
+
+    def get(path):
+        response = client.get(path)
+        seen.update(_set_cookies(response))
+        return Page(response.get_data(as_text=True)).find("input", attrs={"name": "csrf_token"})["value"]
+
+    def post(path, data):
+        response = client.post(path, data=data)
+        seen.update(_set_cookies(response))
+        assert response.status_code == 302, (path, response.status_code)
+
+    # As a person signs in, with every form's CSRF token: password, then the code from the authenticator app.
+    post("/sign-in", {"email": officer.email, "password": "password", "csrf_token": get("/sign-in")})
+    post("/sign-in/security-code", {"code": AuthActions.code_for(officer), "csrf_token": get("/sign-in/security-code")})
+    post("/sign-out", {"csrf_token": get("/requests/")})
+    get("/sign-in")
 
     cookies_page = Page(client.get("/cookies").get_data(as_text=True))
-    listed = [row[0] for row in cookies_page.table_rows("cookies-table")]
+    listed = _listed(cookies_page)
     assert seen, "the session cookie is set"
     assert set(seen) <= set(listed), f"cookies set but not on the cookies page: {set(seen) - set(listed)}"
     assert set(listed) <= set(seen), "the page lists a cookie the portal never sets"
@@ -223,23 +233,41 @@ def test_the_cookies_page_says_only_strictly_necessary_cookies_and_no_banner(cli
     page = get_page(client, "/cookies")
     assert "uses only cookies that are strictly necessary" in page.testid("strictly-necessary")
     assert "so there is no cookie banner" in page.testid("strictly-necessary")
-    assert page.table_rows("cookies-table") == [[
-        "session",
-        "Keeps you signed in as you move from page to page, holds the security token that protects every form from "
-        "being sent by another website, and carries one-off messages such as 'You have signed out'. It is set when "
-        "you first open a page with a form, before you sign in.",
-        "When you close your browser",
-    ]]
+    assert _listed(page) == ["portal_session"]
+    assert page.summary() == {
+        "Name": "portal_session",
+        "Purpose": "Keeps you signed in as you move from page to page (it holds a random code that names your sign-in on the "
+        "portal's server), holds the security token that protects every form from being sent by another website, "
+        "and carries one-off messages such as 'You have signed out'. It is set when you first open a page with a "
+        "form, before you sign in.",
+        "Expires": "When you close your browser",
+    }
+    assert page.testid("sign-in-limits") == (
+        "Your sign-in itself is kept on the portal's server, not in the cookie. It ends when you sign out, after 30 "
+        "minutes without activity, or 12 hours after you signed in, whichever comes first; once it has ended, the "
+        "cookie (or a copy of it) no longer signs anyone in.")
     assert "It is sent only over a secure (HTTPS) connection" not in page.text  # development: plain HTTP
     assert page.soup.select(".govuk-cookie-banner") == []
 
 
 def test_the_cookies_page_follows_the_cookie_settings(database_url):
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-                      "SESSION_COOKIE_NAME": "__Host-portal", "SESSION_COOKIE_SECURE": True, **TEST_PASSWORD_HASHING})
+                      "SESSION_COOKIE_NAME": "__Host-portal", "SESSION_COOKIE_SECURE": True, "SESSION_IDLE_MINUTES": 20,
+                      **TEST_PASSWORD_HASHING})
     try:
         page = Page(app.test_client().get("/cookies").get_data(as_text=True))
     finally:
         app.extensions["portal_db"][0].dispose()
-    assert page.column("cookies-table") == ["__Host-portal"]
+    assert _listed(page) == ["__Host-portal"]
     assert "It is sent only over a secure (HTTPS) connection" in page.text
+    assert "after 20 minutes without activity" in page.testid("sign-in-limits")
+
+
+def test_the_statement_names_the_sign_in_time_limit_the_portal_applies(database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                      "SESSION_IDLE_MINUTES": 20, **TEST_PASSWORD_HASHING})
+    try:
+        items = Page(app.test_client().get("/accessibility").get_data(as_text=True)).testid("non-compliances")
+    finally:
+        app.extensions["portal_db"][0].dispose()
+    assert "Your sign-in ends after 20 minutes without activity" in items
