@@ -40,6 +40,12 @@ AXE_CHECKED_PAGES: dict[str, str] = {
     "provider-inbox": "a provider's list of referrals",
     "provider-referral": "one referral as a provider sees it",
     "market-overview": "the commissioners' market overview",
+    "mfa-set-up": "setting up an authenticator app at the first sign-in (QR code and key)",
+    "mfa-set-up-error": "setting up an authenticator app, showing an error",
+    "recovery-codes": "the recovery codes shown once",
+    "security-code": "entering the security code",
+    "recovery-code": "entering a recovery code",
+    "account": "your account (password, recovery codes, sessions)",
 }
 
 # Children's records and the audit trail: how long they are kept (the privacy notice; to be confirmed by the
