@@ -38,6 +38,7 @@ How to extend it when routes are added
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import uuid
@@ -75,6 +76,19 @@ REFUSED = {403, 404}
 # Allowed POSTs that end a record another route is walked at run after the rest: a new invite link or removing
 # the invited colleague makes the set-password link (rightly) stop working.
 POSTS_LAST = ("providers.renew_invite", "providers.remove_user")
+
+
+# A second opinion on `@role_required`: the roles each blueprint's pages may ever be open to (DESIGN.md §1). The walk
+# takes each view's roles from its decorator; this catches a decorator that lets in a role the area is not for.
+ROLES_BY_BLUEPRINT = {
+    "auth": {"officer", "provider", "commissioner", "admin"},  # each user's own account and sign-in
+    "requests": {"officer"},
+    "placements": {"officer", "provider"},
+    "providers": {"provider"},
+    "market": {"commissioner", "admin"},  # aggregates only
+    "admin": {"admin"},
+    "allocation": {"admin"},
+}
 
 
 @dataclass(frozen=True)
@@ -140,7 +154,10 @@ def _paths(walk: "Walk", rule: Rule) -> list[str]:
         converter = rule._converters[name]
         expanded = []
         for chosen in choices:
-            values = sorted(converter.items) if isinstance(converter, AnyConverter) else VARIABLES[name].fill(walk, chosen)
+            if isinstance(converter, AnyConverter):
+                values = sorted(converter.items)
+            else:
+                values = VARIABLES[name].fill(walk, chosen)
             expanded += [{**chosen, name: value} for value in values]
         choices = expanded
     return [rule.build(values, append_unknown=False)[1] for values in choices]
@@ -269,7 +286,6 @@ def own_database(kind: str, tmp_path_factory, sqlite_template: str):
         shutil.copyfile(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    import os
 
     base = os.environ.get("PORTAL_TEST_DATABASE_URL")
     require(bool(base), "PostgreSQL tests need PORTAL_TEST_DATABASE_URL (see README: running the tests)")
@@ -304,7 +320,8 @@ def test_every_url_variable_can_be_filled():
     """A new route with a variable the walk cannot fill fails here, naming it: the walk keeps itself complete."""
     missing = {rule.rule: _unfillable(rule) for rules in _rules().values() for rule in rules if _unfillable(rule)}
     assert not missing, f"add these URL variables to VARIABLES in tests/test_url_map.py: {missing}"
-    unused = set(VARIABLES) - {name for rules in _rules().values() for rule in rules for name in _variables_in_order(rule)}
+    used = {name for rules in _rules().values() for rule in rules for name in _variables_in_order(rule)}
+    unused = set(VARIABLES) - used
     assert not unused, f"VARIABLES fills variables no route has any more: {unused}"
 
 
@@ -314,6 +331,27 @@ def test_the_walk_sees_the_whole_url_map():
     assert {"requests.detail", "providers.referral", "placements.detail", "market.page", "admin.provider",
             "allocation.index", "auth.sign_in", "auth.sign_out"} <= endpoints
     assert not endpoints & NOT_WALKED
+
+
+def test_no_view_is_open_to_a_role_its_area_is_not_for():
+    """Every view's roles sit inside its blueprint's (ROLES_BY_BLUEPRINT), and provider staff only read: every
+    POST open to provider users names the provider roles that may make it, and staff is not one of them."""
+    app = make_app("sqlite://")
+    problems = []
+    for endpoint, rules in _rules().items():
+        view = app.view_functions[endpoint]
+        roles = set(getattr(view, "required_roles", None) or ())
+        blueprint = endpoint.split(".")[0]
+        if blueprint not in ROLES_BY_BLUEPRINT:
+            problems.append(f"{endpoint}: add its blueprint to ROLES_BY_BLUEPRINT")
+        elif not roles <= ROLES_BY_BLUEPRINT[blueprint]:
+            problems.append(f"{endpoint} is open to {sorted(roles - ROLES_BY_BLUEPRINT[blueprint])}")
+        writes = any("POST" in rule.methods for rule in rules)
+        provider_roles = getattr(view, "required_provider_roles", None)
+        if writes and "provider" in roles and (provider_roles is None or "staff" in provider_roles):
+            problems.append(f"{endpoint} lets provider staff write")
+    app.extensions["portal_db"][0].dispose()
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("endpoint", list(_rules()))
@@ -342,6 +380,36 @@ def test_every_actor_gets_only_what_their_role_and_organisation_allow(walk, endp
     assert not problems, "\n".join(problems)
 
 
+def _owned_variables(rule: Rule) -> list[str]:
+    return [name for name in _variables_in_order(rule) if name in VARIABLES and VARIABLES[name].owners is not None]
+
+
+NESTED = [endpoint for endpoint, rules in _rules().items() if any(len(_owned_variables(r)) > 1 for r in rules)]
+
+
+@pytest.mark.parametrize("endpoint", NESTED)
+def test_a_record_named_beside_another_must_belong_to_it(walk, endpoint):
+    """/requests/<the owner's child>/offers/<someone else's offer>/accept and the like: the owner gets 404 for a
+    record that is not the named request's (another LA's, or the owner's other child's), and nothing changes."""
+    problems, tried = [], 0
+    before = snapshot(walk.app)
+    for rule in _rules()[endpoint]:
+        for name in _owned_variables(rule):
+            for foreign in walk.world.foreign.get(name, ()):
+                values = {n: VARIABLES[n].fill(walk, {})[0] for n in _variables_in_order(rule)} | {name: foreign}
+                path = rule.build(values, append_unknown=False)[1]
+                for actor, method in product(ACTORS, _methods(rule)):
+                    if expectation(walk.app, rule, actor, walk.world) == "allowed":
+                        tried += 1
+                        response = walk.open(actor, method, path, endpoint)
+                        problems += [f"{p} (with another record's {name})" for p in
+                                     check(walk, "outsider", actor, method, path, endpoint, response)]
+    assert tried, f"{endpoint}: add a record that is not the owner's to World.foreign (tests/url_map_world.py)"
+    after = snapshot(walk.app)
+    problems += [f"{endpoint} changed the table {name}" for name in before if before[name] != after[name]]
+    assert not problems, "\n".join(problems)
+
+
 def test_allowed_posts_are_answered_not_refused(app):
     """Every POST, with an empty form, as every actor allowed to make it, in a world of its own (these may
     change data): never a 5xx, never refused, and never a child the actor may not see."""
@@ -360,3 +428,19 @@ def test_allowed_posts_are_answered_not_refused(app):
                     problems += check(walk, expect, actor, "POST", path, endpoint, response)
     assert posts > 50  # the walk did reach the writing views
     assert not problems, "\n".join(problems)
+
+
+def test_the_markers_are_real(walk):
+    """The walk's privacy check looks for strings that really are on the pages of those allowed to see them."""
+    ids = walk.world.ids
+    pages = {
+        "officer": [f"/requests/{ids['request']}", f"/requests/{ids['request']}/siblings",
+                    f"/requests/{ids['request']}/connected-persons", f"/placements/{ids['placement']}"],
+        "provider_staff": [f"/placements/{ids['placement']}"],
+        "other_la_officer": ["/requests/", f"/requests/{ids['other_request']}/connected-persons"],
+    }
+    seen = {actor: "".join(walk.clients[actor].get(path).get_data(as_text=True) for path in paths)
+            for actor, paths in pages.items()}
+    for marker, viewers in walk.world.secrets.items():
+        shown_to = [actor for actor in seen if actor in viewers and marker in seen[actor]]
+        assert shown_to, f"{marker!r} is on none of its viewers' pages: the privacy check would prove nothing"

@@ -58,6 +58,7 @@ class World:
     users: dict[str, User]
     ids: dict[str, str]  # the records the URL variables are filled from (test_url_map.VARIABLES)
     invite_token: str
+    foreign: dict[str, list[str]]
     # marker -> the actors who may see it; every other actor's every response must not contain it.
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -100,7 +101,7 @@ def build_world() -> World:
     placed_vacancy = create_vacancy(placed_setting, places=1, fee_gbp_week="900")
     other_setting = create_setting(other_provider, postcode="B1 1AA", name="Rival house", kind="residential",
                                    needs_met=needs, risks_managed=risks)
-    create_vacancy(other_setting, places=1, fee_gbp_week="4200")
+    other_vacancy = create_vacancy(other_setting, places=1, fee_gbp_week="4200")
 
     # The owner's searching child: referred to provider A, who offered a place; a brother; an aunt.
     child = create_request(officer, first_name="Zephyrine", last_name="Quillfeather", needs=needs, risks=risks)
@@ -118,10 +119,11 @@ def build_world() -> World:
     placement = accept_offer(officer, placed, placed_offer)
     create_agreement(placement, placed, placed_offer, user=officer)
 
-    # Birmingham's child, referred to provider B.
+    # Birmingham's child, referred to provider B, who offered a place; an uncle.
     brummie = create_request(other_la_officer, first_name="Barnaby", last_name="Thistlewood", home_postcode="B1 1AA",
                              needs=needs, risks=risks)
-    create_referral(brummie, other_provider)
+    other_offer = create_offer(create_referral(brummie, other_provider), other_vacancy, fee="4200")
+    uncle = create_connected_person(brummie, name="Cuthbert Marchbank", postcode="B1 1AA", stage="approved")
 
     # A colleague provider A's admin has invited, who has not set a password yet.
     invitee = invite_user(users["provider_admin"], name="Ivy Invited", email="ivy@arden.example.test",
@@ -132,14 +134,19 @@ def build_world() -> World:
     secrets = {marker: officer_only for marker in _child_markers(child) + _child_markers(brother) + [aunt.name]}
     # Once provider A's offer is accepted it may know the child (DESIGN.md §5: anonymised *until* acceptance).
     secrets |= {marker: frozenset({"officer", *PROVIDER_A_USERS}) for marker in _child_markers(placed)}
-    secrets |= {marker: frozenset({"other_la_officer"}) for marker in _child_markers(brummie)}
+    secrets |= {marker: frozenset({"other_la_officer"}) for marker in _child_markers(brummie) + [uncle.name]}
 
     return World(
         users=users,
         ids={
             "request": child.id, "offer": offer.id, "referral": referral.id, "connected_person": aunt.id,
             "placement": placement.id, "setting": setting.id, "vacancy": vacancy.id, "user": invitee.id,
-            "applicant": applicant.id,
+            "applicant": applicant.id, "other_request": brummie.id,
+        },
+        # Records that are not the owner's, or not the owning record's: in a URL beside the owner's, each is 404.
+        foreign={
+            "offer_id": [other_offer.id, placed_offer.id],  # Birmingham's child's; the owner's other child's
+            "connected_person_id": [uncle.id],  # Birmingham's child's uncle
         },
         invite_token=invite_token(invitee),
         secrets=secrets,
