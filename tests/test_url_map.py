@@ -13,7 +13,11 @@ the outsiders; there are commissioners (Coventry's and the region's) and an admi
 - the owner (and anyone else the role and the ownership table allow) gets a page (status < 400) for a GET;
 - no response, whatever its status, holds a child's names or reference unless the actor may see that child
   (`World.secrets`);
-- a refused POST changes nothing (every table's rows, the audit trail and sessions aside, before and after).
+- a refused POST changes nothing (every table's rows, the audit trail and sessions aside, before and after);
+- a URL naming two records (a request and an offer, a request and a connected person) with a second record that
+  is not the first one's (another LA's, or the owner's other child's): 404 for the owner too, nothing changed;
+- no view is open to a role its area is not for (`ROLES_BY_BLUEPRINT`, a second opinion on `@role_required`), and
+  provider staff never write.
 
 POSTs that are allowed (with an empty form: CSRF is off in tests) may change data, so they run in their own world
 (`test_allowed_posts_are_answered_not_refused`): never a 5xx, never refused, no marker.
@@ -27,13 +31,19 @@ How to extend it when routes are added
   (`owners`: the organisations whose users may open it, "la" = Coventry's officers, "provider" = provider A's
   users; None when it is no organisation's record and the role alone decides). `<any(...)>` variables are filled
   with every value automatically. Until then `test_every_url_variable_can_be_filled` fails, naming the rule.
+  Where the same name means another kind of record in one blueprint (a `user_id` on the hub's user pages is any
+  user, not a provider's colleague), give that blueprint its own in `VARIABLES_BY_BLUEPRINT`.
+- A URL naming two records (`/requests/<request_id>/offers/<offer_id>/...`): add a record that is not the first
+  one's to `World.foreign` (tests/url_map_world.py); `test_a_record_named_beside_another_must_belong_to_it`
+  fails, naming the route, until there is one.
 - A new public page (no sign-in): add its endpoint to `PUBLIC` (and to tests/test_architecture.py's list).
 - A POST that changes the user's own session (sign-out, and later anything like it): add it to
   `OWN_SESSION_POSTS`, so it runs on a throwaway client signed in for that one request.
 - A page whose GET legitimately answers something other than < 400 for an allowed user: `GET_STATUSES`.
 - A new kind of user: add them to `ACTORS` / `ORGANISATION` in tests/url_map_world.py and create them there.
 - New auth routes (/account, /sign-in/security-code, /admin/users, ...) need nothing more than the above: their
-  roles come from `@role_required`.
+  roles come from `@role_required`. A page for someone half-way through signing in (the security-code step) is
+  not behind `@role_required`: list it in `PUBLIC` and let its own tests cover the half-signed-in state.
 """
 
 from __future__ import annotations
@@ -115,6 +125,14 @@ VARIABLES: dict[str, Variable] = {
     "key": Variable(lambda _walk, _chosen: list(SECTIONS_BY_KEY), None),  # every section of the request form
     "table": Variable(lambda walk, chosen: [walk.market_table(chosen["name"])], None),  # a table of that page
 }
+# Where a variable names a different kind of record in one blueprint, that blueprint's own meaning wins, e.g.
+# "admin": {"user_id": Variable(lambda walk, _chosen: [walk.world.ids["user"]], None)} for the hub's user pages.
+VARIABLES_BY_BLUEPRINT: dict[str, dict[str, Variable]] = {}
+
+
+def _variable(rule: Rule, name: str) -> Variable | None:
+    blueprint = rule.endpoint.split(".")[0]
+    return VARIABLES_BY_BLUEPRINT.get(blueprint, {}).get(name) or VARIABLES.get(name)
 
 
 # ------------------------------------------------------------------------------------------------- the routes
@@ -143,7 +161,7 @@ def _variables_in_order(rule: Rule) -> list[str]:
 
 def _unfillable(rule: Rule) -> list[str]:
     return [name for name in _variables_in_order(rule)
-            if not isinstance(rule._converters[name], AnyConverter) and name not in VARIABLES]
+            if not isinstance(rule._converters[name], AnyConverter) and _variable(rule, name) is None]
 
 
 def _paths(walk: "Walk", rule: Rule) -> list[str]:
@@ -157,7 +175,7 @@ def _paths(walk: "Walk", rule: Rule) -> list[str]:
             if isinstance(converter, AnyConverter):
                 values = sorted(converter.items)
             else:
-                values = VARIABLES[name].fill(walk, chosen)
+                values = _variable(rule, name).fill(walk, chosen)
             expanded += [{**chosen, name: value} for value in values]
         choices = expanded
     return [rule.build(values, append_unknown=False)[1] for values in choices]
@@ -167,7 +185,7 @@ def _owners(rule: Rule) -> frozenset[str] | None:
     """The organisations whose users may open every record the rule names (None: it names no record)."""
     owners = None
     for name in _variables_in_order(rule):
-        variable = VARIABLES.get(name)
+        variable = _variable(rule, name)
         if variable is not None and variable.owners is not None:
             owners = variable.owners if owners is None else owners & variable.owners
     return owners
@@ -381,7 +399,8 @@ def test_every_actor_gets_only_what_their_role_and_organisation_allow(walk, endp
 
 
 def _owned_variables(rule: Rule) -> list[str]:
-    return [name for name in _variables_in_order(rule) if name in VARIABLES and VARIABLES[name].owners is not None]
+    return [name for name in _variables_in_order(rule)
+            if _variable(rule, name) is not None and _variable(rule, name).owners is not None]
 
 
 NESTED = [endpoint for endpoint, rules in _rules().items() if any(len(_owned_variables(r)) > 1 for r in rules)]
@@ -396,7 +415,8 @@ def test_a_record_named_beside_another_must_belong_to_it(walk, endpoint):
     for rule in _rules()[endpoint]:
         for name in _owned_variables(rule):
             for foreign in walk.world.foreign.get(name, ()):
-                values = {n: VARIABLES[n].fill(walk, {})[0] for n in _variables_in_order(rule)} | {name: foreign}
+                values = {n: _variable(rule, n).fill(walk, {})[0] for n in _variables_in_order(rule)}
+                values[name] = foreign
                 path = rule.build(values, append_unknown=False)[1]
                 for actor, method in product(ACTORS, _methods(rule)):
                     if expectation(walk.app, rule, actor, walk.world) == "allowed":
