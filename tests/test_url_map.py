@@ -6,7 +6,8 @@ the outsiders; there are commissioners (Coventry's and the region's) and an admi
 `app.url_map` the walk fills the URL's variables from that world (the owner's records) and checks, per actor:
 
 - never a 5xx;
-- anonymous: sent to sign in (or 401/403), except on the public pages (`PUBLIC`);
+- anonymous: sent to sign in (or 401/403), except on the public pages (`PUBLIC`); the owner half-way through
+  signing in (password given, no security code yet): sent to the security-code step, never let in;
 - a role the view's `@role_required` does not allow (its `required_roles` / `required_provider_roles`): 403 or 404;
 - an actor of another organisation on the owner's records (another LA's officer, another provider's users): 403
   or 404, never a page or a redirect into the record;
@@ -37,13 +38,15 @@ How to extend it when routes are added
   one's to `World.foreign` (tests/url_map_world.py); `test_a_record_named_beside_another_must_belong_to_it`
   fails, naming the route, until there is one.
 - A new public page (no sign-in): add its endpoint to `PUBLIC` (and to tests/test_architecture.py's list).
-- A POST that changes the user's own session (sign-out, and later anything like it): add it to
-  `OWN_SESSION_POSTS`, so it runs on a throwaway client signed in for that one request.
+- A POST that ends the user's own session (sign-out): add it to `OWN_SESSION_POSTS`, so it runs on a throwaway
+  client signed in for that one request; one that ends all their sessions: `EVERY_SESSION_POSTS` (run last). An
+  allowed request that sends a signed-in user to sign in is otherwise a failure.
+- A view that answers an outsider with something other than 403/404 on purpose (and changes nothing):
+  `OUTSIDER_STATUSES`, with the reason.
 - A page whose GET legitimately answers something other than < 400 for an allowed user: `GET_STATUSES`.
 - A new kind of user: add them to `ACTORS` / `ORGANISATION` in tests/url_map_world.py and create them there.
-- New auth routes (/account, /sign-in/security-code, /admin/users, ...) need nothing more than the above: their
-  roles come from `@role_required`. A page for someone half-way through signing in (the security-code step) is
-  not behind `@role_required`: list it in `PUBLIC` and let its own tests cover the half-signed-in state.
+- New routes need nothing more than the above: their roles come from `@role_required`. A page for someone
+  half-way through signing in (like the security-code step) is not behind `@role_required`: list it in `PUBLIC`.
 """
 
 from __future__ import annotations
@@ -67,25 +70,35 @@ from werkzeug.routing.converters import AnyConverter
 
 from portal.cli import upgrade_database
 from portal.db import db
-from portal.models import metadata
+from portal.models import UserSession, metadata
 from portal.requests.sections import SECTIONS_BY_KEY
 from tests.conftest import AuthActions, make_app, require
-from tests.url_map_world import ACTORS, ORGANISATION, World, build_world
+from tests.url_map_world import ACTORS, ORGANISATION, SIGN_IN_PAGE, World, build_world
 
 # ------------------------------------------------------------------------------------------------ the mapping
 
-# Pages anyone may open without signing in (as in tests/test_architecture.py).
-PUBLIC = {"auth.index", "auth.sign_in", "providers.register", "providers.set_password"}
+# Pages anyone may open without signing in (as in tests/test_architecture.py), and signing out, which anyone may do
+# (half-way through signing in, too).
+PUBLIC = {"auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",
+          "auth.signed_out", "auth.reset_password", "auth.sign_out", "providers.register", "providers.set_password"}
 NOT_WALKED = {"static"}
-# POSTs that end or change the acting user's own session: run on a throwaway client, signed in for the one request.
+# POSTs that end the acting user's own session: run on a throwaway client, signed in for the one request. (Each
+# account may sign in three times in a test: tests/conftest.totp_code. The walk signs each in at most three times.)
 OWN_SESSION_POSTS = {"auth.sign_out"}
+# POSTs that end every session of the acting user: the walk makes them last (POSTS_LAST), on the actor's own client.
+EVERY_SESSION_POSTS = {"auth.sign_out_everywhere"}
 # GET statuses other than "< 400" that an allowed user may get (none yet: every allowed page answers a page).
 GET_STATUSES: dict[str, set[int]] = {}
 ALLOWED_GET = set(range(200, 400))
 REFUSED = {403, 404}
+# What an actor who is not the record's owner may get instead of 403/404, where the view says nothing either way.
+# Ending another person's session (or one that does not exist) ends nothing and redirects to one's own account page,
+# the same answer as for one's own: the snapshot proves nothing ended.
+OUTSIDER_STATUSES: dict[str, set[int]] = {"auth.end_session": REFUSED | {302}}
 # Allowed POSTs that end a record another route is walked at run after the rest: a new invite link or removing
-# the invited colleague makes the set-password link (rightly) stop working.
-POSTS_LAST = ("providers.renew_invite", "providers.remove_user")
+# the invited colleague makes the set-password link (rightly) stop working; signing out everywhere ends the
+# actor's client's session.
+POSTS_LAST = ("providers.renew_invite", "providers.remove_user", *sorted(EVERY_SESSION_POSTS))
 
 
 # A second opinion on `@role_required`: the roles each blueprint's pages may ever be open to (DESIGN.md §1). The walk
@@ -104,7 +117,10 @@ ROLES_BY_BLUEPRINT = {
 @dataclass(frozen=True)
 class Variable:
     fill: Callable[["Walk", dict[str, str]], list[str]]  # (the walk, the values chosen so far) -> values to try
-    owners: frozenset[str] | None  # organisations whose users may open the record; None: the role decides
+    # Whose record it is: organisations whose users may open it ("la": Coventry's officers, "provider": provider A's
+    # users, "hub": the regional administrators), or one actor by name (a session is one person's). None: no one's
+    # record, the role decides.
+    owners: frozenset[str] | None
 
 
 def _record(key: str, *owners: str) -> Variable:
@@ -119,7 +135,8 @@ VARIABLES: dict[str, Variable] = {
     "referral_id": _record("referral", "provider"),
     "setting_id": _record("setting", "provider"),
     "vacancy_id": _record("vacancy", "provider"),
-    "user_id": _record("user", "provider"),  # a colleague provider A's admin invited
+    "user_id": _record("user", "provider", "hub"),  # a colleague provider A's admin invited; the hub manages all
+    "session_id": _record("session", "officer"),  # the Coventry officer's other signed-in browser
     "provider_id": Variable(lambda walk, _chosen: [walk.world.ids["applicant"]], None),  # the hub's to decide
     "token": Variable(lambda walk, _chosen: [walk.world.invite_token], None),  # the link is the permission
     "key": Variable(lambda _walk, _chosen: list(SECTIONS_BY_KEY), None),  # every section of the request form
@@ -127,7 +144,9 @@ VARIABLES: dict[str, Variable] = {
 }
 # Where a variable names a different kind of record in one blueprint, that blueprint's own meaning wins, e.g.
 # "admin": {"user_id": Variable(lambda walk, _chosen: [walk.world.ids["user"]], None)} for the hub's user pages.
-VARIABLES_BY_BLUEPRINT: dict[str, dict[str, Variable]] = {}
+VARIABLES_BY_BLUEPRINT: dict[str, dict[str, Variable]] = {
+    "auth": {"token": Variable(lambda walk, _chosen: [walk.world.reset_token], None)},  # a password reset link
+}
 
 
 def _variable(rule: Rule, name: str) -> Variable | None:
@@ -196,7 +215,7 @@ def expectation(app, rule: Rule, actor: str, world: World) -> str:
     organisation's record) or "allowed"."""
     if rule.endpoint in PUBLIC:
         return "public"
-    if actor == "anonymous":
+    if actor in SIGN_IN_PAGE:
         return "sign_in"
     user = world.users[actor]
     view = app.view_functions[rule.endpoint]
@@ -207,7 +226,7 @@ def expectation(app, rule: Rule, actor: str, world: World) -> str:
     if provider_roles is not None and user.role == "provider" and user.provider_role not in provider_roles:
         return "refused"
     owners = _owners(rule)
-    if owners is not None and ORGANISATION[actor] not in owners:
+    if owners is not None and not {ORGANISATION[actor], actor} & owners:
         return "outsider"
     return "allowed"
 
@@ -228,11 +247,21 @@ class Walk:
         walk = cls(app, world)
         for actor in ACTORS:
             walk.clients[actor] = walk.signed_in_client(actor)
+        # The owner's other browser, whose session is the one /account/sessions/<session_id>/end is walked at.
+        walk.clients["officer_elsewhere"] = walk.signed_in_client("officer")
+        with app.app_context():
+            world.ids["session"] = db.session.scalars(
+                select(UserSession.id).where(UserSession.user_id == world.users["officer"].id)
+                .order_by(UserSession.created_at.desc())).first()
         return walk
 
     def signed_in_client(self, actor: str):
         client = self.app.test_client()
-        if actor != "anonymous":
+        if actor == "officer_password_only":
+            user = self.world.users[actor]
+            response = client.post("/sign-in", data={"email": user.email, "password": "password"})
+            assert response.headers.get("Location", "").endswith("/sign-in/security-code")
+        elif actor != "anonymous":
             AuthActions(client).sign_in(self.world.users[actor])
         return client
 
@@ -262,23 +291,29 @@ def check(walk: Walk, expect: str, actor: str, method: str, path: str, endpoint:
     leaked = [marker for marker in walk.world.hidden_from(actor) if marker in seen]
     if leaked:
         problems.append(f"{where}: shows {leaked}, which {actor} may not see")
+    location = urlsplit(response.headers.get("Location", "")).path
     if expect == "sign_in":
-        location = urlsplit(response.headers.get("Location", "")).path
-        if not (status == 302 and location == "/sign-in" or status in (401, 403)):
-            problems.append(f"{where}: anonymous should be sent to sign in, went to {location or 'nowhere'}")
+        if not (status == 302 and location == SIGN_IN_PAGE[actor] or status in (401, 403)):
+            problems.append(f"{where}: should be sent to {SIGN_IN_PAGE[actor]}, went to {location or 'nowhere'}")
     elif expect in ("refused", "outsider"):
-        if status not in REFUSED:
+        if status not in (OUTSIDER_STATUSES.get(endpoint, REFUSED) if expect == "outsider" else REFUSED):
             problems.append(f"{where}: should be refused with 403 or 404")
-    elif method == "GET" and status not in GET_STATUSES.get(endpoint, ALLOWED_GET):
-        problems.append(f"{where}: should get the page")
-    elif method == "POST" and status in {401, 403, 404}:
-        problems.append(f"{where}: an allowed POST was refused")
+    else:  # public or allowed
+        if method == "GET" and status not in GET_STATUSES.get(endpoint, ALLOWED_GET):
+            problems.append(f"{where}: should get the page")
+        if method == "POST" and status in {401, 403, 404}:
+            problems.append(f"{where}: an allowed POST was refused")
+        if expect == "allowed" and location in ("/sign-in", "/signed-out") \
+                and endpoint not in OWN_SESSION_POSTS | EVERY_SESSION_POSTS:
+            problems.append(f"{where}: a signed-in user was sent to sign in (their session ended?)")
     return problems
 
 
-# Tables whose rows a refused request may add to: the audit trail (refusals are audited) and sign-in bookkeeping.
-NOT_DATA = {"audit_event", "user_session", "sign_in_attempt", "alembic_version"}
-SIGN_IN_COLUMNS = {"user_account": {"last_sign_in_at", "mfa_last_step", "updated_at"}}
+# Tables whose rows a refused request may add to: the audit trail (refusals are audited) and sign-in attempts;
+# columns every request or sign-in may touch.
+NOT_DATA = {"audit_event", "sign_in_attempt", "alembic_version"}
+SIGN_IN_COLUMNS = {"user_account": {"last_sign_in_at", "mfa_last_step", "updated_at"},
+                   "user_session": {"last_seen_at"}}
 
 
 def snapshot(app) -> dict[str, list[str]]:
@@ -366,7 +401,8 @@ def test_no_view_is_open_to_a_role_its_area_is_not_for():
             problems.append(f"{endpoint} is open to {sorted(roles - ROLES_BY_BLUEPRINT[blueprint])}")
         writes = any("POST" in rule.methods for rule in rules)
         provider_roles = getattr(view, "required_provider_roles", None)
-        if writes and "provider" in roles and (provider_roles is None or "staff" in provider_roles):
+        own_account = blueprint == "auth"  # staff keep their own password, codes and sessions
+        if writes and not own_account and "provider" in roles and (provider_roles is None or "staff" in provider_roles):
             problems.append(f"{endpoint} lets provider staff write")
     app.extensions["portal_db"][0].dispose()
     assert not problems, "\n".join(problems)

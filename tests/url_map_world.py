@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from portal.auth.services import issue_reset_link
 from portal.db import db
 from portal.models import User
 from portal.placement_records import create_agreement
@@ -43,12 +44,16 @@ ACTORS = (
     "commissioner_la",  # Coventry's commissioner
     "commissioner_region",  # the regional hub's commissioner (no LA)
     "admin",
+    "officer_password_only",  # the Coventry officer half-way through signing in: password given, no security code
 )
+# Actors who are not signed in, and the page each must be sent to for anything behind a sign-in.
+SIGN_IN_PAGE = {"anonymous": "/sign-in", "officer_password_only": "/sign-in/security-code"}
 # The organisation each actor acts for: the owner's are "la" (Coventry) and "provider" (provider A).
 ORGANISATION = {
     "anonymous": None, "officer": "la", "other_la_officer": "other_la", "provider_admin": "provider",
     "provider_manager": "provider", "provider_staff": "provider", "other_provider_admin": "other_provider",
     "commissioner_la": "commissioning", "commissioner_region": "commissioning", "admin": "hub",
+    "officer_password_only": None,
 }
 PROVIDER_A_USERS = ("provider_admin", "provider_manager", "provider_staff")
 
@@ -58,6 +63,7 @@ class World:
     users: dict[str, User]
     ids: dict[str, str]  # the records the URL variables are filled from (test_url_map.VARIABLES)
     invite_token: str
+    reset_token: str
     foreign: dict[str, list[str]]
     # marker -> the actors who may see it; every other actor's every response must not contain it.
     secrets: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -128,7 +134,10 @@ def build_world() -> World:
     # A colleague provider A's admin has invited, who has not set a password yet.
     invitee = invite_user(users["provider_admin"], name="Ivy Invited", email="ivy@arden.example.test",
                           provider_role="staff")
+    # A password reset link provider A's admin issued for their staff member (nobody has used it).
+    reset_token = issue_reset_link(users["provider_admin"], users["provider_staff"])
     db.session.commit()
+    users["officer_password_only"] = officer
 
     officer_only = frozenset({"officer"})
     secrets = {marker: officer_only for marker in _child_markers(child) + _child_markers(brother) + [aunt.name]}
@@ -149,5 +158,6 @@ def build_world() -> World:
             "connected_person_id": [uncle.id],  # Birmingham's child's uncle
         },
         invite_token=invite_token(invitee),
+        reset_token=reset_token,
         secrets=secrets,
     )
