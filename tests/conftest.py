@@ -116,9 +116,8 @@ def check_page_invariants(html: str, status: int) -> None:
         assert "<title>Error: " in html, "a form with errors says so in the title"
 
 
-@pytest.fixture
-def app(database_url):
-
+def make_app(database_url: str):
+    """The app as every test sees it (also for fixtures of a wider scope, such as tests/test_url_map.py's)."""
     app = create_app(
         {
             "TESTING": True,
@@ -130,6 +129,12 @@ def app(database_url):
         }
     )
     app.test_client_class = CheckedClient
+    return app
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
     yield app
     app.extensions["portal_db"][0].dispose()
 

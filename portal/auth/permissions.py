@@ -33,7 +33,9 @@ def role_required(*roles: str, provider_roles: tuple[str, ...] | None = None) ->
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.required_roles = roles  # read by the test that checks every view is protected
+        # Read by the tests that check every view is protected and walk the URL map (tests/test_url_map.py).
+        wrapped.required_roles = roles
+        wrapped.required_provider_roles = provider_roles
         return wrapped
 
     return decorator
