@@ -80,7 +80,8 @@ from tests.url_map_world import ACTORS, ORGANISATION, SIGN_IN_PAGE, World, build
 # Pages anyone may open without signing in (as in tests/test_architecture.py), and signing out, which anyone may do
 # (half-way through signing in, too).
 PUBLIC = {"auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",
-          "auth.signed_out", "auth.reset_password", "auth.sign_out", "providers.register", "providers.set_password"}
+          "auth.signed_out", "auth.reset_password", "auth.sign_out", "providers.register", "providers.set_password",
+          "public.accessibility", "public.privacy", "public.cookies"}
 NOT_WALKED = {"static"}
 # POSTs that end the acting user's own session: run on a throwaway client, signed in for the one request. (Each
 # account may sign in three times in a test: tests/conftest.totp_code. The walk signs each in at most three times.)
@@ -111,6 +112,7 @@ ROLES_BY_BLUEPRINT = {
     "market": {"commissioner", "admin"},  # aggregates only
     "admin": {"admin"},
     "allocation": {"admin"},
+    "public": set(),  # the accessibility statement, privacy notice and cookies page: for everyone, no role
 }
 
 
