@@ -47,6 +47,8 @@ SIGN_IN_REFUSED = ("Enter a correct email address and password. After 10 wrong a
                    "before you can sign in")
 CODE_REFUSED = "The security code is not correct or has expired. Enter the latest code from your authenticator app"
 RECOVERY_REFUSED = "This recovery code is not correct or has already been used"
+# Requests a page makes by itself, which do not count as activity for the idle timeout.
+BACKGROUND_ENDPOINTS = {"requests.matches_fragment", "auth.session_status"}
 # Wrong codes allowed in one pending sign-in before it ends and the password is asked for again.
 MAX_CODE_FAILURES = 5
 SIGNED_OUT_REASONS = {
@@ -82,7 +84,9 @@ def _load_session() -> None:
     g.portal_session = record
     if record.mfa_at is not None:
         g.portal_user = record.user
-        if sessions.needs_touch(record):
+        # A page's own background requests (the live match list's poll, the timeout warning's check) are not
+        # the person using the portal: they never keep a session alive.
+        if request.endpoint not in BACKGROUND_ENDPOINTS and sessions.needs_touch(record):
             with unit_of_work():
                 record.last_seen_at = utcnow()
 
@@ -332,6 +336,31 @@ def signed_out():
     target = _safe_next(request.args.get("next"))
     return render_template("auth/signed_out.html", message=message,
                            sign_in_url=url_for("auth.sign_in", next=target) if target else url_for("auth.sign_in"))
+
+
+# ----------------------------------------------------------------------------------- the timeout warning
+
+@bp.get("/account/session")
+@role_required(*EVERYONE)
+def session_status():
+    """How long this session has before the idle or the absolute limit signs it out (for the page's timeout
+    warning; asking does not count as activity)."""
+    record = g.portal_session
+    limits = sessions.limits()
+    now = utcnow()
+    idle_left = (record.last_seen_at + limits.idle - now).total_seconds()
+    absolute_left = (record.created_at + limits.absolute - now).total_seconds()
+    left = max(0, int(min(idle_left, absolute_left)))
+    return {"seconds_left": left, "reason": "idle" if idle_left <= absolute_left else "absolute"}
+
+
+@bp.post("/account/keep-alive")
+@role_required(*EVERYONE)
+def keep_alive():
+    """"Stay signed in" on the timeout warning: counts as activity (the absolute limit still applies)."""
+    with unit_of_work():
+        g.portal_session.last_seen_at = utcnow()
+    return "", 204
 
 
 # --------------------------------------------------------------------------------------------- own account

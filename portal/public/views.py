@@ -46,6 +46,7 @@ AXE_CHECKED_PAGES: dict[str, str] = {
     "security-code": "entering the security code",
     "recovery-code": "entering a recovery code",
     "account": "your account (password, recovery codes, sessions)",
+    "timeout-warning": "the warning shown two minutes before you are signed out for inactivity",
 }
 
 # Children's records and the audit trail: how long they are kept (the privacy notice; to be confirmed by the

@@ -392,3 +392,18 @@ def test_one_other_session_can_be_ended_and_an_admin_can_end_all(app, db_session
     assert other.post(f"/people/{officer.id}/sign-out").status_code == 302
     assert laptop.get("/requests/").status_code == 302
     assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_out_person")).record_id == officer.id
+
+
+def test_a_pages_own_background_requests_do_not_keep_the_session_alive(client, db_session):
+    officer = create_user("officer")
+    AuthActions(client).sign_in(officer)
+    _age(db_session, last_seen_at=utcnow() - timedelta(minutes=10))
+    status = client.get("/account/session").get_json()
+    assert 19 * 60 < status["seconds_left"] <= 20 * 60 and status["reason"] == "idle"
+    db_session.expire_all()
+    assert utcnow() - db_session.scalar(select(UserSession.last_seen_at)) > timedelta(minutes=9)  # not touched
+    assert client.post("/account/keep-alive").status_code == 204  # "Stay signed in" is activity
+    db_session.expire_all()
+    assert utcnow() - db_session.scalar(select(UserSession.last_seen_at)) < timedelta(seconds=30)
+    _age(db_session, created_at=utcnow() - timedelta(hours=11, minutes=59))
+    assert client.get("/account/session").get_json()["reason"] == "absolute"

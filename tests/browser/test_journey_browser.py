@@ -100,6 +100,8 @@ def test_journey_in_chromium(live_app, browser_page):
     with live_app.app_context():
         create_vacancy(late_setting)
     expect(matches.or_(page.get_by_test_id("matches-table"))).to_contain_text("Late household", timeout=10_000)
+    # ... and says so to screen reader users (WCAG 4.1.3).
+    expect(page.get_by_role("status")).to_contain_text("The list of matches has been updated")
 
     page.get_by_label("Send to Arden Fostering").check()
     page.get_by_test_id("send-selected").click()
