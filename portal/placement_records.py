@@ -161,8 +161,14 @@ def education_continuity(req: PlacementRequest, easting: int, northing: int) -> 
     Yes when the plan keeps the school and the placement is within the matching policy's school distance;
     no when a school is recorded but the plan changes it or the placement is further; unknown without a school.
     """
-    if req.school_easting is None or req.school_northing is None:
+    return education_continuity_at(req.school_easting, req.school_northing, req.keep_school, easting, northing)
+
+
+def education_continuity_at(school_easting: int | None, school_northing: int | None, keep_school: bool,
+                            easting: int, northing: int) -> bool | None:
+    """educationContinuity from the plain fields (the demo loader builds rows, not PlacementRequest objects)."""
+    if school_easting is None or school_northing is None:
         return None
-    if not req.keep_school:
+    if not keep_school:
         return False
-    return geo.distance_miles(req.school_easting, req.school_northing, easting, northing) <= DEFAULT_POLICY.school_far_miles
+    return geo.distance_miles(school_easting, school_northing, easting, northing) <= DEFAULT_POLICY.school_far_miles

@@ -118,6 +118,8 @@ def _describe(counts: dict[str, int]) -> str:
 def _role(person: people.DemoPerson) -> str:
     if person.role == "provider":
         return f"Provider {PROVIDER_ROLES[person.provider_role].lower()}"
+    if person.extract_access:
+        return f"{ROLES[person.role]} (data extract)"
     return ROLES[person.role]
 
 

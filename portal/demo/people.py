@@ -137,6 +137,8 @@ class DemoPerson:
     la_code: str | None = None
     provider: str | None = None
     provider_role: str | None = None
+    # A commissioner who may download the generalised Placements Data Standard extract (issue 15 §9).
+    extract_access: bool = False
 
     @property
     def email(self) -> str:
@@ -156,6 +158,7 @@ def demo_people() -> list[DemoPerson]:
                    provider_role="manager"),
         DemoPerson("commissioner", "Catherine Ashby", "commissioner"),
         DemoPerson("commissioner.birmingham", "Yusuf Malik", "commissioner", la_code=BIRMINGHAM),
+        DemoPerson("data.officer", "Priya Raman", "commissioner", extract_access=True),
         DemoPerson("admin", "Gemma Woodward", "admin"),
     ]
 

@@ -47,7 +47,7 @@ from portal.db import utcnow
 from portal.demo import people
 from portal.matching import vocabulary as vocab
 from portal.requests.sections import SECTIONS
-from portal.placement_records import placement_type_for, provider_code_for
+from portal.placement_records import education_continuity_at, placement_type_for, provider_code_for
 
 __all__ = ["SCALES", "DemoSummary", "Scale", "delete_demo_data", "existing_data", "load_demo"]
 
@@ -1202,6 +1202,10 @@ def _placement(world: _World, rng: random.Random, case: _Case, child: dict, star
         "end_date": end_date, "end_reason": end_reason, "placement_type": placement_type, "provider_code": code,
         "weekly_cost_gbp": cost, "distance_miles": Decimal(str(miles)), "inside_la": where["la_code"] == case.la_code,
         "over_20_miles": miles > 20, "siblings_placed_together": len(case.children) - 1 if setting else 0,
+        # Placements Data Standard educationContinuity, worked out as the portal does when a placement is made.
+        "education_continuity": education_continuity_at(
+            child["row"]["school_easting"], child["row"]["school_northing"], child["row"]["keep_school"],
+            where["easting"], where["northing"]),
         "recorded_by_id": world.officers[case.la_code],
     }, _at(start, rng, 12, 18)))
 

@@ -33,7 +33,7 @@ from portal.db import db, utcnow
 from portal.demo import people
 from portal.demo.services import SCALES
 from portal.matching import vocabulary as vocab
-from portal.placement_records import placement_type_for, provider_code_for
+from portal.placement_records import education_continuity, placement_type_for, provider_code_for
 
 SMALL = SCALES["small"]
 WM_CODES = {la.code for la in geo.WM_LOCAL_AUTHORITIES}
@@ -217,7 +217,7 @@ def test_twelve_months_of_placements(region):
 
 
 def test_placements_carry_the_903_fields(region):
-    family = 0
+    family, continuity = 0, Counter()
     for p in _all(region, Placement):
         req = region.get(PlacementRequest, p.request_id)
         assert req.status == "placed" and p.la_code == req.la_code
@@ -240,7 +240,11 @@ def test_placements_carry_the_903_fields(region):
         miles = geo.distance_miles(req.home_easting, req.home_northing, where.easting, where.northing)
         assert p.distance_miles == Decimal(str(miles)) and p.over_20_miles == (miles > 20)
         assert p.inside_la == (where.la_code == req.la_code)
+        # educationContinuity as the portal records it when a placement is made (it was missing in the demo).
+        assert p.education_continuity == education_continuity(req, where.easting, where.northing)
+        continuity[p.education_continuity] += 1
     assert family > 0
+    assert continuity[True] and continuity[False] and continuity[None], continuity
 
 
 def test_past_offers_and_referrals(region):
@@ -281,6 +285,9 @@ def test_every_demo_person_can_sign_in(region):
     assert home.provider_id == staff.provider_id and staff.provider_role == "staff"
     assert users[f"commissioner@{people.DEMO_DOMAIN}"].la_code is None
     assert users[f"commissioner.birmingham@{people.DEMO_DOMAIN}"].la_code == people.BIRMINGHAM
+    data_officer = users[f"data.officer@{people.DEMO_DOMAIN}"]
+    assert (data_officer.role, data_officer.la_code, data_officer.extract_access) == ("commissioner", None, True)
+    assert [u.email for u in users.values() if u.extract_access] == [data_officer.email], "only the data officer"
 
 
 def test_demo_people_have_work_waiting(region):
@@ -324,6 +331,7 @@ def test_sign_ins_table(region, tmp_path, sqlite_template):
     for person in people.demo_people():
         assert person.email in output
     assert people.DEMO_PASSWORD in output and "Wrenfield Fostering" in output
+    assert re.search(r"Commissioner \(data extract\)\s+West Midlands region\s+data\.officer@", output)
     assert "not in this database yet" in output  # this database is empty
 
 
