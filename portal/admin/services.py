@@ -6,9 +6,9 @@ from portal.models import Provider, User
 from portal.auth.permissions import audit
 from portal.db import utcnow
 from portal.options import bump_options_version
-from portal.errors import Conflict, ServiceError
+from portal.errors import Conflict, Forbidden, Invalid, ServiceError
 
-__all__ = ["ServiceError", "decide_provider"]
+__all__ = ["ServiceError", "decide_provider", "set_extract_access"]
 
 
 def decide_provider(user: User, provider: Provider, *, approve: bool, reason: str) -> None:
@@ -26,3 +26,23 @@ def decide_provider(user: User, provider: Provider, *, approve: bool, reason: st
     provider.approved_at = utcnow() if approve else None
     bump_options_version()
     audit(user, "approve_provider" if approve else "reject_provider", "provider", provider.id)
+
+
+def set_extract_access(actor: User, user: User, granted: bool) -> bool:
+    """Grant or revoke a commissioner's permission to download the generalised Placements Data Standard extract
+    (issue 15 §9; portal/market/extract.py). Only the regional administrator may; only a commissioner may hold it.
+
+    Audited as `grant_extract_access` or `revoke_extract_access` on the user. Returns whether anything changed:
+    asking for what is already so changes nothing and writes no event.
+    """
+    if actor is None or not actor.is_authenticated or actor.role != "admin":
+        raise Forbidden("Only the regional administrator can change who may download the data extract",
+                        code="not_admin")
+    if granted and user.role != "commissioner":
+        raise Invalid("Only a commissioner can be given the data extract permission", field="extract_access",
+                      code="not_commissioner")
+    if user.extract_access == granted:
+        return False
+    user.extract_access = granted
+    audit(actor, "grant_extract_access" if granted else "revoke_extract_access", "user", user.id)
+    return True
