@@ -11,8 +11,8 @@ whatever a table breaks down by (`Dataset.extras`), and measured by `Dataset.val
 
 The whole region, every age band and every type are always counted together (reports.py slices the protected cube),
 so the only WHERE of a cube query is the period window; percentiles are per view (`view_percentiles`). Provision
-(settings, vacancies, places) is counted by `supply_*`; the pseudonymised export rows come from `export_*` (row
-level by design, issue 6 §4, for regional analysis only).
+(settings, vacancies, places) is counted by `supply_*`. The one child-level query is `extract_rows`, read only by the
+generalised data extract (extract.py), behind its own permission (issue 15 §9).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy.sql import ColumnElement
 
 from portal.models import (
     AllocationRun,
+    ConnectedPerson,
     LocalAuthority,
     Offer,
     Placement,
@@ -483,40 +484,34 @@ def request_attributes(ids: Sequence[str]) -> dict[str, tuple[str, int, str]]:
     return out
 
 
-# ------------------------------------------------------------------------------------------------------ exports
+# ------------------------------------------------------------------------------------------------------ extract
 
-def export_referral_rows(f: MarketFilters):
-    """Placement requests submitted in the period (the Placements Data Standard's referral), one row each."""
-    r = PlacementRequest
+def extract_rows(f: MarketFilters):
+    """Placements that started in the period and area of `f` (its other filters do not apply), with what the
+    Placements Data Standard extract needs of each and of its request (portal/market/extract.py generalises it).
+    Child-level: only the extract, behind its own permission, reads this."""
+    p, r = Placement, PlacementRequest
     siblings = aliased(PlacementRequest)
     sibling_count = (
         select(func.count()).where(siblings.sibling_group_id == r.sibling_group_id, siblings.id != r.id)
         .correlate(r).scalar_subquery()
     )
-    ds = requests_dataset()
     stmt = (
-        select(r.id, r.la_code, r.submitted_at, r.urgency, r.needed_by, r.date_of_birth, r.home_postcode, r.needs,
-               r.risks, r.cultural_needs, r.living_companions, r.pets, r.suitability_foster,
-               r.suitability_residential, r.suitability_supported, r.status,
-               case((r.sibling_group_id.is_(None), 0), else_=sibling_count))
-        .where(*ds.view_where(f))
-        .order_by(r.submitted_at, r.id)
-    )
-    return db.session.execute(stmt)
-
-
-def export_placement_rows(f: MarketFilters):
-    """Placements that started in the period (the standard's ActualPlacement plus the SSDA903 fields)."""
-    p, r = Placement, PlacementRequest
-    ds = placements_dataset()
-    stmt = (
-        ds.base.with_only_columns(
-            p.id, p.request_id, p.la_code, p.start_date, p.end_date, p.end_reason, p.placement_type,
-            p.provider_code, p.weekly_cost_gbp, p.distance_miles, p.inside_la, p.over_20_miles,
-            p.siblings_placed_together, Setting.postcode, Setting.ofsted_urn, Setting.kind, r.date_of_birth,
-            r.submitted_at, p.education_continuity,
+        select(
+            p.la_code, r.child_reference, r.submitted_at, p.start_date, r.urgency,
+            case((r.sibling_group_id.is_(None), 0), else_=sibling_count), r.home_postcode, r.date_of_birth,
+            r.needs, r.risks, r.additional_support_other, r.cultural_needs, r.living_companions, r.pets,
+            r.suitability_foster, r.suitability_residential, r.suitability_supported,
+            p.weekly_cost_gbp, func.coalesce(Setting.postcode, ConnectedPerson.postcode),
+            func.coalesce(Setting.la_code, ConnectedPerson.la_code), p.inside_la, p.education_continuity,
+            p.siblings_placed_together, p.placement_type,
         )
-        .where(*ds.view_where(f))
+        .join(r, r.id == p.request_id)
+        .outerjoin(Setting, Setting.id == p.setting_id)
+        .outerjoin(ConnectedPerson, ConnectedPerson.id == p.connected_person_id)
+        .where(p.start_date >= f.period.start, p.start_date <= f.period.end)
         .order_by(p.start_date, p.id)
     )
+    if f.la:
+        stmt = stmt.where(p.la_code == f.la)
     return db.session.execute(stmt)

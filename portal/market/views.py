@@ -3,8 +3,11 @@
     /market/                          overview
     /market/<page>                    demand, supply, gaps, prices, distance, outcomes, responses, shape, summary
     /market/<page>/<table>.csv        any table of a page, exactly as shown (audited)
-    /market/exports                   the pseudonymised exports, explained
-    /market/export/<name>.csv         referrals or placements, pseudonymised (audited)
+    /market/extract                   the data extract explained (commissioners with extract_access only)
+    /market/extract.csv               the generalised Placements Data Standard extract (the same; audited)
+
+Commissioners see aggregates only: nothing here gives them a row per child, referral, placement or request,
+except the extract, which needs the separate permission (User.extract_access) and is k-anonymous (extract.py).
 
 Every view takes the filters in the query string (filters.py): a bad value is a 400 page, another LA a 403, a
 cohort too small to show a 422 page explaining why.
@@ -20,7 +23,7 @@ from flask_login import current_user
 
 from portal.auth.permissions import audit_now, role_required
 from portal.market import pages, queries
-from portal.market.export import EXPORTS
+from portal.market.extract import K, build_extract
 from portal.market.filters import (
     AGE_BANDS,
     PLACEMENT_TYPES,
@@ -32,6 +35,7 @@ from portal.market.filters import (
 )
 from portal.market.reports import CohortRefused, Context
 from portal.market.tables import csv_document, table_csv
+from portal.formatting import la_name
 from portal.matching import vocabulary as vocab
 
 bp = Blueprint("market", __name__)
@@ -111,24 +115,37 @@ def table_download(name: str, table: str):
     return _csv(table_csv(built.table(table)), f"{name}-{table}-{f.la or 'region'}-{f.period.key}.csv")
 
 
-@bp.get("/exports")
-@role_required("commissioner", "admin")
-def exports():
+def _extract_filters() -> MarketFilters:
+    """Only a commissioner given the extract permission gets in (403 for everyone else, audited as refused); an
+    LA commissioner's extract is their own LA's, never the region's."""
+    if current_user.role != "commissioner" or not current_user.extract_access:
+        audit_now(current_user, "download_extract", "market_extract", None, outcome="refused",
+                  detail="no extract permission")
+        abort(403)
     f = _filters()
-    return render_template("market/exports.html", f=f, exports=EXPORTS)
-
-
-@bp.get("/export/<any(referrals,placements):name>.csv")
-@role_required("commissioner", "admin")
-def export_download(name: str):
-    f = _filters()
-    if current_user.role == "commissioner" and current_user.la_code and f.la != current_user.la_code:
-        raise FilterForbidden("la", "Pseudonymised exports hold one row per child: you can export your own local "
+    if current_user.la_code and f.la != current_user.la_code:
+        raise FilterForbidden("la", "The extract holds a row per placement: you can download your own local "
                                     "authority's, not the region's.")
-    header, rows, _title = EXPORTS[name]
-    audit_now(current_user, f"export_{name}", "market_export", name, detail=f.audit_detail)
-    document = csv_document(header, rows(f, current_app.config["SECRET_KEY"]))
-    return _csv(document, f"{name}-pseudonymised-{f.la or 'region'}-{f.period.key}.csv")
+    return f
+
+
+@bp.get("/extract")
+@role_required("commissioner")
+def extract():
+    f = _extract_filters()
+    built = build_extract(f)
+    return render_template("market/extract.html", f=f, extract=built, k=K, extract_filters=True,
+                           la_names={code: la_name(code) for code in built.levels})
+
+
+@bp.get("/extract.csv")
+@role_required("commissioner")
+def extract_download():
+    f = _extract_filters()
+    built = build_extract(f)
+    audit_now(current_user, "download_extract", "market_extract", f.la or "region", detail=f"rows={len(built.rows)}")
+    return _csv(csv_document(built.header, built.rows),
+                f"placements-extract-{f.la or 'region'}-{f.period.key}.csv")
 
 
 def _csv(document: str, filename: str) -> Response:

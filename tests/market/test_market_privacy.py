@@ -12,8 +12,8 @@ from tests.factories import BIRMINGHAM, COVENTRY, create_provider, create_reques
 from tests.market.market_data import LAST_MONTH, THIS_MONTH, read_page, submitted
 
 PAGES = ("/market/", "/market/demand", "/market/supply", "/market/gaps", "/market/prices", "/market/distance",
-         "/market/outcomes", "/market/responses", "/market/shape", "/market/summary", "/market/exports",
-         "/market/demand/by-month.csv", "/market/export/referrals.csv", "/market/export/placements.csv")
+         "/market/outcomes", "/market/responses", "/market/shape", "/market/summary", "/market/extract",
+         "/market/demand/by-month.csv", "/market/extract.csv")
 
 
 @pytest.mark.parametrize("role", ["officer", "provider"])
