@@ -59,9 +59,9 @@ COMMISSIONER = "commissioner@demo.wmportal.test"
 WORKERS, THREADS = 2, 4
 CLIENT_TIMEOUT_S = 40  # longer than the app's 15 s busy timeout, so a wait that long shows as the app's answer
 
-# The commissioner's pages: the market navigation (portal/market/views.py NAVIGATION) and the exports page.
+# The commissioner's pages: the market navigation (portal/market/views.py NAVIGATION).
 MARKET_PAGES = ("/market/", "/market/demand", "/market/supply", "/market/gaps", "/market/prices", "/market/distance",
-                "/market/outcomes", "/market/responses", "/market/shape", "/market/summary", "/market/exports")
+                "/market/outcomes", "/market/responses", "/market/shape", "/market/summary")
 
 A_REQUESTS, A_EVERY_S, A_HOLD_S = 20, 0.25, 6.0  # all 20 are sent within the first 4.75 s of the 6 s hold
 B_VIEWS, B_MAX_S = 60, 90.0

@@ -44,7 +44,6 @@ PAGES = (
     ("Demand, Birmingham, 10 to 15", "/market/demand?la=E08000025&age=10_15"),
     ("Prices, need: going missing", "/market/prices?need=going_missing"),
     ("Table as CSV (demand by month)", "/market/demand/by-month.csv"),
-    ("Pseudonymised placements export", "/market/export/placements.csv"),
 )
 
 
