@@ -45,6 +45,9 @@ How to extend it when routes are added
   `OUTSIDER_STATUSES`, with the reason.
 - A page whose GET legitimately answers something other than < 400 for an allowed user: `GET_STATUSES`.
 - A new kind of user: add them to `ACTORS` / `ORGANISATION` in tests/url_map_world.py and create them there.
+- A view behind a per-user permission as well as a role: set `required_permission` on it (the name of the User
+  flag, as `market.views._extract_access_required` does); the walk refuses everyone without the flag, and the
+  world's `data_officer` holds `extract_access`.
 - New routes need nothing more than the above: their roles come from `@role_required`. A page for someone
   half-way through signing in (like the security-code step) is not behind `@role_required`: list it in `PUBLIC`.
 """
@@ -226,6 +229,10 @@ def expectation(app, rule: Rule, actor: str, world: World) -> str:
     if roles is not None and user.role not in roles:
         return "refused"
     if provider_roles is not None and user.role == "provider" and user.provider_role not in provider_roles:
+        return "refused"
+    # A per-user permission on top of the role (the data extract's `extract_access`, issue 15 §9).
+    permission = getattr(view, "required_permission", None)
+    if permission is not None and not getattr(user, permission):
         return "refused"
     owners = _owners(rule)
     if owners is not None and not {ORGANISATION[actor], actor} & owners:

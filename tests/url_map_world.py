@@ -43,6 +43,7 @@ ACTORS = (
     "other_provider_admin",  # provider B
     "commissioner_la",  # Coventry's commissioner
     "commissioner_region",  # the regional hub's commissioner (no LA)
+    "data_officer",  # a regional commissioner with the data extract permission (extract_access)
     "admin",
     "officer_password_only",  # the Coventry officer half-way through signing in: password given, no security code
 )
@@ -52,7 +53,8 @@ SIGN_IN_PAGE = {"anonymous": "/sign-in", "officer_password_only": "/sign-in/secu
 ORGANISATION = {
     "anonymous": None, "officer": "la", "other_la_officer": "other_la", "provider_admin": "provider",
     "provider_manager": "provider", "provider_staff": "provider", "other_provider_admin": "other_provider",
-    "commissioner_la": "commissioning", "commissioner_region": "commissioning", "admin": "hub",
+    "commissioner_la": "commissioning", "commissioner_region": "commissioning", "data_officer": "commissioning",
+    "admin": "hub",
     "officer_password_only": None,
 }
 PROVIDER_A_USERS = ("provider_admin", "provider_manager", "provider_staff")
@@ -94,8 +96,10 @@ def build_world() -> World:
                                             name="Rhys Rival"),
         "commissioner_la": create_user("commissioner", la_code=COVENTRY, name="Cora Commissioner"),
         "commissioner_region": create_user("commissioner", la_code=None, name="Reg Commissioner"),
+        "data_officer": create_user("commissioner", la_code=None, name="Dara Data"),
         "admin": create_user("admin", la_code=None, name="Hana Hub"),
     }
+    users["data_officer"].extract_access = True
     create_user("provider", provider=applicant, provider_role="admin", name="Nia Newfield")
 
     needs, risks = ["therapeutic_support"], ["going_missing"]

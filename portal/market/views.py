@@ -16,6 +16,7 @@ cohort too small to show a 422 page explaining why.
 from __future__ import annotations
 
 from datetime import date
+from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask import request as http_request
@@ -115,13 +116,24 @@ def table_download(name: str, table: str):
     return _csv(table_csv(built.table(table)), f"{name}-{table}-{f.la or 'region'}-{f.period.key}.csv")
 
 
+def _extract_access_required(view):
+    """Only a commissioner given the extract permission gets in: 403 for everyone else, audited as refused (issue
+    15 §9). `required_permission` tells the URL walk (tests/test_url_map.py) which users the view is for."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user.role != "commissioner" or not current_user.extract_access:
+            audit_now(current_user, "download_extract", "market_extract", None, outcome="refused",
+                      detail="no extract permission")
+            abort(403)
+        return view(*args, **kwargs)
+
+    wrapped.required_permission = "extract_access"
+    return wrapped
+
+
 def _extract_filters() -> MarketFilters:
-    """Only a commissioner given the extract permission gets in (403 for everyone else, audited as refused); an
-    LA commissioner's extract is their own LA's, never the region's."""
-    if current_user.role != "commissioner" or not current_user.extract_access:
-        audit_now(current_user, "download_extract", "market_extract", None, outcome="refused",
-                  detail="no extract permission")
-        abort(403)
+    """An LA commissioner's extract is their own LA's, never the region's (it holds a row per placement)."""
     f = _filters()
     if current_user.la_code and f.la != current_user.la_code:
         raise FilterForbidden("la", "The extract holds a row per placement: you can download your own local "
@@ -131,6 +143,7 @@ def _extract_filters() -> MarketFilters:
 
 @bp.get("/extract")
 @role_required("commissioner")
+@_extract_access_required
 def extract():
     f = _extract_filters()
     built = build_extract(f)
@@ -140,6 +153,7 @@ def extract():
 
 @bp.get("/extract.csv")
 @role_required("commissioner")
+@_extract_access_required
 def extract_download():
     f = _extract_filters()
     built = build_extract(f)
