@@ -40,6 +40,32 @@ def people():
                            page=page, pages=pages)
 
 
+@bp.post("/people/<user_id>/extract-access")
+@role_required("admin")
+def extract_access(user_id: str):
+    """Grant or revoke a commissioner's regional data sharing permission (the generalised data extract)."""
+    from flask import abort, request
+
+    from portal.auth.forms import ConfirmForm
+    from portal.auth.queries import find_user
+
+    person = find_user(user_id)
+    if person is None:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.person_security", user_id=person.id))
+    granted = request.form.get("grant") == "1"
+    with unit_of_work(form) as work:
+        services.set_extract_access(current_user, person, granted)
+    if work.ok:
+        flash(f"{person.name} {'may now download' if granted else 'may no longer download'} the data extract.",
+              "success")
+    else:
+        flash(work.message, "error")
+    return redirect(url_for("auth.person_security", user_id=person.id))
+
+
 def _render_provider(provider, form, status: int = 200):
     return render_template("admin/provider.html", provider=provider, form=form,
                            admins=queries.list_provider_admins(provider), settings=provider.settings), status

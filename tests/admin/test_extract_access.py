@@ -77,3 +77,25 @@ def test_a_flag_left_on_a_former_commissioner_can_still_be_revoked(db_session):
     assert work.ok and changed
     db_session.expire_all()
     assert db_session.get(User, user.id).extract_access is False
+
+
+def test_the_administrator_grants_and_revokes_it_from_the_persons_page(client, auth, db_session):
+    from tests.pages import get_page
+
+    admin = create_user("admin", la_code=None)
+    commissioner = create_user("commissioner", la_code=None)
+    auth.sign_in(admin)
+    page = get_page(client, f"/people/{commissioner.id}/security")
+    assert "may not download the data extract" in page.testid("extract-access")
+    assert client.post(f"/admin/people/{commissioner.id}/extract-access", data={"grant": "1"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(User, commissioner.id).extract_access is True
+    assert "may download" in get_page(client, f"/people/{commissioner.id}/security").testid("extract-access")
+    client.post(f"/admin/people/{commissioner.id}/extract-access", data={"grant": "0"})
+    db_session.expire_all()
+    assert db_session.get(User, commissioner.id).extract_access is False
+    officer = create_user("officer")
+    assert get_page(client, f"/people/{officer.id}/security").testid("extract-access") == ""
+    client.post(f"/admin/people/{officer.id}/extract-access", data={"grant": "1"})
+    db_session.expire_all()
+    assert db_session.get(User, officer.id).extract_access is False
