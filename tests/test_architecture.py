@@ -30,8 +30,9 @@ ALLOWED: dict[str, set[str]] = {
     "config": set(),
     "extensions": set(),
     "headers": set(),
+    "logs": set(),
     "db": {"config"},
-    "errors": {"db"},
+    "errors": {"db", "logs"},
     "models": {"db"},
     "unit_of_work": {"db", "errors", "models"},
     "forms": {"geo"},
@@ -46,7 +47,7 @@ ALLOWED: dict[str, set[str]] = {
     # on top: the command-line plumbing, the demo loader and the app factory
     "cli": {"config", "db"},
     "demo": INWARD | FEATURES,
-    "__init__": INWARD | FEATURES | {"cli", "demo", "headers"},
+    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "logs"},
 }
 
 
@@ -263,3 +264,29 @@ def test_every_view_requires_a_role(app):
             continue
         view = app.view_functions[rule.endpoint]
         assert getattr(view, "required_roles", None) or rule.endpoint == "auth.sign_out", rule.endpoint
+
+
+def test_every_form_refuses_control_characters():
+    """Every form of the portal derives from `portal.forms.PortalForm`, which refuses control characters in every
+    field (issue 15 §7): no module builds a bare Flask-WTF form, and every form class the app defines is one."""
+    import importlib
+
+    from flask_wtf import FlaskForm
+
+    from portal.forms import PortalForm
+
+    bare = [str(path.relative_to(ROOT.parent)) for path in ROOT.rglob("*.py")
+            if path.name != "forms.py" or path.parent != ROOT
+            if "FlaskForm" in path.read_text()]
+    assert bare == [], "use portal.forms.PortalForm instead of flask_wtf.FlaskForm"
+    for path in ROOT.rglob("forms.py"):
+        importlib.import_module(_module_name(path))
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    portal_forms = [cls for cls in subclasses(FlaskForm) if cls.__module__.startswith("portal.")]
+    assert len(portal_forms) > 25, "the forms were found"
+    assert [cls.__qualname__ for cls in portal_forms if not issubclass(cls, PortalForm) and cls is not PortalForm] == []

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
 from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from portal.forms import PortalForm
 
-class ProviderDecisionForm(FlaskForm):
+
+class ProviderDecisionForm(PortalForm):
     decision = RadioField(
         "Do you approve this registration?", widget=GovRadioInput(),
         choices=[("approve", "Approve: placement officers can see its settings and vacancies at once"),
