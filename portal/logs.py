@@ -53,6 +53,28 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+class PortalFormatter(logging.Formatter):
+    """The one format. A message's control characters are escaped, so a request path cannot forge a log line
+    (only the portal's own messages, whose tracebacks span lines, keep their new lines); an exception is shown
+    as `safe_traceback` shows it: types and frames, no message."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        own = record.name == "portal" or record.name.startswith("portal.")
+        record.message = (_CONTROL if own else _CONTROL_OR_NEWLINE).sub(_escape, record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:
+        return safe_traceback(ei[1]) if ei and ei[1] is not None else ""
+
+
 class StderrHandler(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is when a record is emitted (so a test's captured stderr works too)."""
 
@@ -72,7 +94,7 @@ GUNICORN_LOGCONFIG = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": RequestIdFilter}},
-    "formatters": {"portal": {"format": LOG_FORMAT}},
+    "formatters": {"portal": {"()": PortalFormatter, "fmt": LOG_FORMAT}},
     "handlers": {"stderr": {"()": StderrHandler, "formatter": "portal", "filters": ["request_id"]}},
     "root": {"level": "INFO", "handlers": ["stderr"]},
     "loggers": {
@@ -90,7 +112,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     if any(isinstance(handler, StderrHandler) for handler in root.handlers):
         return
     handler = StderrHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(PortalFormatter(LOG_FORMAT))
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > level:

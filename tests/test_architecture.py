@@ -38,7 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "forms": {"geo"},
     "formatting": {"geo", "matching", "models"},
     # shared below the features
-    "access": {"db", "errors", "models"},
+    "access": {"auth", "db", "errors", "models"},
     "options": {"db", "geo", "matching", "models"},
     "auth": {"db", "errors", "extensions", "forms", "formatting", "models", "unit_of_work"},
     "placement_records": {"auth", "db", "errors", "geo", "matching", "models"},
