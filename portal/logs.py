@@ -8,7 +8,7 @@ and log record, and error logs that hold no personal data.
   traceback of file, line and function names only. Never the exception's message (a database error's message can
   hold the values of the row, for example PostgreSQL's "DETAIL: Failing row contains (...)"), never local
   variables, form values or the query string. SQLAlchemy never puts statement parameters in its messages either
-  (`hide_parameters=True` in portal.db).
+  (`hide_parameters=True` in portal.db), and its DEBUG log of result rows is dropped (`NoResultRows`).
 - gunicorn.conf.py uses `GUNICORN_LOGCONFIG` (the same format and filter); its access log records the path
   without the query string.
 """
@@ -104,10 +104,24 @@ GUNICORN_LOGCONFIG = {
 }
 
 
+class NoResultRows(logging.Filter):
+    """At DEBUG SQLAlchemy logs every result row, a child's name and date of birth with it; the portal never lets
+    it, whatever level someone sets (statements are logged at INFO, with their parameters hidden)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+SQLALCHEMY_ENGINE_LOGGER = "sqlalchemy.engine.Engine"
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """One stderr handler on the root logger with the request-id filter; every logger (portal, werkzeug,
     sqlalchemy, gunicorn) propagates to it. Does nothing when it is already there (gunicorn's `logconfig_dict`
     put it there, or a second app in the same process)."""
+    engine_logger = logging.getLogger(SQLALCHEMY_ENGINE_LOGGER)
+    if not any(isinstance(f, NoResultRows) for f in engine_logger.filters):
+        engine_logger.addFilter(NoResultRows())
     root = logging.getLogger()
     if any(isinstance(handler, StderrHandler) for handler in root.handlers):
         return
