@@ -27,13 +27,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Tests refuse any write a request makes outside the unit of work, so no view can forget it.
     app.config.setdefault("STRICT_UNIT_OF_WORK", bool(app.config.get("TESTING")))
 
+    from portal import logs
+
+    logs.init_app(app)  # first: the request id is set before anything else runs or logs
     register_templates(app)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
 
-    from portal import errors, headers
+    from portal import errors, forms, headers
 
+    forms.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     if app.config.get("TRUSTED_PROXY_COUNT"):
@@ -54,6 +58,13 @@ def _portal_flask_class() -> type[Flask]:
             from portal.unit_of_work import retry_transient
 
             return retry_transient(super().dispatch_request)
+
+        def log_exception(self, exc_info) -> None:
+            """Flask's own error log, for an error no handler answered: without the exception's message, form
+            values or query string (portal.logs)."""
+            from portal.logs import log_unhandled
+
+            log_unhandled(exc_info[1])
 
     return PortalFlask
 

@@ -3,12 +3,16 @@
 Every query that can return a child's record filters with one of these predicates, and a getter whose record is
 missing or not the user's raises `NotFound`: the answer is the same 404 whether the record does not exist or is
 another LA's, so its existence is not revealed. Never `assert` (it vanishes under `python -O`).
+
+A refusal of a record that exists is audited (outcome "refused", with the source address) before the 404
+(issue 15 §8); an id that does not exist is not: there is no record whose trail it would belong to.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, select
 
+from portal.auth.permissions import audit_refused
 from portal.db import db
 from portal.errors import NotFound
 from portal.models import PlacementRequest, User
@@ -27,6 +31,8 @@ def get_request_for_officer(user: User, request_id: str) -> PlacementRequest:
         select(PlacementRequest).where(PlacementRequest.id == request_id, officer_requests(user))
     )
     if placement_request is None:
+        if db.session.get(PlacementRequest, request_id) is not None:
+            audit_refused(user, "view_request", "placement_request", request_id)
         raise NotFound()
     return placement_request
 
@@ -34,4 +40,5 @@ def get_request_for_officer(user: User, request_id: str) -> PlacementRequest:
 def require_officer_of(user: User, placement_request: PlacementRequest) -> None:
     """Refuse (404) a request that is not the officer's own LA's."""
     if user.role != "officer" or not user.la_code or placement_request.la_code != user.la_code:
+        audit_refused(user, "view_request", "placement_request", placement_request.id)
         raise NotFound()

@@ -115,9 +115,13 @@ def is_busy(error: BaseException) -> bool:
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
-    """Create the engine with the per-database settings the portal relies on."""
+    """Create the engine with the per-database settings the portal relies on.
+
+    `hide_parameters=True`: a statement's parameters (a child's name, a postcode) never appear in an error's
+    message or in SQLAlchemy's own log; no `echo` (issue 15 §7)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+        engine = create_engine(url, hide_parameters=True,
+                               connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - runs on connect
@@ -138,7 +142,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 class Database:

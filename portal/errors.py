@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from portal.db import DatabaseBusy, db
+from portal.logs import current_request_id, log_unhandled
 
 MESSAGES = {
     400: ("There is a problem with your request", "Check what you entered and try again."),
@@ -72,7 +74,9 @@ class NotFound(ServiceError):
 
 def render_error(status: int, title: str | None = None, body: str | None = None, headers: dict | None = None):
     default_title, default_body = MESSAGES.get(status, MESSAGES[500])
-    page = render_template("errors/error.html", status=status, title=title or default_title, body=body or default_body)
+    # The 500 page shows the request id: "quote this reference" finds the log line (portal.logs).
+    page = render_template("errors/error.html", status=status, title=title or default_title, body=body or default_body,
+                           reference=current_request_id() if status >= 500 else None)
     return page, status, headers or {}
 
 
@@ -99,8 +103,16 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return render_error(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
+    @app.errorhandler(DataError)
+    def _data(error: DataError):
+        # A value the database cannot store (a NUL byte in text on PostgreSQL, a number out of range) that a form
+        # should have refused: still the user's input, so a 422 and never a 500; logged (type only) to be fixed.
+        log_unhandled(error)
+        db.session.rollback()
+        return render_error(422)
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        app.logger.exception("Unhandled error")  # logs the trace; no personal data is put in exceptions
+        log_unhandled(error)  # type, endpoint, request id and frames: never the message (it can hold values)
         db.session.rollback()
         return render_error(500)

@@ -1,13 +1,101 @@
-"""Form pieces shared by every feature: GOV.UK widgets, postcode validation, multi-choice checkboxes."""
+"""Form pieces shared by every feature: the base form every form uses (it refuses control characters), GOV.UK
+widgets, postcode validation, multi-choice checkboxes, and the guard on addresses and query strings."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, abort, request
+from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput
-from wtforms import DateField, SelectMultipleField
+from wtforms import DateField, SelectMultipleField, TextAreaField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.utils import unset_value
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from portal import geo
+
+# ------------------------------------------------------------------------------------ control characters
+
+# Bad input never reaches the database or the log (issue 15 §7): NUL (which PostgreSQL refuses in text, so it
+# used to be a 500), the other C0 controls, DEL, the C1 controls and lone surrogates (which cannot be encoded as
+# UTF-8) are refused in every field. Tab, line feed and carriage return are text in a multi-line text area only.
+_CONTROL_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_MULTI_LINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def has_control_characters(text: str, *, multiline: bool = False) -> bool:
+    """True when `text` holds a character no field of the portal accepts (tab and new lines only when
+    `multiline`)."""
+    return bool((_CONTROL_MULTI_LINE if multiline else _CONTROL_SINGLE_LINE).search(text))
+
+
+def control_characters_message(label: str) -> str:
+    """The field's error, naming it by its label as the page shows it (without "(optional)")."""
+    return "Remove the control characters from " + re.sub(r"\s*\(optional\)$", "", label.strip())
+
+
+def _typed_control_characters(field) -> bool:
+    """Whether what was sent for `field` holds control characters (uploaded files are checked by their readers)."""
+    if isinstance(field, CSRFTokenField):
+        return False
+    multiline = isinstance(field, TextAreaField)
+    return any(isinstance(value, str) and has_control_characters(value, multiline=multiline)
+               for value in (field.raw_data or ()))
+
+
+def _refuse_control_characters(form, field) -> None:
+    """First in every field's validators: its own validators never see a control character."""
+    if _typed_control_characters(field):
+        raise StopValidation(control_characters_message(field.label.text))
+
+
+class PortalForm(FlaskForm):
+    """The base of every form of the portal (tests/test_architecture.py checks it): a field whose input holds
+    control characters fails with "Remove the control characters from <label>" as its only error, so the view
+    answers 422 with what was typed kept, and nothing with a control character is saved or looked up."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            field.validators = [_refuse_control_characters, *field.validators]
+            return field
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if _typed_control_characters(field):
+                # The only error: a "not a real date" or "not a valid choice" from before would only confuse.
+                field.errors = [control_characters_message(field.label.text)]
+                valid = False
+        return valid
+
+
+def validates_query_string(view: Callable) -> Callable:
+    """Marks a view whose GET form validates its own query string (control characters are a field error there,
+    422); every other view with a control character in its query string is refused by `init_app`'s guard."""
+    view.validates_query_string = True
+    return view
+
+
+def _query_has_control_characters(items: Iterable[tuple[str, Any]]) -> bool:
+    return any(has_control_characters(key) or (isinstance(value, str) and has_control_characters(value))
+               for key, value in items)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_control_characters_in_address():
+        # An id with a control character cannot exist (ids are hex): the same 404 as any unknown address, before
+        # it can reach a query (PostgreSQL refuses NUL in text).
+        if has_control_characters(request.path):
+            abort(404)
+        view = app.view_functions.get(request.endpoint or "")
+        if not getattr(view, "validates_query_string", False) \
+                and _query_has_control_characters(request.args.items(multi=True)):
+            abort(400)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -32,14 +32,15 @@ ALLOWED: dict[str, set[str]] = {
     "headers": set(),
     # the accessibility statement, privacy notice and cookies page: plain pages that name the 14 LAs
     "public": {"geo"},
+    "logs": set(),
     "db": {"config"},
-    "errors": {"db"},
+    "errors": {"db", "logs"},
     "models": {"db"},
     "unit_of_work": {"db", "errors", "models"},
     "forms": {"geo"},
     "formatting": {"geo", "matching", "models"},
     # shared below the features
-    "access": {"db", "errors", "models"},
+    "access": {"auth", "db", "errors", "models"},
     "options": {"db", "geo", "matching", "models"},
     "auth": {"db", "errors", "extensions", "forms", "formatting", "models", "unit_of_work"},
     "placement_records": {"auth", "db", "errors", "geo", "matching", "models"},
@@ -48,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     # on top: the command-line plumbing, the demo loader and the app factory
     "cli": {"config", "db"},
     "demo": INWARD | FEATURES,
-    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "public"},
+    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "logs", "public"},
 }
 
 
@@ -273,3 +274,29 @@ def test_every_view_requires_a_role(app):
         assert getattr(view, "required_roles", None) or rule.endpoint == "auth.sign_out", rule.endpoint
     for endpoint in marked:  # an endpoint let through here says so in its own code too
         assert getattr(app.view_functions[endpoint], "public", False) is True, endpoint
+
+
+def test_every_form_refuses_control_characters():
+    """Every form of the portal derives from `portal.forms.PortalForm`, which refuses control characters in every
+    field (issue 15 §7): no module builds a bare Flask-WTF form, and every form class the app defines is one."""
+    import importlib
+
+    from flask_wtf import FlaskForm
+
+    from portal.forms import PortalForm
+
+    bare = [str(path.relative_to(ROOT.parent)) for path in ROOT.rglob("*.py")
+            if path.name != "forms.py" or path.parent != ROOT
+            if "FlaskForm" in path.read_text()]
+    assert bare == [], "use portal.forms.PortalForm instead of flask_wtf.FlaskForm"
+    for path in ROOT.rglob("forms.py"):
+        importlib.import_module(_module_name(path))
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    portal_forms = [cls for cls in subclasses(FlaskForm) if cls.__module__.startswith("portal.")]
+    assert len(portal_forms) > 25, "the forms were found"
+    assert [cls.__qualname__ for cls in portal_forms if not issubclass(cls, PortalForm) and cls is not PortalForm] == []

@@ -1,13 +1,19 @@
-"""Administrators (regional hub): review provider registrations and approve or reject them with a reason."""
+"""Administrators (regional hub): review provider registrations and approve or reject them with a reason; search
+and export the audit trail."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+import csv
+import io
+from datetime import timezone
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import queries, services
-from portal.admin.forms import ProviderDecisionForm
-from portal.auth.permissions import role_required
+from portal.admin.forms import AuditSearchForm, ProviderDecisionForm
+from portal.auth.permissions import audit_now, role_required
+from portal.forms import validates_query_string
 from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("admin", __name__)
@@ -92,3 +98,96 @@ def decide_provider(provider_id: str):
     if work.message:  # the page has no error summary: a refusal that names no field is shown at the decision
         form.decision.errors = [*form.decision.errors, work.message]
     return _render_provider(found, form, work.status)  # 409 once decided
+
+
+# ------------------------------------------------------------------------------------------ the audit trail
+
+AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_MAX_ROWS = 100_000
+AUDIT_CSV_COLUMNS = ("time_utc", "user_name", "user_id", "role", "organisation", "action", "record_type",
+                     "record_id", "outcome", "source_address", "detail")
+
+
+def _audit_search() -> tuple[AuditSearchForm, queries.AuditFilters | None]:
+    """The search form read from the query string, and its filters (None when they are not valid)."""
+    form = AuditSearchForm(request.args)
+    form.organisation.choices = [("", "Any organisation"), *queries.list_audit_organisations()]
+    if request.args and not form.validate():
+        return form, None
+    return form, queries.AuditFilters(
+        user=form.user.data, record_type=form.record_type.data, record_id=form.record_id.data,
+        organisation=form.organisation.data or None, action=form.action.data, outcome=form.outcome.data or None,
+        date_from=form.date_from.data, date_to=form.date_to.data,
+    )
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= 100_000 else 1
+
+
+def _audit_url(endpoint: str, **changes) -> str:
+    args = {key: request.args.getlist(key) for key in request.args if key != "page"}
+    args.update(changes)
+    return url_for(endpoint, **args)
+
+
+@bp.get("/audit")
+@role_required("admin")
+@validates_query_string
+def audit():
+    """Who did what to which record: searched by user, record, organisation, action, outcome and date; newest
+    first, 50 to a page (issue 15 §8). Bad filters are field errors (422), what was typed kept."""
+    form, filters = _audit_search()
+    if filters is None:
+        return render_template("admin/audit.html", form=form, events=[], page=1, previous_url=None, next_url=None,
+                               csv_url=None, max_rows=AUDIT_EXPORT_MAX_ROWS), 422
+    page = _page_number()
+    events, has_next = queries.list_audit_events(filters, page=page, per_page=AUDIT_PAGE_SIZE)
+    return render_template(
+        "admin/audit.html", form=form, events=events, page=page, max_rows=AUDIT_EXPORT_MAX_ROWS,
+        previous_url=_audit_url("admin.audit", page=page - 1) if page > 1 else None,
+        next_url=_audit_url("admin.audit", page=page + 1) if has_next else None,
+        csv_url=_audit_url("admin.audit_csv"),
+    )
+
+
+def _csv_cell(value) -> str:
+    """A spreadsheet cell; text a spreadsheet would run as a formula is made inert."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/audit.csv")
+@role_required("admin")
+@validates_query_string
+def audit_csv():
+    """The events the same filters find, newest first, as CSV: streamed, at most AUDIT_EXPORT_MAX_ROWS. The export
+    is itself audited (the names of the filters used, never the values searched for)."""
+    form, filters = _audit_search()
+    if filters is None:
+        return render_template("admin/audit.html", form=form, events=[], page=1, previous_url=None, next_url=None,
+                               csv_url=None, max_rows=AUDIT_EXPORT_MAX_ROWS), 422
+    audit_now(current_user, "export_audit", "audit_event", None,
+              detail=f"filters:{','.join(filters.used()) or 'none'};max_rows:{AUDIT_EXPORT_MAX_ROWS}")
+    events = queries.iter_audit_events(filters, limit=AUDIT_EXPORT_MAX_ROWS)  # its own session: streams after
+
+    def rows():
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(AUDIT_CSV_COLUMNS)
+        for count, event in enumerate(events, start=1):
+            writer.writerow([
+                event.at.astimezone(timezone.utc).isoformat(timespec="seconds"), _csv_cell(event.user_name),
+                event.user_id or "", event.role or "", _csv_cell(event.organisation), _csv_cell(event.action),
+                _csv_cell(event.record_type), _csv_cell(event.record_id), _csv_cell(event.outcome),
+                event.source_address or "", _csv_cell(event.detail),
+            ])
+            if count % 500 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    return Response(rows(), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=audit.csv", "Cache-Control": "no-store"})

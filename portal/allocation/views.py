@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from portal.allocation import queries, services
 from portal.auth.permissions import role_required
+from portal.forms import PortalForm
 from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("allocation", __name__)
@@ -18,13 +18,13 @@ bp = Blueprint("allocation", __name__)
 def index():
     run = queries.find_latest_run()
     reasons = services.unplaced_reasons(run) if run else []
-    return render_template("allocation/index.html", run=run, reasons=reasons, form=FlaskForm())
+    return render_template("allocation/index.html", run=run, reasons=reasons, form=PortalForm())
 
 
 @bp.post("/run")
 @role_required("admin")
 def run():
-    if not FlaskForm().validate_on_submit():
+    if not PortalForm().validate_on_submit():
         flash("Your form expired. Try again.", "error")
         return redirect(url_for("allocation.index"))
     try:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
 from portal.auth.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
+from portal.forms import PortalForm
 
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class SignInForm(FlaskForm):
+class SignInForm(PortalForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
@@ -26,7 +26,7 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-class SecurityCodeForm(FlaskForm):
+class SecurityCodeForm(PortalForm):
     """The GOV.UK "enter a security code" pattern: one field, digits, spaces allowed."""
 
     code = StringField(
@@ -39,7 +39,7 @@ class SecurityCodeForm(FlaskForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class RecoveryCodeForm(FlaskForm):
+class RecoveryCodeForm(PortalForm):
     code = StringField(
         "Recovery code",
         widget=GovTextInput(),
@@ -85,7 +85,7 @@ def new_password_fields(*, user_fields: tuple[str, ...] = (), label: str = "Crea
     return password, password_confirm
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField(
         "Current password", widget=GovPasswordInput(),
         validators=[InputRequired(message="Enter your current password"), Length(max=MAX_LENGTH)],
@@ -94,18 +94,18 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(PortalForm):
     password, password_confirm = new_password_fields(label="New password")
     submit = SubmitField("Set password", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button that changes something: only its CSRF token."""
 
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class ReauthenticateForm(FlaskForm):
+class ReauthenticateForm(PortalForm):
     """The password again, before a change to how one signs in."""
 
     password = PasswordField(

@@ -14,7 +14,7 @@ NAVIGATION = {
         ("placements.index", "Placements"),
     ],
     "commissioner": [("market.home", "Market overview")],
-    "admin": [("admin.home", "Providers"), ("admin.people", "People")],
+    "admin": [("admin.home", "Providers"), ("admin.people", "People"), ("admin.audit", "Audit")],
 }
 # Only a provider's own administrators manage its people (issue 5 §1).
 PROVIDER_ADMIN_NAVIGATION = [("providers.users", "Users")]

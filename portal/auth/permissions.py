@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import abort
+from flask import abort, has_request_context, request
 from flask_login import current_user, login_required
 
 from portal.db import db
@@ -52,9 +52,12 @@ def audit(
 ) -> AuditEvent:
     """Record who did what to which record (DESIGN.md §5). Added to the session; the caller commits.
 
-    `detail` must never hold a child's personal data: it is for codes and counts only.
+    `detail` must never hold a child's personal data: it is for codes and counts only. The source address is the
+    client address the app sees (`request.remote_addr`; behind a reverse proxy, see docs/security.md).
     """
+    address = request.remote_addr if has_request_context() else None
     event = AuditEvent(
+        source_address=address[:45] if address else None,
         user_id=user.id if user is not None and user.is_authenticated else None,
         user_name=user.name if user is not None and user.is_authenticated else None,
         role=user.role if user is not None and user.is_authenticated else None,
@@ -82,3 +85,19 @@ def audit_now(
     lock is held while the page is built. For pages that only read; a change audits inside its own unit of work."""
     with unit_of_work():
         audit(user, action, record_type, record_id, outcome=outcome, detail=detail)
+
+
+def audit_refused(user: User | None, action: str, record_type: str, record_id: str, *,
+                  detail: str | None = None) -> None:
+    """Audit a refused attempt on a child's record that exists (DESIGN.md §5: every refused attempt), before the
+    caller answers 403 or 404. Committed in its own unit of work, so it stays although the request then fails;
+    `detail` says which page was asked for (its endpoint), never anything about the record.
+
+    The getters call it before any write begins. Inside a unit of work it can only join that work's transaction
+    (a second one would wait for SQLite's write lock), so it is kept if that work commits."""
+    where = f"endpoint:{request.endpoint}" if has_request_context() and request.endpoint else None
+    detail = ";".join(part for part in (detail, where) if part) or None
+    if db.writing:
+        audit(user, action, record_type, record_id, outcome="refused", detail=detail)
+        return
+    audit_now(user, action, record_type, record_id, outcome="refused", detail=detail)

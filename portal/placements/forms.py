@@ -3,12 +3,11 @@ connected person and whether an agreement can still be signed are the service's 
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import BooleanField, DecimalField, RadioField, StringField, SubmitField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import GovDateField
+from portal.forms import GovDateField, PortalForm
 from portal.matching import vocabulary
 
 
@@ -23,7 +22,7 @@ def _end_reason_choices() -> list[tuple[str, str]]:
     ]
 
 
-class SignAgreementForm(FlaskForm):
+class SignAgreementForm(PortalForm):
     """The signature: the signer's full name, typed, as it is on their account."""
 
     full_name = StringField(
@@ -37,13 +36,13 @@ class SignAgreementForm(FlaskForm):
     submit = SubmitField("Sign the agreement", widget=GovSubmitInput())
 
 
-class GenerateAgreementForm(FlaskForm):
+class GenerateAgreementForm(PortalForm):
     """No fields: a POST button, so no agreement row is ever created by a GET."""
 
     submit = SubmitField("Generate the placement agreement", widget=GovSubmitInput())
 
 
-class EndPlacementForm(FlaskForm):
+class EndPlacementForm(PortalForm):
     """When and why a placement ended (SSDA903 reason for placement change)."""
 
     end_date = GovDateField(
@@ -65,7 +64,7 @@ class EndPlacementForm(FlaskForm):
     submit = SubmitField("End the placement", widget=GovSubmitInput())
 
 
-class ConnectedPlacementForm(FlaskForm):
+class ConnectedPlacementForm(PortalForm):
     """Place the child with a connected person (family and friends)."""
 
     start_date = GovDateField(

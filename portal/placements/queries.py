@@ -23,6 +23,7 @@ from portal.models import (
     User,
 )
 from portal.access import require_officer_of
+from portal.auth.permissions import audit_refused
 from portal.db import db
 from portal.errors import NotFound
 
@@ -67,6 +68,10 @@ def get_placement_record(user: User, placement_id: str) -> PlacementRecord:
     """The placement and everything its page shows, if the user may see it; otherwise 404."""
     row = db.session.execute(_records_query().where(Placement.id == placement_id, _visible_to(user))).first()
     if row is None:
+        other = db.session.get(Placement, placement_id)
+        if other is not None:
+            audit_refused(user, "view_placement", "placement_request", other.request_id,
+                          detail=f"placement:{other.id}")
         raise NotFound()
     return PlacementRecord(*row)
 
@@ -102,6 +107,10 @@ def get_connected_person(user: User, placement_request: PlacementRequest, person
         )
     )
     if person is None:
+        other = db.session.get(ConnectedPerson, person_id)
+        if other is not None:  # another child's connected person, asked for through this child's address
+            audit_refused(user, "view_connected_person", "placement_request", other.request_id,
+                          detail=f"connected_person:{other.id}")
         raise NotFound()
     return person
 

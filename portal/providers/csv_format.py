@@ -1,6 +1,6 @@
 """The vacancies CSV file: its columns, reading an upload (shape only) and writing the download.
 
-Pure: no Flask, no database. Whether each setting and vacancy is the provider's own and still open is checked by
+Pure: no Flask app or request, no database. Whether each setting and vacancy is the provider's own and still open is checked by
 `services.bulk_update_vacancies`, which saves a whole file or nothing. The format is documented for providers in
 docs/providers.md, "Bulk update by CSV".
 """
@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+
+from portal.forms import has_control_characters
 
 # The same limits as the forms, so a file and a form accept the same values.
 MAX_FEE_GBP = Decimal("100000")
@@ -129,6 +131,16 @@ def parse_vacancy_csv(data: bytes) -> tuple[list[VacancyRow], list[CsvProblem]]:
         def bad(column: str | None, message: str) -> None:
             row_problems.append(CsvProblem(number, column, message))
 
+        # The same rule as every form field (issue 15 §7): a cell with a control character is refused whole,
+        # before any other check can echo it back.
+        refused = [header[i] if i < len(header) and header[i] else None
+                   for i, value in enumerate(record) if has_control_characters(value)]
+        if refused:
+            for column in dict.fromkeys(refused):
+                bad(column, f"Remove the control characters from the {column} column" if column
+                    else "Remove the control characters from the row")
+            problems.extend(row_problems)
+            continue
         if len(record) > len(header):
             bad(None, f"The row has {len(record)} values but the header has {len(header)} columns")
         vacancy_id = cell("vacancy_id") or None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
@@ -44,7 +43,7 @@ from wtforms.validators import (
 
 from portal import geo
 from portal.auth.forms import new_password_fields
-from portal.forms import GovDateField, MultiCheckboxField, Postcode
+from portal.forms import GovDateField, MultiCheckboxField, PortalForm, Postcode
 from portal.matching import vocabulary
 from portal.providers.csv_format import MAX_FEE_GBP, MAX_PLACES, URN_MESSAGE, URN_RE, normalise_urn
 from portal.models import PROVIDER_KINDS
@@ -145,7 +144,7 @@ class ProviderContactMixin:
     )
 
 
-class RegistrationForm(ProviderContactMixin, FlaskForm):
+class RegistrationForm(ProviderContactMixin, PortalForm):
     """A provider registers; an administrator approves it before officers can see anything of it."""
 
     name = StringField(
@@ -190,7 +189,7 @@ class RegistrationForm(ProviderContactMixin, FlaskForm):
             raise ValidationError("A local authority fostering service is run by a local authority (PR1)")
 
 
-class ProfileForm(ProviderContactMixin, FlaskForm):
+class ProfileForm(ProviderContactMixin, PortalForm):
     """The organisation's contact details, kept by its administrators."""
 
     contract = RadioField(
@@ -201,7 +200,7 @@ class ProfileForm(ProviderContactMixin, FlaskForm):
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     name = StringField(
         "Full name", widget=GovTextInput(), validators=[InputRequired(message="Enter their full name"), Length(max=120)],
     )
@@ -222,7 +221,7 @@ class InviteForm(FlaskForm):
     submit = SubmitField("Create account and get link", widget=GovSubmitInput())
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(PortalForm):
     password, password_confirm = new_password_fields()
     submit = SubmitField("Set password", widget=GovSubmitInput())
 
@@ -232,7 +231,7 @@ class SetPasswordForm(FlaskForm):
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
-class SettingForm(FlaskForm):
+class SettingForm(PortalForm):
     """A children's home, supported accommodation service or fostering household, as matching reads it."""
 
     name = StringField(
@@ -343,7 +342,7 @@ class SettingForm(FlaskForm):
 VACANCY_EDIT_STATUSES = {"open": "Open: placement officers can see it", "held": "Held: hidden from placement officers"}
 
 
-class VacancyForm(FlaskForm):
+class VacancyForm(PortalForm):
     setting_id = SelectField(
         "Setting", widget=GovSelect(), choices=[], validate_choice=False,
         validators=[InputRequired(message="Select the setting with the vacancy")],
@@ -374,13 +373,13 @@ class VacancyForm(FlaskForm):
             raise ValidationError("The end date must be the same as or after the available-from date")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button that changes something (confirm, withdraw, remove, sign): CSRF only."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
-class UploadForm(FlaskForm):
+class UploadForm(PortalForm):
     file = FileField(
         "Upload a CSV file", widget=GovFileInput(),
         description="Saved as 'CSV UTF-8' from Excel or any spreadsheet, up to 1,000 rows.",
@@ -391,7 +390,7 @@ class UploadForm(FlaskForm):
 
 # ------------------------------------------------------------------------------------- referrals, offers
 
-class OfferForm(FlaskForm):
+class OfferForm(PortalForm):
     """Make an offer in a minute: a vacancy, the weekly fee and start date (prefilled), and a message."""
 
     vacancy_id = RadioField(
@@ -416,7 +415,7 @@ class OfferForm(FlaskForm):
             raise ValidationError("The start date must be today or in the future")
 
 
-class DeclineReferralForm(FlaskForm):
+class DeclineReferralForm(PortalForm):
     reason = TextAreaField(
         "Why can you not offer a place?", widget=GovTextArea(),
         description="The placement officer sees this. Do not include the child's details.",
@@ -425,7 +424,7 @@ class DeclineReferralForm(FlaskForm):
     submit = SubmitField("Send answer", widget=GovSubmitInput())
 
 
-class InboxFilterForm(FlaskForm):
+class InboxFilterForm(PortalForm):
     """Filters on the referral inbox (a GET form: no CSRF)."""
 
     class Meta:

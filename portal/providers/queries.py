@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from portal import matching
+from portal.auth.permissions import audit_refused
 from portal.db import db, utcnow
 from portal.errors import NotFound
 from portal.models import (
@@ -280,6 +281,9 @@ def get_referral_for_provider(user: User, referral_id: str) -> Referral:
         select(Referral).where(Referral.id == referral_id, Referral.provider_id == user.provider_id)
     )
     if referral is None:
+        other = db.session.get(Referral, referral_id)
+        if other is not None:  # a referral sent to another provider: audited on the child's record
+            audit_refused(user, "view_referral", "placement_request", other.request_id, detail=f"referral:{other.id}")
         raise NotFound()
     return referral
 
@@ -295,6 +299,9 @@ def list_offers_for_referral(user: User, referral: Referral) -> list[Offer]:
 def get_offer_for_provider(user: User, offer_id: str) -> Offer:
     offer = db.session.scalar(select(Offer).where(Offer.id == offer_id, Offer.provider_id == user.provider_id))
     if offer is None:
+        other = db.session.get(Offer, offer_id)
+        if other is not None:
+            audit_refused(user, "view_offer", "placement_request", other.request_id, detail=f"offer:{other.id}")
         raise NotFound()
     return offer
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
@@ -15,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, DecimalField, IntegerField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.forms import GovDateField, MultiCheckboxField, Postcode
+from portal.forms import GovDateField, MultiCheckboxField, PortalForm, Postcode
 from portal.matching import vocabulary
 from portal.models import REQUEST_STATUSES
 
@@ -53,7 +52,7 @@ class SaveButtons:
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-class ChildSection(FlaskForm, SaveButtons):
+class ChildSection(PortalForm, SaveButtons):
     child_reference = StringField(
         "Your local authority's reference for the child", widget=GovTextInput(),
         description="The reference in your case management system. Providers never see it.",
@@ -90,7 +89,7 @@ class ChildSection(FlaskForm, SaveButtons):
     not_a_duplicate = BooleanField("This is a different child: save anyway", widget=GovCheckboxInput())
 
 
-class LocationSection(FlaskForm, SaveButtons):
+class LocationSection(PortalForm, SaveButtons):
     home_postcode = StringField(
         "Home postcode", widget=GovTextInput(),
         description="Where the child lived before coming into care. Providers see only the postcode sector.",
@@ -114,7 +113,7 @@ class LocationSection(FlaskForm, SaveButtons):
             raise ValidationError("Enter the school postcode if the child must keep their school")
 
 
-class TimingSection(FlaskForm, SaveButtons):
+class TimingSection(PortalForm, SaveButtons):
     urgency = RadioField(
         "When is the placement needed?", widget=GovRadioInput(), choices=_choices(vocabulary.URGENCY),
         validators=[InputRequired(message="Select when the placement is needed")],
@@ -131,7 +130,7 @@ class TimingSection(FlaskForm, SaveButtons):
             raise ValidationError("The needed-by date must be within the next year")
 
 
-class SuitabilitySection(FlaskForm, SaveButtons):
+class SuitabilitySection(PortalForm, SaveButtons):
     suitability_foster = RadioField(
         "Foster care", widget=GovRadioInput(), choices=_choices(vocabulary.SUITABILITY),
         validators=[InputRequired(message="Select how suitable foster care is")],
@@ -150,7 +149,7 @@ class SuitabilitySection(FlaskForm, SaveButtons):
             raise ValidationError("At least one type of placement must be suitable")
 
 
-class NeedsSection(FlaskForm, SaveButtons):
+class NeedsSection(PortalForm, SaveButtons):
     communication = MultiCheckboxField("Communication and language", choices=_choices(NEEDS_COMMUNICATION))
     home_adaptation = BooleanField("The home needs adaptations (for example, for a disability)",
                                    widget=GovCheckboxInput())
@@ -168,7 +167,7 @@ class NeedsSection(FlaskForm, SaveButtons):
                       default="unknown", validators=[InputRequired(message="Select whether the child can live with pets")])
 
 
-class RisksSection(FlaskForm, SaveButtons):
+class RisksSection(PortalForm, SaveButtons):
     risks_to_child = MultiCheckboxField("Risks to the child", choices=_choices(vocabulary.RISKS_TO_CHILD))
     risk_other = StringField("Other risk to the child (optional)", widget=GovTextInput(),
                              validators=[Optional(), Length(max=400)])
@@ -177,7 +176,7 @@ class RisksSection(FlaskForm, SaveButtons):
                                        validators=[Optional(), Length(max=400)])
 
 
-class BudgetSection(FlaskForm, SaveButtons):
+class BudgetSection(PortalForm, SaveButtons):
     budget_gbp_week = DecimalField(
         "Weekly budget in pounds (optional)", widget=GovTextInput(), places=2,
         validators=[Optional(), NumberRange(min=0, max=100000, message="Enter a weekly budget between £0 and £100,000")],
@@ -188,21 +187,21 @@ class BudgetSection(FlaskForm, SaveButtons):
     )
 
 
-class SendReferralsForm(FlaskForm):
+class SendReferralsForm(PortalForm):
     """Choose which providers receive the anonymised referral."""
 
     providers = MultiCheckboxField("Providers to send the referral to", choices=[])
     submit = SubmitField("Send referral", widget=GovSubmitInput())
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PortalForm):
     """Accept an offer (no fields), or decline it with a reason the provider will see."""
 
     reason = TextAreaField("Reason", widget=GovTextArea(), validators=[Length(max=2000)])
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
-class RequestFilterForm(FlaskForm):
+class RequestFilterForm(PortalForm):
     """Filters on the officer's list. Posted, not put in the URL (a search holds a child's name), so it carries
     the CSRF token like every other form."""
 
@@ -229,7 +228,7 @@ CONNECTED_PERSON_SOURCES = {
 }
 
 
-class ConnectedPersonForm(FlaskForm):
+class ConnectedPersonForm(PortalForm):
     """A relative or friend who could care for the child (s22C(6)(a): family and friends first)."""
 
     name = StringField("Full name", widget=GovTextInput(),
@@ -253,7 +252,7 @@ class ConnectedPersonForm(FlaskForm):
     submit = SubmitField("Add connected person", widget=GovSubmitInput())
 
 
-class SiblingForm(FlaskForm):
+class SiblingForm(PortalForm):
     """Link this request with a brother's or sister's request in the same local authority."""
 
     child_reference = StringField(

@@ -20,6 +20,7 @@ from portal.models import (
     Vacancy,
 )
 from portal.access import get_request_for_officer, officer_requests, require_officer_of
+from portal.auth.permissions import audit_refused
 from portal.db import db
 from portal.errors import NotFound
 
@@ -124,6 +125,9 @@ def get_offer_for_request(user: User, placement_request: PlacementRequest, offer
     )
     require_officer_of(user, placement_request)
     if offer is None:
+        other = db.session.get(Offer, offer_id)
+        if other is not None:  # another child's offer, asked for through this child's address
+            audit_refused(user, "view_offer", "placement_request", other.request_id, detail=f"offer:{other.id}")
         raise NotFound()
     return offer
 

@@ -112,8 +112,17 @@ def submit(request_id: str):
         if work.ok:
             return redirect(url_for("requests.detail", request_id=placement_request.id))
         error = work.message
+    else:
+        error = _refused_decision(form)
     return render_template("requests/task_list.html", req=placement_request, sections=sections, form=form,
                            error=error), 422
+
+
+def _refused_decision(form) -> str:
+    """What a refused decision button says: its field's own error (a control character in a reason), else that the
+    form expired (its CSRF token)."""
+    errors = [message for name, messages in form.errors.items() if name != "csrf_token" for message in messages]
+    return errors[0] if errors else "Your form expired. Try again"
 
 
 def _render_detail(placement_request, *, form=None, status: int = 200, error: str | None = None):
@@ -199,8 +208,9 @@ def send_referrals(request_id: str):
 def accept_offer(request_id: str, offer_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     offer = queries.get_offer_for_request(current_user, placement_request, offer_id)
-    if not DecisionForm().validate_on_submit():
-        return _render_detail(placement_request, status=400, error="Your form expired. Try again")[:2]
+    decision = DecisionForm()
+    if not decision.validate_on_submit():
+        return _render_detail(placement_request, status=400, error=_refused_decision(decision))[:2]
     # The ranking the officer acted on is captured before the write: nothing read after it decides what is saved.
     ranking = rank_request(placement_request) if placement_request.status in ("searching", "offers") else None
     with unit_of_work() as work:
@@ -218,8 +228,9 @@ def accept_offer(request_id: str, offer_id: str):
 def shortlist_offer(request_id: str, offer_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     offer = queries.get_offer_for_request(current_user, placement_request, offer_id)
-    if not DecisionForm().validate_on_submit():
-        return _render_detail(placement_request, status=400, error="Your form expired. Try again")[:2]
+    decision = DecisionForm()
+    if not decision.validate_on_submit():
+        return _render_detail(placement_request, status=400, error=_refused_decision(decision))[:2]
     with unit_of_work() as work:
         services.shortlist_offer(current_user, placement_request, offer)
     if not work.ok:
@@ -235,7 +246,7 @@ def decline_offer(request_id: str, offer_id: str):
     offer = queries.get_offer_for_request(current_user, placement_request, offer_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        return _render_detail(placement_request, status=400, error="Your form expired. Try again")[:2]
+        return _render_detail(placement_request, status=400, error=_refused_decision(form))[:2]
     with unit_of_work(form) as work:
         services.decline_offer(current_user, placement_request, offer, form.reason.data or "")
     if not work.ok:

@@ -95,3 +95,21 @@ def test_every_kind_of_bad_row_is_reported_by_row_and_column():
     assert "repeats row 2" in messages[(10, None)]
     assert "already on row 11" in messages[(12, "vacancy_id")]
     assert "'eight hundred' is not a number of pounds" in messages[(7, "fee_gbp_week")]
+
+
+def test_a_cell_with_control_characters_is_a_problem_of_its_row_and_column():
+    """The same rule as the forms (issue 15 §7); the other rows are still read, and the refused value is not
+    echoed back in the message."""
+    text = (HEADER + f",{SETTING},,Oak\x1b House,1,{TOMORROW},,800,\n"
+            + f",{SETTING},,Elm House,2\x07,{TOMORROW},,800,open\x85\n"
+            + f",{SETTING},,Ash House,1,{TOMORROW},,900,\n"
+            + f",{SETTING},,Yew House,1,{TOMORROW},,900,,extra\x0c\n")
+    rows, problems = parse(text)
+    assert [r.row for r in rows] == [4]
+    assert [(p.row, p.column, p.message) for p in problems] == [
+        (2, "setting_name", "Remove the control characters from the setting_name column"),
+        (3, "places", "Remove the control characters from the places column"),
+        (3, "status", "Remove the control characters from the status column"),
+        (5, None, "Remove the control characters from the row"),
+    ]
+    assert not any(ch in p.message for p in problems for ch in "\x1b\x07\x85\x0c")
