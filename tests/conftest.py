@@ -194,7 +194,7 @@ class AuthActions:
     def code_for(user) -> str:
         from tests.factories import TEST_MFA_SECRET
 
-        return totp_code(user.mfa_secret or TEST_MFA_SECRET, fresh=True, key=user.email)
+        return totp_code(getattr(user, "mfa_secret", None) or TEST_MFA_SECRET, fresh=True, key=user.email)
 
     def sign_out(self):
         return self._client.post("/sign-out")
