@@ -220,59 +220,46 @@ def _too_many_codes():
     return redirect(url_for("auth.sign_in"))
 
 
-@bp.route("/sign-in/security-code", methods=["GET", "POST"])
-def security_code():
+def _second_factor(form, step: str, accept, refused: str, template: str):
+    """The security-code and recovery-code steps: one code accepted completes the sign-in; a wrong one is counted
+    (a lock refuses even a right one, with the same message); too many end the pending sign-in."""
     record = _pending()
     if record is None:
         return _no_pending_sign_in()
     user = record.user
     if not user.mfa_secret:
         return redirect(url_for("auth.set_up_mfa"))
-    form = SecurityCodeForm()
     if form.validate_on_submit():
         ended = False
         with unit_of_work(form):
             locked = throttle.is_locked(throttle.account_key(user.email), sessions.client_address())
-            accepted = not locked and mfa.accept_code(user, form.code.data)
+            accepted = not locked and accept(user, form.code.data)
             if accepted:
-                _complete_sign_in(record, user, throttle.SECURITY_CODE)
+                _complete_sign_in(record, user, step)
             else:
-                ended = _code_failed(record, user, throttle.SECURITY_CODE, locked)
+                ended = _code_failed(record, user, step, locked)
         if accepted:
+            if step == throttle.RECOVERY_CODE:
+                left = mfa.recovery_codes_left(user)
+                flash(f"You have {left} recovery code{'s' if left != 1 else ''} left. "
+                      + ("Make new ones from Your account." if left <= 3 else ""), "info")
             return _after_sign_in(user)
         if ended:
             return _too_many_codes()
-        form.code.errors.append(CODE_REFUSED)
-    return render_template("auth/security_code.html", form=form), 422 if form.is_submitted() else 200
+        form.code.errors.append(refused)
+    return render_template(template, form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/sign-in/security-code", methods=["GET", "POST"])
+def security_code():
+    return _second_factor(SecurityCodeForm(), throttle.SECURITY_CODE, mfa.accept_code, CODE_REFUSED,
+                          "auth/security_code.html")
 
 
 @bp.route("/sign-in/recovery-code", methods=["GET", "POST"])
 def recovery_code():
-    record = _pending()
-    if record is None:
-        return _no_pending_sign_in()
-    user = record.user
-    if not user.mfa_secret:
-        return redirect(url_for("auth.set_up_mfa"))
-    form = RecoveryCodeForm()
-    if form.validate_on_submit():
-        ended = False
-        with unit_of_work(form):
-            locked = throttle.is_locked(throttle.account_key(user.email), sessions.client_address())
-            accepted = not locked and mfa.use_recovery_code(user, form.code.data)
-            if accepted:
-                _complete_sign_in(record, user, throttle.RECOVERY_CODE)
-            else:
-                ended = _code_failed(record, user, throttle.RECOVERY_CODE, locked)
-        if accepted:
-            left = mfa.recovery_codes_left(user)
-            flash(f"You have {left} recovery code{'s' if left != 1 else ''} left. "
-                  + ("Make new ones from Your account." if left <= 3 else ""), "info")
-            return _after_sign_in(user)
-        if ended:
-            return _too_many_codes()
-        form.code.errors.append(RECOVERY_REFUSED)
-    return render_template("auth/recovery_code.html", form=form), 422 if form.is_submitted() else 200
+    return _second_factor(RecoveryCodeForm(), throttle.RECOVERY_CODE, mfa.use_recovery_code, RECOVERY_REFUSED,
+                          "auth/recovery_code.html")
 
 
 @bp.route("/sign-in/set-up-authenticator-app", methods=["GET", "POST"])

@@ -111,7 +111,7 @@ def set_password(token: str):
 
 
 def _link_invalid(message: str | None, status: int = 404):
-    return render_template("providers/link_invalid.html", message=message), status
+    return render_template("auth/link_invalid.html", message=message), status
 
 
 # ---------------------------------------------------------------------------------- inbox and dashboard
