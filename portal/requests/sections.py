@@ -48,6 +48,12 @@ def status(req: PlacementRequest, section: Section) -> str:
     return "not_started"
 
 
+def completed(req: PlacementRequest) -> list[Section]:
+    """The sections the officer has marked complete (required or optional), in task-list order."""
+    done = set(req.completed_sections or ())
+    return [section for section in SECTIONS if section.key in done]
+
+
 def missing_required(req: PlacementRequest) -> list[Section]:
     """Required sections not yet completed: the request cannot be submitted for matching until this is empty."""
     done = set(req.completed_sections or ())

@@ -176,3 +176,18 @@ def test_a_date_with_missing_or_extra_boxes_is_a_clear_error_not_a_crash(client,
     assert response.status_code == 422
     page = _page(response)
     assert "Needed by must be a real date" in page or "Enter the date the placement is needed by" in page
+
+
+def test_the_task_list_counts_only_the_sections_completed(client, auth, db_session):
+    """A new draft has one section done (the child's details), not 'completed 4 of 7' (optional sections are not
+    done until the officer completes them)."""
+    from portal.requests.sections import SECTIONS
+
+    auth.sign_in(create_user("officer"))
+    response = client.post("/requests/new", data=child_section())
+    request_id = re.search(r"/requests/([0-9a-f]{32})/edit", response.headers["Location"]).group(1)
+    page = Page(client.get(f"/requests/{request_id}/edit").get_data(as_text=True))
+    assert page.testid("progress").startswith(f"You have completed 1 of {len(SECTIONS)} sections;")
+    client.post(f"/requests/{request_id}/edit/location", data={"home_postcode": "cv1 2ab", "action": "draft"})
+    page = Page(client.get(f"/requests/{request_id}/edit").get_data(as_text=True))
+    assert page.testid("progress").startswith(f"You have completed 1 of {len(SECTIONS)} sections;")  # a draft is not done
