@@ -24,6 +24,7 @@ from wtforms import (
     BooleanField,
     DecimalField,
     EmailField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -397,14 +398,17 @@ class OfferForm(PortalForm):
         "Which vacancy are you offering?", widget=GovRadioInput(), choices=[],
         validators=[InputRequired(message="Select the vacancy you are offering")],
     )
+    # Both follow the vacancy chosen unless the provider types others (issue 11 §6): left empty, the service uses
+    # the vacancy's own fee and date; in a browser, choosing a vacancy fills them in (portal.js).
     fee_gbp_week = PoundsField(
         "Weekly fee in pounds",
-        validators=[InputRequired(message="Enter the weekly fee, like 850"),
+        validators=[Optional(),
                     NumberRange(min=0, max=MAX_FEE_GBP, message="Enter a weekly fee between £0 and £100,000")],
     )
-    start_date = GovDateField(
-        "Earliest start date", validators=[InputRequired(message="Enter the start date as day, month and year")],
-    )
+    start_date = GovDateField("Earliest start date", validators=[OptionalDate()])
+    # The vacancy whose fee and date the form was prefilled with: a fee or date left as prefilled follows the
+    # vacancy actually chosen, so choosing another vacancy without JavaScript does not offer the first one's fee.
+    prefilled_from = HiddenField()
     message = TextAreaField(
         "Message to the placement officer (optional)", widget=GovTextArea(), validators=[Length(max=4000)]
     )

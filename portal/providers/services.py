@@ -516,11 +516,14 @@ def make_offer(
     vacancy: Vacancy | None,
     eligible_vacancy_ids: set[str],
     *,
-    fee_gbp_week: Decimal,
-    start_date: date,
+    fee_gbp_week: Decimal | None,
+    start_date: date | None,
     message: str | None,
 ) -> Offer:
-    """Offer one of the provider's own open vacancies that the matching core says can meet the child's needs."""
+    """Offer one of the provider's own open vacancies that the matching core says can meet the child's needs.
+
+    The fee and start date follow the vacancy offered unless the provider gives others: no fee is the vacancy's
+    own, no date the later of the date the child is needed, the date the vacancy is free and today."""
     if referral.provider_id != user.provider_id:
         raise ServiceError("This referral was not sent to you")
     if vacancy is None or vacancy.setting.provider_id != user.provider_id:
@@ -536,6 +539,10 @@ def make_offer(
     )
     if already:
         raise ServiceError("You have already offered this vacancy for this child")
+    if fee_gbp_week is None:
+        fee_gbp_week = vacancy.fee_gbp_week
+    if start_date is None:
+        start_date = max(vacancy.available_from, placement_request.needed_by or date.today(), date.today())
     offer = Offer(
         referral_id=referral.id,
         request_id=referral.request_id,

@@ -162,7 +162,12 @@ def _render_referral(ref, *, offer_form=None, decline_form=None, error_form=None
             best = fit.matches[0][1]
             offer_form.vacancy_id.data = best.option_id
             offer_form.fee_gbp_week.data = best.fee_gbp_week
-            offer_form.start_date.data = max(best.available_from, placement_request.needed_by, date.today())
+            offer_form.start_date.data = _offer_start(best, placement_request)
+            offer_form.prefilled_from.data = best.option_id
+    # What each vacancy would offer, for the page's script to fill in when another vacancy is chosen.
+    offer_defaults = {info.option_id: {"fee": f"{info.fee_gbp_week:.2f}",
+                                       "start": _offer_start(info, placement_request).strftime("%-d %-m %Y")}
+                      for _m, info in fit.matches}
     offer_form.vacancy_id.choices = [
         (info.option_id, f"{info.setting_name}: {info.places_free} place{'s' if info.places_free != 1 else ''} from "
                          f"{info.available_from:%-d %B %Y}, £{info.fee_gbp_week:,.0f} a week")
@@ -173,11 +178,31 @@ def _render_referral(ref, *, offer_form=None, decline_form=None, error_form=None
         sector=geo.postcode_sector(placement_request.home_postcode), fit=fit, infos=infos, offers=offers,
         accepted=accepted, decline=queries.find_decline(current_user, ref),
         placement=queries.find_placement_for_referral(current_user, ref) if accepted else None,
-        offer_form=offer_form, decline_form=decline_form or DeclineReferralForm(formdata=None),
+        offer_form=offer_form, offer_defaults=offer_defaults,
+        decline_form=decline_form or DeclineReferralForm(formdata=None),
         action_form=ConfirmForm(formdata=None), form=error_form, error=error,
         can_write=current_user.provider_role in WRITERS,
         is_open=ref.status != "closed" and placement_request.status in ("searching", "offers"),
     ), status
+
+
+def _offer_start(info, placement_request) -> date:
+    """The start date an offer of this vacancy proposes: the later of when the child is needed, when the vacancy
+    is free, and today (the same rule as services.make_offer's)."""
+    return max(info.available_from, placement_request.needed_by or date.today(), date.today())
+
+
+def _offer_terms(form, fit, placement_request):
+    """The fee and start date to offer: as typed, except that a value left as it was prefilled for another
+    vacancy than the one chosen follows the chosen one (None: the service uses the vacancy's own)."""
+    fee, start = form.fee_gbp_week.data, form.start_date.data
+    prefilled = next((info for _m, info in fit.matches if info.option_id == form.prefilled_from.data), None)
+    if prefilled is not None and form.vacancy_id.data != prefilled.option_id:
+        if fee is not None and fee == prefilled.fee_gbp_week:
+            fee = None
+        if start is not None and start == _offer_start(prefilled, placement_request):
+            start = None
+    return fee, start
 
 
 @bp.get("/referrals/<referral_id>")
@@ -196,9 +221,10 @@ def make_offer(referral_id: str):
     if not form.validate_on_submit():
         return _render_referral(ref, offer_form=form, error_form=form, status=422)
     vacancy = queries.find_vacancy_for_provider(current_user, form.vacancy_id.data)
+    fee, start = _offer_terms(form, fit, ref.request)
     with unit_of_work(form) as work:
-        services.make_offer(current_user, ref, vacancy, fit.vacancy_ids, fee_gbp_week=form.fee_gbp_week.data,
-                            start_date=form.start_date.data, message=form.message.data)
+        services.make_offer(current_user, ref, vacancy, fit.vacancy_ids, fee_gbp_week=fee, start_date=start,
+                            message=form.message.data)
     if work.ok:
         flash("Offer made. The placement officer has been told.", "success")
         return redirect(url_for("providers.referral", referral_id=ref.id))

@@ -1,6 +1,7 @@
 """Offers and outcomes: prefilled, only the provider's own open fitting vacancy (whatever the form says),
 withdrawn before acceptance, locked once accepted; declined with the officer's reason; identity after acceptance."""
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -176,3 +177,41 @@ def test_withdrawing_the_last_live_offer_puts_the_request_back_to_searching(clie
     assert client.post(f"/provider/offers/{offer_id}/withdraw").status_code == 302
     assert fresh(PlacementRequest, s.request.id).status == "searching"
     assert fresh(Referral, s.referral.id).status == "sent"
+
+
+def test_an_offers_fee_and_date_follow_the_vacancy_chosen_without_javascript(client, auth, db_session):
+    """Prefilled from the best vacancy; choosing another and leaving the prefilled fee and date offers the chosen
+    vacancy's own (not £880 against £840); what the provider types is kept; empty boxes take the vacancy's."""
+    s = scene(needed_in_days=5)
+    later = s.request.needed_by - timedelta(days=1)  # free before the child is needed: the start is needed_by
+    second = create_vacancy(create_setting(s.provider, postcode="CV2 4GA", name="Rowan household",
+                                           needs_met=["therapeutic_support"]),
+                            places=1, fee_gbp_week="840", available_from=later)
+    third = create_vacancy(create_setting(s.provider, postcode="CV2 4GA", name="Birch household",
+                                          needs_met=["therapeutic_support"]), places=1, fee_gbp_week="900")
+    ids = {"first": s.vacancy.id, "second": second.id, "third": third.id, "referral": s.referral.id}
+    needed_by = s.request.needed_by
+    auth.sign_in(s.manager)
+    page = client.get(f"/provider/referrals/{ids['referral']}").get_data(as_text=True)
+    prefilled_from = re.search(r'name="prefilled_from" type="hidden" value="([0-9a-f]+)"', page) or \
+        re.search(r'id="prefilled_from" name="prefilled_from" type="hidden" value="([0-9a-f]+)"', page)
+    prefilled = prefilled_from.group(1)
+    fees = {ids["first"]: 880, ids["second"]: 840, ids["third"]: 900}
+    chosen, other = [vacancy for vacancy in fees if vacancy != prefilled]
+    kept = dict(offer_data(chosen, fee=str(fees[prefilled]), start=needed_by), prefilled_from=prefilled)
+    assert client.post(f"/provider/referrals/{ids['referral']}", data=kept).status_code == 302
+    [offer] = offers()
+    assert (offer.vacancy_id, offer.fee_gbp_week, offer.start_date) == (chosen, fees[chosen], needed_by)
+    typed = dict(offer_data(other, fee="865", start=needed_by + timedelta(days=1)), prefilled_from=prefilled)
+    assert client.post(f"/provider/referrals/{ids['referral']}", data=typed).status_code == 302
+    assert (offers()[-1].fee_gbp_week, offers()[-1].start_date) == (865, needed_by + timedelta(days=1))
+
+
+def test_empty_fee_and_date_offer_the_vacancys_own(client, auth, db_session):
+    s = scene(needed_in_days=5)
+    auth.sign_in(s.manager)
+    data = {"vacancy_id": s.vacancy.id, "fee_gbp_week": "", "start_date": ["", "", ""], "message": ""}
+    response = client.post(f"/provider/referrals/{s.referral.id}", data=data)
+    assert response.status_code == 302
+    [offer] = offers()
+    assert (offer.fee_gbp_week, offer.start_date) == (880, s.request.needed_by)

@@ -109,3 +109,29 @@ if (dialog && typeof dialog.showModal === 'function') {
   })
   check()
 }
+
+// An offer's fee and start date follow the vacancy chosen (issue 11 §6), unless the provider has typed their own.
+const offerDefaults = document.querySelector('[data-offer-defaults]')
+if (offerDefaults) {
+  const defaults = JSON.parse(offerDefaults.dataset.offerDefaults)
+  const form = offerDefaults.closest('form')
+  const fee = form.querySelector('input[name="fee_gbp_week"]')
+  const dateParts = ['day', 'month', 'year'].map((part) => form.querySelector(`input[name="start_date-${part}"], input[id="start_date-${part}"]`))
+  const current = () => ({ fee: fee.value.trim(), start: dateParts.map((i) => (i ? i.value.trim() : '')).join(' ') })
+  const checked = () => form.querySelector('input[name="vacancy_id"]:checked')
+  let last = checked() ? defaults[checked().value] : null
+  form.querySelectorAll('input[name="vacancy_id"]').forEach((radio) => {
+    radio.addEventListener('change', () => {
+      const next = defaults[radio.value]
+      if (!next) { return }
+      const now = current()
+      if (!last || now.fee === '' || now.fee === last.fee) { fee.value = next.fee }
+      if (!last || now.start.trim() === '' || now.start === last.start) {
+        next.start.split(' ').forEach((value, i) => { if (dateParts[i]) { dateParts[i].value = value } })
+      }
+      last = next
+      const prefilled = form.querySelector('input[name="prefilled_from"]')
+      if (prefilled) { prefilled.value = radio.value } // what the boxes now hold is this vacancy's
+    })
+  })
+}
