@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from portal.admin import queries, services
 from portal.admin.forms import AuditSearchForm, ProviderDecisionForm
+from portal.auth.queries import organisation_names
 from portal.auth.permissions import audit_now, role_required
 from portal.forms import validates_query_string
 from portal.unit_of_work import unit_of_work
@@ -104,8 +105,8 @@ def decide_provider(provider_id: str):
 
 AUDIT_PAGE_SIZE = 50
 AUDIT_EXPORT_MAX_ROWS = 100_000
-AUDIT_CSV_COLUMNS = ("time_utc", "user_name", "user_id", "role", "organisation", "action", "record_type",
-                     "record_id", "outcome", "source_address", "detail")
+AUDIT_CSV_COLUMNS = ("time_utc", "user_name", "user_id", "role", "organisation", "organisation_name", "action",
+                     "record_type", "record_id", "outcome", "source_address", "detail")
 
 
 def _audit_search() -> tuple[AuditSearchForm, queries.AuditFilters | None]:
@@ -141,11 +142,12 @@ def audit():
     form, filters = _audit_search()
     if filters is None:
         return render_template("admin/audit.html", form=form, events=[], page=1, previous_url=None, next_url=None,
-                               csv_url=None, max_rows=AUDIT_EXPORT_MAX_ROWS), 422
+                               csv_url=None, max_rows=AUDIT_EXPORT_MAX_ROWS, org_names={}), 422
     page = _page_number()
     events, has_next = queries.list_audit_events(filters, page=page, per_page=AUDIT_PAGE_SIZE)
     return render_template(
         "admin/audit.html", form=form, events=events, page=page, max_rows=AUDIT_EXPORT_MAX_ROWS,
+        org_names=organisation_names(),
         previous_url=_audit_url("admin.audit", page=page - 1) if page > 1 else None,
         next_url=_audit_url("admin.audit", page=page + 1) if has_next else None,
         csv_url=_audit_url("admin.audit_csv"),
@@ -167,9 +169,10 @@ def audit_csv():
     form, filters = _audit_search()
     if filters is None:
         return render_template("admin/audit.html", form=form, events=[], page=1, previous_url=None, next_url=None,
-                               csv_url=None, max_rows=AUDIT_EXPORT_MAX_ROWS), 422
+                               csv_url=None, max_rows=AUDIT_EXPORT_MAX_ROWS, org_names={}), 422
     audit_now(current_user, "export_audit", "audit_event", None,
               detail=f"filters:{','.join(filters.used()) or 'none'};max_rows:{AUDIT_EXPORT_MAX_ROWS}")
+    org_names = organisation_names()
     events = queries.iter_audit_events(filters, limit=AUDIT_EXPORT_MAX_ROWS)  # its own session: streams after
 
     def rows():
@@ -179,7 +182,8 @@ def audit_csv():
         for count, event in enumerate(events, start=1):
             writer.writerow([
                 event.at.astimezone(timezone.utc).isoformat(timespec="seconds"), _csv_cell(event.user_name),
-                event.user_id or "", event.role or "", _csv_cell(event.organisation), _csv_cell(event.action),
+                event.user_id or "", event.role or "", _csv_cell(event.organisation),
+                _csv_cell(org_names.get(event.organisation, "")), _csv_cell(event.action),
                 _csv_cell(event.record_type), _csv_cell(event.record_id), _csv_cell(event.outcome),
                 event.source_address or "", _csv_cell(event.detail),
             ])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, LocalAuthority, User
+from portal.models import AuditEvent, LocalAuthority, Provider, User
 from portal.db import db
 
 
@@ -26,3 +26,13 @@ def list_audit_events_for_record(record_type: str, record_id: str) -> list[Audit
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         )
     )
+
+
+def organisation_names() -> dict[str, str]:
+    """Every organisation the audit trail records an event against ("la:<ONS code>", "provider:<id>", "region"),
+    with the name people know it by: pages show names, not codes."""
+    names = {"region": "West Midlands region (regional hub and commissioners)"}
+    names.update((f"la:{la.code}", la.name) for la in db.session.scalars(select(LocalAuthority)))
+    names.update((f"provider:{provider_id}", name)
+                 for provider_id, name in db.session.execute(select(Provider.id, Provider.name)))
+    return names

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal import geo
 from portal.auth.permissions import audit_now, role_required
-from portal.auth.queries import list_audit_events_for_record
+from portal.auth.queries import list_audit_events_for_record, organisation_names
 from portal.errors import Invalid
 from portal.options import get_options_version
 from portal.requests import queries, sections, services
@@ -261,7 +261,8 @@ def access_log(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     audit_now(current_user, "view_access_log", "placement_request", placement_request.id)
     events = list_audit_events_for_record("placement_request", placement_request.id)
-    return render_template("requests/access_log.html", req=placement_request, events=events)
+    return render_template("requests/access_log.html", req=placement_request, events=events,
+                           org_names=organisation_names())
 
 
 @bp.get("/<request_id>/matches")

@@ -76,9 +76,9 @@ def test_the_page_shows_each_events_details_newest_first(client, auth, db_sessio
     auth.sign_in(people["admin"])
     rows = _rows(_search(client, "record_type=placement_request"))
     assert rows == [
-        ["30 June 2026 at 2:00pm", "Bilal Brum (Placement officer)", f"la:{BIRMINGHAM}", "view_request",
+        ["30 June 2026 at 2:00pm", "Bilal Brum (Placement officer)", "Birmingham", "view_request",
          f"placement_request {'a' * 32}", "refused", "198.51.100.7"],
-        ["30 June 2026 at 1:00pm", "Olivia Officer (Placement officer)", f"la:{COVENTRY}", "view",
+        ["30 June 2026 at 1:00pm", "Olivia Officer (Placement officer)", "Coventry", "view",
          f"placement_request {'a' * 32}", "allowed", "192.0.2.1"],
     ]
 
@@ -205,23 +205,23 @@ def test_the_export_has_the_same_filters_and_is_itself_audited(client, auth, db_
     link = page.soup.select_one("[data-testid=audit-csv]")["href"]
     assert link.startswith("/admin/audit.csv?") and "record_type=placement_request" in link and "date_from=30" in link
     rows = _csv(client.get(link))
-    assert rows[0] == ["time_utc", "user_name", "user_id", "role", "organisation", "action", "record_type",
-                       "record_id", "outcome", "source_address", "detail"]
+    assert rows[0] == ["time_utc", "user_name", "user_id", "role", "organisation", "organisation_name", "action",
+                       "record_type", "record_id", "outcome", "source_address", "detail"]
     assert rows[1:] == [
-        ["2026-06-30T13:00:00+00:00", "Bilal Brum", people["birmingham"].id, "officer", f"la:{BIRMINGHAM}", "view",
-         "placement_request", "r2", "refused", "192.0.2.1", "endpoint:requests.detail"],
-        ["2026-06-30T12:00:00+00:00", "Olivia Officer", people["coventry"].id, "officer", f"la:{COVENTRY}", "view",
-         "placement_request", "r1", "allowed", "192.0.2.1", ""],
+        ["2026-06-30T13:00:00+00:00", "Bilal Brum", people["birmingham"].id, "officer", f"la:{BIRMINGHAM}",
+         "Birmingham", "view", "placement_request", "r2", "refused", "192.0.2.1", "endpoint:requests.detail"],
+        ["2026-06-30T12:00:00+00:00", "Olivia Officer", people["coventry"].id, "officer", f"la:{COVENTRY}",
+         "Coventry", "view", "placement_request", "r1", "allowed", "192.0.2.1", ""],
     ]
     everything = _csv(client.get("/admin/audit.csv?record_type=setting"))
-    assert ["'=SUM(A1:A9)"] == [row[1] for row in everything if row[7] == "r3"]  # made inert
+    assert ["'=SUM(A1:A9)"] == [row[1] for row in everything if row[8] == "r3"]  # made inert
     exports = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "export_audit")
                                  .order_by(AuditEvent.id)).all()
     assert [(e.user_id, e.record_type, e.outcome, e.source_address) for e in exports] == [
         (people["admin"].id, "audit_event", "allowed", "127.0.0.1")] * 2
     assert exports[0].detail == "filters:record_type,date_from;max_rows:100000"  # names, never the values searched
     # The exports appear in the trail they export.
-    assert [row[5] for row in _csv(client.get("/admin/audit.csv?action=export_audit"))[1:]] == ["export_audit"] * 3
+    assert [row[6] for row in _csv(client.get("/admin/audit.csv?action=export_audit"))[1:]] == ["export_audit"] * 3
 
 
 def test_the_export_is_capped(client, auth, db_session, people, monkeypatch):
@@ -232,7 +232,7 @@ def test_the_export_is_capped(client, auth, db_session, people, monkeypatch):
         _event(db_session, user=people["coventry"], action="capped", record_id=f"r{n}", at=T0 + timedelta(minutes=n))
     auth.sign_in(people["admin"])
     rows = _csv(client.get("/admin/audit.csv?action=capped"))
-    assert [row[7] for row in rows[1:]] == ["r4", "r3", "r2"]
+    assert [row[8] for row in rows[1:]] == ["r4", "r3", "r2"]
     export = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "export_audit")).one()
     assert export.detail == "filters:action;max_rows:3"
 
