@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, false, func, select
 
 from portal.models import (
     ConnectedPerson,
@@ -76,15 +76,28 @@ def get_placement_record(user: User, placement_id: str) -> PlacementRecord:
     return PlacementRecord(*row)
 
 
-def list_placements(user: User, *, limit: int = 500) -> list[PlacementRecord]:
-    """The user's placements (their LA's, or at their provider), newest start first."""
+PAGE_SIZE = 50
+LIST_STATUSES = ("current", "ended")
+
+
+def list_placements(user: User, *, status: str | None = None, page: int = 1,
+                    per_page: int = PAGE_SIZE) -> tuple[list[PlacementRecord], int]:
+    """One page of the user's placements (their LA's, or at their provider), newest start first, and how many
+    there are in all: nothing is cut silently (issue 11 §4). `status` is "current", "ended" or None for both."""
+    visible = _visible_to(user)
+    if status == "current":
+        visible = visible & Placement.end_date.is_(None)
+    elif status == "ended":
+        visible = visible & Placement.end_date.is_not(None)
+    total = db.session.scalar(select(func.count()).select_from(Placement).where(visible)) or 0
     rows = db.session.execute(
         _records_query()
-        .where(_visible_to(user))
-        .order_by(Placement.start_date.desc(), Placement.created_at.desc())
-        .limit(limit)
+        .where(visible)
+        .order_by(Placement.start_date.desc(), Placement.created_at.desc(), Placement.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
-    return [PlacementRecord(*row) for row in rows]
+    return [PlacementRecord(*row) for row in rows], total
 
 
 def find_offer_for_placement(user: User, placement: Placement) -> Offer | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import geo
@@ -53,7 +53,18 @@ def _audit_view(record: queries.PlacementRecord, page: str, outcome: str = "allo
 @bp.get("/")
 @role_required("officer", "provider")
 def index():
-    return render_template("placements/index.html", records=queries.list_placements(current_user))
+    status = request.args.get("status") if request.args.get("status") in queries.LIST_STATUSES else None
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 100_000))
+    except ValueError:
+        page = 1
+    records, total = queries.list_placements(current_user, status=status, page=page, per_page=queries.PAGE_SIZE)
+    pages = max(1, -(-total // queries.PAGE_SIZE))
+    if page > pages:  # past the end (the list got shorter): the last page
+        return redirect(url_for("placements.index", status=status, page=pages))
+    first = (page - 1) * queries.PAGE_SIZE + 1 if total else 0
+    return render_template("placements/index.html", records=records, total=total, status=status, page=page,
+                           pages=pages, first=first, last=first + len(records) - 1 if records else 0)
 
 
 def _render_detail(record: queries.PlacementRecord, *, form=None, error: str | None = None, status: int = 200):
