@@ -38,9 +38,11 @@ def list_requests_for_officer(
     age_min: int | None = None,
     age_max: int | None = None,
     search: str | None = None,
-    limit: int = 500,
-) -> list[PlacementRequest]:
-    """The officer's own LA's requests, newest first, filtered; `search` matches reference or name, typos allowed."""
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[PlacementRequest], int]:
+    """One page of the officer's own LA's requests, newest first (a search: best match first), filtered, and how
+    many match in all: nothing is cut silently (issue 11 §4). `search` matches reference or name, typos allowed."""
     query = select(PlacementRequest).where(officer_requests(user))
     if status:
         query = query.where(PlacementRequest.status == status)
@@ -54,7 +56,8 @@ def list_requests_for_officer(
     rows = list(db.session.scalars(query.order_by(PlacementRequest.created_at.desc())))
     if search and search.strip():
         rows = _fuzzy_filter(rows, search)
-    return rows[:limit]
+    start = (page - 1) * per_page
+    return rows[start:start + per_page], len(rows)
 
 
 def _years_before(day: date, years: int) -> date:

@@ -26,12 +26,29 @@ def index():
     filters = request.form if request.method == "POST" else None
     form = RequestFilterForm(formdata=filters)
     if filters is not None and not form.validate():
-        return render_template("requests/index.html", rows=[], form=form, filtered=True), 400
-    rows = queries.list_requests_for_officer(
+        return render_template("requests/index.html", rows=[], form=form, filtered=True, total=0, page=1, pages=1,
+                               first=0, last=0), 400
+    try:  # a filtered list pages by the form's own buttons (no personal data in URLs); an unfiltered one by ?page=
+        page = max(1, min(int((filters or request.args).get("page", 1)), 100_000))
+    except ValueError:
+        page = 1
+    rows, total = queries.list_requests_for_officer(
         current_user, form.status.data or None, urgency=form.urgency.data or None, age_min=form.age_min.data,
-        age_max=form.age_max.data, search=form.q.data,
+        age_max=form.age_max.data, search=form.q.data, page=page, per_page=REQUESTS_PAGE_SIZE,
     )
-    return render_template("requests/index.html", rows=rows, form=form, filtered=filters is not None)
+    pages = max(1, -(-total // REQUESTS_PAGE_SIZE))
+    if page > pages:  # past the end: the last page
+        page = pages
+        rows, total = queries.list_requests_for_officer(
+            current_user, form.status.data or None, urgency=form.urgency.data or None, age_min=form.age_min.data,
+            age_max=form.age_max.data, search=form.q.data, page=page, per_page=REQUESTS_PAGE_SIZE,
+        )
+    first = (page - 1) * REQUESTS_PAGE_SIZE + 1 if total else 0
+    return render_template("requests/index.html", rows=rows, form=form, filtered=filters is not None, total=total,
+                           page=page, pages=pages, first=first, last=first + len(rows) - 1 if rows else 0)
+
+
+REQUESTS_PAGE_SIZE = 50
 
 
 def _section_form(section, req=None, formdata=None):
