@@ -27,6 +27,7 @@ from portal.models import User, UserSession
 TOUCH_SECONDS = 60
 # Why a session ended, as the signed-out page explains it.
 IDLE, ABSOLUTE, MFA_TIMEOUT, ENDED = "idle", "absolute", "mfa_timeout", "ended"
+TIMEOUTS = {IDLE, ABSOLUTE, MFA_TIMEOUT}
 END_REASONS = {
     "sign_out", "sign_out_everywhere", "password_changed", "password_reset", "mfa_reset", "deactivated", "ended_by_admin",
     IDLE, ABSOLUTE, MFA_TIMEOUT, "locked",

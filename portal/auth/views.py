@@ -72,6 +72,8 @@ def _load_session() -> None:
         return
     record = sessions.current_record()
     reason = sessions.ENDED if record is None else sessions.expiry_reason(record)
+    if reason == sessions.ENDED and record is not None and record.end_reason in sessions.TIMEOUTS:
+        reason = record.end_reason  # timed out a moment ago (another tab noticed first): say so, not "ended"
     if reason is None and not record.user.active:
         reason = sessions.ENDED
     if reason is not None:

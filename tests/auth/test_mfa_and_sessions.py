@@ -407,3 +407,14 @@ def test_a_pages_own_background_requests_do_not_keep_the_session_alive(client, d
     assert utcnow() - db_session.scalar(select(UserSession.last_seen_at)) < timedelta(seconds=30)
     _age(db_session, created_at=utcnow() - timedelta(hours=11, minutes=59))
     assert client.get("/account/session").get_json()["reason"] == "absolute"
+
+
+def test_a_second_tab_after_a_timeout_is_told_the_same_reason(app, db_session):
+    officer = create_user("officer")
+    first = _sign_in_as(app, officer)
+    cookie = first.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    second = app.test_client()
+    second.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    _age(db_session, last_seen_at=utcnow() - timedelta(minutes=31))
+    assert "reason=idle" in first.get("/requests/").headers["Location"]
+    assert "reason=idle" in second.get("/requests/").headers["Location"]  # not "ended"

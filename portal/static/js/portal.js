@@ -51,13 +51,29 @@ if (dialog && typeof dialog.showModal === 'function') {
   const countdown = dialog.querySelector('[data-timeout-countdown]')
   let timer = null
   let ticking = null
+  let leaving = false
+  let checking = false
   const signedOut = (reason) => {
+    if (leaving) { return } // the first answer that says "signed out" decides where the page goes
+    leaving = true
     window.location.href = `${dialog.dataset.signedOutUrl}?reason=${encodeURIComponent(reason || 'idle')}&next=${encodeURIComponent(window.location.pathname)}`
   }
   const words = (seconds) => seconds >= 60
     ? `${Math.ceil(seconds / 60)} minute${Math.ceil(seconds / 60) === 1 ? '' : 's'}`
     : `${seconds} second${seconds === 1 ? '' : 's'}`
+  let again = false
   const check = async () => {
+    if (leaving) { return }
+    if (checking) { again = true; return } // one question at a time; ask once more when it is answered
+    checking = true
+    try {
+      await ask()
+    } finally {
+      checking = false
+      if (again) { again = false; window.clearTimeout(timer); check() }
+    }
+  }
+  const ask = async () => {
     let status
     try {
       const response = await fetch(dialog.dataset.statusUrl, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
