@@ -14,7 +14,7 @@ from portal.admin import queries, services
 from portal.admin.forms import AuditSearchForm, ProviderDecisionForm
 from portal.auth.queries import organisation_names
 from portal.auth.permissions import audit_now, role_required
-from portal.forms import validates_query_string
+from portal.forms import page_number, validates_query_string
 from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("admin", __name__)
@@ -37,10 +37,7 @@ def people():
 
     text = (request.args.get("q") or "")[:100]
     role = request.args.get("role") if request.args.get("role") in ROLES else ""
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 10_000))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     rows, total = queries.search_people(text, role, page=page)
     pages = max(1, -(-total // queries.PEOPLE_PAGE))
     return render_template("admin/people.html", rows=rows, total=total, q=text, role=role, roles=ROLES,
@@ -123,8 +120,7 @@ def _audit_search() -> tuple[AuditSearchForm, queries.AuditFilters | None]:
 
 
 def _page_number() -> int:
-    value = request.args.get("page", "")
-    return int(value) if value.isdigit() and 0 < int(value) <= 100_000 else 1
+    return page_number(request.args.get("page"))
 
 
 def _audit_url(endpoint: str, **changes) -> str:

@@ -56,12 +56,13 @@ def audit(
     client address the app sees (`request.remote_addr`; behind a reverse proxy, see docs/security.md).
     """
     address = request.remote_addr if has_request_context() else None
+    who = user if user is not None and user.is_authenticated else None
     event = AuditEvent(
         source_address=address[:45] if address else None,
-        user_id=user.id if user is not None and user.is_authenticated else None,
-        user_name=user.name if user is not None and user.is_authenticated else None,
-        role=user.role if user is not None and user.is_authenticated else None,
-        organisation=user.organisation if user is not None and user.is_authenticated else None,
+        user_id=who.id if who else None,
+        user_name=who.name if who else None,
+        role=who.role if who else None,
+        organisation=who.organisation if who else None,
         record_type=record_type,
         record_id=record_id,
         action=action,

@@ -458,12 +458,16 @@ def _managed_person(user_id: str) -> User:
     return user
 
 
+def _render_person(user: User, form, *, error: str | None = None, status: int = 200):
+    return render_template("auth/person_security.html", person=user, form=form, error=error,
+                           live=len(sessions.live_sessions(user)),
+                           recovery_left=mfa.recovery_codes_left(user)), status
+
+
 @bp.get("/people/<user_id>/security")
 @role_required("admin", "provider", provider_roles=("admin",))
 def person_security(user_id: str):
-    user = _managed_person(user_id)
-    return render_template("auth/person_security.html", person=user, form=ConfirmForm(),
-                           live=len(sessions.live_sessions(user)), recovery_left=mfa.recovery_codes_left(user))
+    return _render_person(_managed_person(user_id), ConfirmForm())
 
 
 @bp.post("/people/<user_id>/reset-mfa")
@@ -476,9 +480,7 @@ def reset_person_mfa(user_id: str):
     with unit_of_work(form) as work:
         services.reset_mfa(current_user, user)
     if not work.ok:
-        return render_template("auth/person_security.html", person=user, form=form, error=work.message,
-                               live=len(sessions.live_sessions(user)),
-                               recovery_left=mfa.recovery_codes_left(user)), work.status
+        return _render_person(user, form, error=work.message, status=work.status)
     flash(f"{user.name}'s security code has been reset and they have been signed out. They will set up their "
           "authenticator app again when they next sign in.", "success")
     return redirect(url_for("auth.person_security", user_id=user.id))
@@ -490,10 +492,13 @@ def sign_out_person(user_id: str):
     """End every session of someone else (a lost laptop, someone leaving), without changing their password."""
     user = _managed_person(user_id)
     form = ConfirmForm()
-    if form.validate_on_submit():
-        with unit_of_work(form):
-            ended = services.sign_out_person(current_user, user)
-        flash(f"{user.name} has been signed out of {ended} session{'s' if ended != 1 else ''}.", "success")
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.person_security", user_id=user.id))
+    with unit_of_work(form) as work:
+        ended = services.sign_out_person(current_user, user)
+    if not work.ok:
+        return _render_person(user, form, error=work.message, status=work.status)
+    flash(f"{user.name} has been signed out of {ended} session{'s' if ended != 1 else ''}.", "success")
     return redirect(url_for("auth.person_security", user_id=user.id))
 
 
@@ -507,9 +512,7 @@ def issue_reset_link(user_id: str):
     with unit_of_work(form) as work:
         token = services.issue_reset_link(current_user, user)
     if not work.ok:
-        return render_template("auth/person_security.html", person=user, form=form, error=work.message,
-                               live=len(sessions.live_sessions(user)),
-                               recovery_left=mfa.recovery_codes_left(user)), work.status
+        return _render_person(user, form, error=work.message, status=work.status)
     return render_template("auth/reset_link.html", person=user,
                            link=url_for("auth.reset_password", token=token, _external=True),
                            hours=services.RESET_HOURS)

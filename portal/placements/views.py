@@ -12,6 +12,7 @@ from portal import geo
 from portal.access import get_request_for_officer
 from portal.auth.permissions import audit_now, role_required
 from portal.formatting import format_date
+from portal.forms import page_number
 from portal.placement_records import create_agreement
 from portal.placements import queries, services
 from portal.placements.forms import (
@@ -54,10 +55,7 @@ def _audit_view(record: queries.PlacementRecord, page: str, outcome: str = "allo
 @role_required("officer", "provider")
 def index():
     status = request.args.get("status") if request.args.get("status") in queries.LIST_STATUSES else None
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 100_000))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     records, total = queries.list_placements(current_user, status=status, page=page, per_page=queries.PAGE_SIZE)
     pages = max(1, -(-total // queries.PAGE_SIZE))
     if page > pages:  # past the end (the list got shorter): the last page

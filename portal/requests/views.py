@@ -8,6 +8,7 @@ from flask_login import current_user
 from portal import geo
 from portal.auth.permissions import audit_now, role_required
 from portal.auth.queries import list_audit_events_for_record, organisation_names
+from portal.forms import page_number
 from portal.errors import Invalid
 from portal.options import get_options_version
 from portal.requests import queries, sections, services
@@ -28,10 +29,8 @@ def index():
     if filters is not None and not form.validate():
         return render_template("requests/index.html", rows=[], form=form, filtered=True, total=0, page=1, pages=1,
                                first=0, last=0), 400
-    try:  # a filtered list pages by the form's own buttons (no personal data in URLs); an unfiltered one by ?page=
-        page = max(1, min(int((filters or request.args).get("page", 1)), 100_000))
-    except ValueError:
-        page = 1
+    # A filtered list pages by the form's own buttons (no personal data in URLs); an unfiltered one by ?page=.
+    page = page_number((filters or request.args).get("page"))
     rows, total = queries.list_requests_for_officer(
         current_user, form.status.data or None, urgency=form.urgency.data or None, age_min=form.age_min.data,
         age_max=form.age_max.data, search=form.q.data, page=page, per_page=REQUESTS_PAGE_SIZE,
