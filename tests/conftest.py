@@ -227,17 +227,26 @@ def _fresh_totp_steps():
 def totp_code(secret: str, *, fresh: bool = False, key: str | None = None) -> str:
     """The current code for `secret`. A code works once per 30-second step per account, and the portal accepts
     one step of clock drift either way, so with `fresh` an account's sign-ins in one test use the steps now-1,
-    now, now+1 in turn: three sign-ins of one person within 30 seconds, without waiting."""
+    now, now+1 in turn: three sign-ins of one person within 30 seconds, without waiting (a fourth waits)."""
     import time
 
     import pyotp
 
-    step = int(time.time() // 30)
-    if fresh:
-        key = key or secret
-        step = max(step - 1, _used_steps.get(key, step - 2) + 1)
-        _used_steps[key] = step
-    return pyotp.TOTP(secret).at(step * 30)
+    if not fresh:
+        return pyotp.TOTP(secret).at(int(time.time() // 30) * 30)
+    key = key or secret
+    while True:
+        now = time.time()
+        step, left = int(now // 30), 30 - now % 30
+        # The portal checks the code a moment after it is made: the step before now is safe only while the
+        # current step has seconds to run (else the portal's "now" has moved on and that step is out of reach).
+        lowest = step - 1 if left > 5 else step
+        chosen = max(lowest, _used_steps.get(key, lowest - 1) + 1)
+        if chosen <= step + 1:
+            break
+        time.sleep(left + 0.05)  # this account's codes for this minute are spent: wait for the next step
+    _used_steps[key] = chosen
+    return pyotp.TOTP(secret).at(chosen * 30)
 
 
 @pytest.fixture
