@@ -17,8 +17,10 @@ from .problem import (
     Problem,
     ProblemError,
     allocate_problem,
+    option_record,
     parse_problem,
     rank_problem,
+    request_record,
 )
 from .rank import OptionIndex, eligible_count, explain_exclusions, rank
 from .scoring import score_option
@@ -44,6 +46,6 @@ __all__ = [
     "DEFAULT_POLICY", "Allocation", "Assignment", "CarerRecord", "ChildRecord", "Exclusion", "GridPoint", "Match",
     "OptionIndex", "OptionSpec", "Policy", "Problem", "ProblemError", "RankResult", "RequestSpec", "ScorePart",
     "Suggestion", "Unplaced", "allocate", "allocate_problem", "check_option", "eligible_count", "explain_exclusions",
-    "find_duplicate_requests", "greedy_assign", "match_connected_person", "normalise_name", "parse_problem",
-    "rank", "rank_problem", "score_option", "validate_allocation",
+    "find_duplicate_requests", "greedy_assign", "match_connected_person", "normalise_name", "option_record",
+    "parse_problem", "rank", "rank_problem", "request_record", "score_option", "validate_allocation",
 ]

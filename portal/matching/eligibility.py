@@ -25,11 +25,17 @@ pets               7     the child cannot live with pets and there are pets, or 
 solo               7     the child needs to be cared for alone and the option is not solo-only
 avoid_la           7     the option is in a local authority the child's plan rules out
 =================  ====  ==========================================================================================
+
+A sibling group to be placed together is one unit (issue 11 §1): an option is eligible for the group only when it
+passes every sibling's rules, and the group has one list of exclusions, the same from every sibling's page. A
+reason every sibling shares (the places, the Ofsted rating, a need both have) is listed once as it is; a reason
+that holds for some siblings only names the child: "Boy aged 11: Needs not met: Therapeutic support"
+(`merge_reasons`). Siblings are named by sex and age, eldest first (`member_labels`): the core never sees a name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,7 +43,8 @@ from . import vocabulary as vocab
 from .policy import Policy
 from .types import OptionSpec, RequestSpec
 
-__all__ = ["CHECKS", "Group", "check_option", "format_date", "group_for"]
+__all__ = ["CHECKS", "Group", "check_group", "check_option", "format_date", "group_for", "group_members",
+           "member_labels", "merge_reasons"]
 
 CHECKS: tuple[str, ...] = (
     "cp_other_child", "cp_stage", "suitability", "age", "under_16", "sex", "places", "needs", "risks",
@@ -60,10 +67,49 @@ class Group:
 
 def group_for(request: RequestSpec, siblings: Iterable[RequestSpec] = ()) -> Group:
     """The group of `request` and those `siblings` that share its sibling_group (others are ignored)."""
-    ids = {request.id}
+    return Group(frozenset(m.id for m in group_members(request, siblings)))
+
+
+def group_members(request: RequestSpec, siblings: Iterable[RequestSpec] = ()) -> tuple[RequestSpec, ...]:
+    """`request` and those `siblings` sharing its sibling_group, once each, eldest first (then by id).
+
+    The order depends only on the group, never on which sibling asked, so every sibling's page gets one list.
+    """
+    members = {request.id: request}
     if request.sibling_group is not None:
-        ids.update(s.id for s in siblings if s.sibling_group == request.sibling_group)
-    return Group(frozenset(ids))
+        for s in siblings:
+            if s.sibling_group == request.sibling_group:
+                members.setdefault(s.id, s)
+    return tuple(sorted(members.values(), key=lambda m: (-m.age_years, m.id)))
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def member_labels(members: Sequence[RequestSpec]) -> tuple[str, ...]:
+    """How the sibling group's children are named in reasons: "Boy aged 11", "Girl aged 8"; twins of one sex get
+    "Girl aged 8 (first)", "Girl aged 8 (second)" in the group's order."""
+    words = {"female": "Girl", "male": "Boy"}
+    base = [f"{words.get(m.sex, 'Child')} aged {m.age_years}" for m in members]
+    seen: dict[str, int] = {}
+    labels = []
+    for label in base:
+        if base.count(label) > 1:
+            n = seen[label] = seen.get(label, 0) + 1
+            label = f"{label} ({_ORDINALS[n - 1] if n <= len(_ORDINALS) else n})"
+        labels.append(label)
+    return tuple(labels)
+
+
+def merge_reasons(labels: Sequence[str], per_member: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    """One sibling group's reasons from each member's own: shared ones once, the rest naming the child."""
+    if len(per_member) == 1:
+        return tuple(per_member[0])
+    shared = [r for r in per_member[0] if all(r in other for other in per_member[1:])]
+    out = list(shared)
+    for label, reasons in zip(labels, per_member):
+        out.extend(f"{label}: {r}" for r in reasons if r not in shared)
+    return tuple(out)
 
 
 # ----------------------------------------------------------------------------------------------- sentences
@@ -194,3 +240,12 @@ def check_option(request: RequestSpec, option: OptionSpec, policy: Policy,
         reasons.append(avoid_la_reason(option.la))
     return tuple(reasons)
 
+
+
+def check_group(members: Sequence[RequestSpec], option: OptionSpec, policy: Policy) -> tuple[str, ...]:
+    """The reasons `option` is not eligible for a sibling group placed together (scalar reference).
+
+    `members` in the group's order (`group_members`). Empty when the option passes every sibling's rules.
+    """
+    group = Group(frozenset(m.id for m in members))
+    return merge_reasons(member_labels(members), [check_option(m, option, policy, group) for m in members])

@@ -19,7 +19,8 @@ from . import vocabulary as vocab
 from .policy import DEFAULT_POLICY, Policy
 from .types import GridPoint, OptionSpec, RequestSpec
 
-__all__ = ["OPTION_FIELDS", "REQUEST_FIELDS", "Problem", "ProblemError", "parse_problem"]
+__all__ = ["OPTION_FIELDS", "REQUEST_FIELDS", "Problem", "ProblemError", "option_record", "parse_problem",
+           "request_record"]
 
 _ONS_CODE = re.compile(r"[EWSN]\d{8}\Z")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -339,6 +340,44 @@ def _unique(records, kind: str) -> None:
             raise ProblemError(f"{kind[:-1]} {record.id!r} ({kind}[{i}])", "id",
                                f"duplicate id (also {kind}[{first[record.id]}])")
         first[record.id] = i
+
+
+# ------------------------------------------------------------------------------------------ writing one
+
+def _point(point: GridPoint | None) -> dict | None:
+    return None if point is None else {"easting": point.easting, "northing": point.northing}
+
+
+def request_record(spec: RequestSpec) -> dict:
+    """A request as a problem file holds it (docs/matching.md; fields with no value left out): what
+    `parse_problem` reads back to the same RequestSpec. No name, no date of birth: the core has neither."""
+    return _without_none({
+        "id": spec.id, "la": spec.la, "home": _point(spec.home), "school": _point(spec.school),
+        "keep_school": spec.keep_school, "age_years": spec.age_years, "sex": spec.sex,
+        "needed_by": spec.needed_by.isoformat(), "urgency": spec.urgency, "suitability": dict(spec.suitability),
+        "needs": sorted(spec.needs), "risks": sorted(spec.risks), "sibling_group": spec.sibling_group,
+        "budget_gbp_week": spec.budget_gbp_week, "language": spec.language, "religion": spec.religion,
+        "cultural_needs": spec.cultural_needs, "pets": spec.pets, "living_companions": spec.living_companions,
+        "avoid_las": sorted(spec.avoid_las), "family": _point(spec.family), "arrival_order": spec.arrival_order,
+    })
+
+
+def option_record(spec: OptionSpec) -> dict:
+    """An option as a problem file holds it: what `parse_problem` reads back to the same OptionSpec."""
+    return _without_none({
+        "id": spec.id, "kind": spec.kind, "for_request": spec.for_request, "provider_code": spec.provider_code,
+        "provider_approved": spec.provider_approved, "la": spec.la, "location": _point(spec.location),
+        "places": spec.places, "available_from": spec.available_from.isoformat(), "age_min": spec.age_min,
+        "age_max": spec.age_max, "sexes": sorted(spec.sexes), "needs_met": sorted(spec.needs_met),
+        "risks_managed": sorted(spec.risks_managed), "ofsted": spec.ofsted, "fee_gbp_week": spec.fee_gbp_week,
+        "languages": sorted(spec.languages), "religions": sorted(spec.religions), "has_pets": spec.has_pets,
+        "takes_siblings": spec.takes_siblings, "solo_only": spec.solo_only, "stale": spec.stale,
+        "connected_stage": spec.connected_stage, "provider_id": spec.provider_id, "setting_id": spec.setting_id,
+    })
+
+
+def _without_none(record: dict) -> dict:
+    return {key: value for key, value in record.items() if value is not None}
 
 
 # ------------------------------------------------------------------------------------------ the contract

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import eligibility as rules
 from . import vocabulary as vocab
-from .eligibility import Group, group_for
+from .eligibility import Group, group_for, group_members, member_labels, merge_reasons
 from .policy import DEFAULT_POLICY, Policy
 from .scoring import (
     ALWAYS_SHOWN,
@@ -46,6 +46,7 @@ from .scoring import (
     distance_tenths_array,
     fee_pence,
     median_param,
+    merge_matches,
     reason,
     regional_medians,
     s22c_class,
@@ -275,7 +276,7 @@ def _checks(index: OptionIndex, request: RequestSpec, group: Group, policy: Poli
 class _Scored:
     """Eligible options of one request with their score-part parameters (rows sorted best first)."""
 
-    rows: np.ndarray  # option positions, best first
+    rows: np.ndarray  # option positions, best first (ascending when built with sort=False)
     score: np.ndarray
     params: dict[str, np.ndarray]
     points: dict[str, np.ndarray]
@@ -283,8 +284,16 @@ class _Scored:
     tenths: np.ndarray
     school: np.ndarray
 
+    def take(self, order: np.ndarray) -> _Scored:
+        return _Scored(
+            rows=self.rows[order], score=self.score[order], params={k: v[order] for k, v in self.params.items()},
+            points={k: v[order] for k, v in self.points.items()}, flags=self.flags[order],
+            tenths=self.tenths[order], school=self.school[order],
+        )
 
-def _score(index: OptionIndex, request: RequestSpec, ctx: RequestContext, eligible: np.ndarray) -> _Scored:
+
+def _score(index: OptionIndex, request: RequestSpec, ctx: RequestContext, eligible: np.ndarray,
+           sort: bool = True) -> _Scored:
     rows = np.flatnonzero(eligible)
     e, n = index.easting[rows], index.northing[rows]
     tenths = distance_tenths_array(e, n, request.home)
@@ -340,12 +349,8 @@ def _score(index: OptionIndex, request: RequestSpec, ctx: RequestContext, eligib
     bits |= ((budget & 3) == 2).astype(np.int64) << 2
     bits |= (school > ctx.school_far_limit).astype(np.int64) << 3
     bits |= params["stale_vacancy"] << 4
-    order = np.lexsort((rows, tenths, -score))
-    return _Scored(
-        rows=rows[order], score=score[order], params={k: v[order] for k, v in params.items()},
-        points={k: v[order] for k, v in points.items()}, flags=bits[order], tenths=tenths[order],
-        school=school[order],
-    )
+    scored = _Scored(rows=rows, score=score, params=params, points=points, flags=bits, tenths=tenths, school=school)
+    return scored.take(np.lexsort((rows, tenths, -score))) if sort else scored
 
 
 def _context(index: OptionIndex, request: RequestSpec, policy: Policy | None,
@@ -354,6 +359,74 @@ def _context(index: OptionIndex, request: RequestSpec, policy: Policy | None,
         raise ValueError("rank: the index was built with a different policy; rebuild it with this one")
     group = group_for(request, siblings)
     return index.policy, group, RequestContext.build(request, index.policy, group)
+
+
+@dataclass
+class _Unit:
+    """What rank places: the child alone, or their sibling group placed together (members in the group's order,
+    each with their own context and failed checks; `failed` fails an option for the unit if it fails any member)."""
+
+    members: tuple[RequestSpec, ...]
+    labels: tuple[str, ...]
+    group: Group
+    contexts: list[RequestContext]
+    checks: list[_Checks]
+    failed: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+def _unit(index: OptionIndex, request: RequestSpec, policy: Policy | None,
+          siblings: Sequence[RequestSpec]) -> _Unit:
+    if policy is not None and policy != index.policy:
+        raise ValueError("rank: the index was built with a different policy; rebuild it with this one")
+    members = group_members(request, siblings)
+    group = Group(frozenset(m.id for m in members))
+    contexts = [RequestContext.build(m, index.policy, group) for m in members]
+    checks = [_checks(index, m, group, index.policy) for m in members]
+    failed = checks[0].failed(len(index))
+    for c in checks[1:]:
+        failed = failed | c.failed(len(index))
+    return _Unit(members, member_labels(members), group, contexts, checks, failed)
+
+
+def _rank_group(index: OptionIndex, request: RequestSpec, unit: _Unit, limit: int | None,
+                with_exclusions: bool) -> RankResult:
+    """rank() for siblings placed together: one list for the group (see scoring.py and eligibility.py)."""
+    eligible = ~unit.failed
+    scored = [_score(index, m, ctx, eligible, sort=False) for m, ctx in zip(unit.members, unit.contexts)]
+    rows = scored[0].rows
+    total = np.sum([s.score for s in scored], axis=0)
+    farthest = np.max([s.tenths for s in scored], axis=0)
+    order = np.lexsort((rows, farthest, -total))
+    top = order[: rows.size if limit is None else min(limit, rows.size)]
+    with _no_cycle_collection():
+        per_member = [_matches(index, s.take(top), ctx, None) for s, ctx in zip(scored, unit.contexts)]
+        matches = tuple(merge_matches(unit.labels, found) for found in zip(*per_member))
+        excluded = _group_exclusions(index, unit, np.flatnonzero(unit.failed)) if with_exclusions else ()
+    return RankResult(request.id, matches, excluded, eligible=int(rows.size))
+
+
+def _group_exclusions(index: OptionIndex, unit: _Unit, rows: np.ndarray) -> tuple[Exclusion, ...]:
+    """The group's exclusions for `rows` (all failing for the unit): each member's reasons, merged."""
+    if rows.size == 0:
+        return ()
+    per_member = []
+    for member, checks in zip(unit.members, unit.checks):
+        groups = _exclusion_groups(index, member, unit.group, checks, rows)
+        per_member.append((groups.of_row.tolist(), groups.reasons()))
+    merged: dict[tuple[int, ...], tuple[str, ...]] = {}
+    out = []
+    ids = index.ids
+    for i, row in enumerate(rows.tolist()):
+        key = tuple(of_row[i] for of_row, _ in per_member)
+        reasons = merged.get(key)
+        if reasons is None:
+            reasons = merged[key] = merge_reasons(unit.labels, [table[g] for (_, table), g in zip(per_member, key)])
+        out.append(Exclusion(ids[row], reasons))
+    return tuple(out)
 
 
 def _as_index(options: OptionIndex | Sequence[OptionSpec], policy: Policy | None) -> OptionIndex:
@@ -653,9 +726,10 @@ def rank(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], poli
     `with_exclusions=False` skips building the excluded list (see `explain_exclusions`).
     """
     index = _as_index(options, policy)
-    policy, group, ctx = _context(index, request, policy, siblings)
-    checks = _checks(index, request, group, policy)
-    failed = checks.failed(len(index))
+    unit = _unit(index, request, policy, siblings)
+    if unit.size > 1:
+        return _rank_group(index, request, unit, limit, with_exclusions)
+    group, ctx, checks, failed = unit.group, unit.contexts[0], unit.checks[0], unit.failed
     scored = _score(index, request, ctx, ~failed)
     with _no_cycle_collection():
         matches = _matches(index, scored, ctx, limit)
@@ -684,8 +758,7 @@ def eligible_count(request: RequestSpec, options: OptionIndex | Sequence[OptionS
                    *, siblings: Sequence[RequestSpec] = ()) -> int:
     """How many options are eligible for `request`: the hard rules only, nothing scored (sufficiency gaps)."""
     index = _as_index(options, policy)
-    policy, group, _ = _context(index, request, policy, siblings)
-    return int(len(index) - np.count_nonzero(_checks(index, request, group, policy).failed(len(index))))
+    return int(len(index) - np.count_nonzero(_unit(index, request, policy, siblings).failed))
 
 
 def explain_exclusions(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec],
@@ -693,9 +766,8 @@ def explain_exclusions(request: RequestSpec, options: OptionIndex | Sequence[Opt
                        siblings: Sequence[RequestSpec] = ()) -> tuple[Exclusion, ...]:
     """Why each of `option_ids` (default: all) is not eligible for `request`; eligible ones are left out."""
     index = _as_index(options, policy)
-    policy, group, _ = _context(index, request, policy, siblings)
-    checks = _checks(index, request, group, policy)
-    failed = checks.failed(len(index))
+    unit = _unit(index, request, policy, siblings)
+    failed = unit.failed
     if option_ids is None:
         rows = np.flatnonzero(failed)
     else:
@@ -704,7 +776,9 @@ def explain_exclusions(request: RequestSpec, options: OptionIndex | Sequence[Opt
         except KeyError as err:
             raise KeyError(f"no option {err.args[0]!r} in the index") from None
         rows = wanted[failed[wanted]] if wanted.size else wanted
-    return _exclusions(index, request, group, checks, rows)
+    if unit.size > 1:
+        return _group_exclusions(index, unit, rows)
+    return _exclusions(index, request, unit.group, unit.checks[0], rows)
 
 
 def exclusion_summary(index: OptionIndex, request: RequestSpec, group: Group) -> tuple[int, str | None]:
@@ -737,7 +811,9 @@ def rank_json(request: RequestSpec, index: OptionIndex, siblings: Sequence[Reque
 
 
 def rank_json_bytes(request: RequestSpec, index: OptionIndex, siblings: Sequence[RequestSpec] = ()) -> bytes:
-    """`rank_json` as UTF-8 bytes (what the CLI writes)."""
+    """`rank_json` as UTF-8 bytes (what the CLI writes). A sibling group takes the plain path (groups are few)."""
+    if len(group_members(request, siblings)) > 1:
+        return json.dumps(rank(request, index, siblings=siblings).to_dict(), ensure_ascii=False).encode("utf-8")
     policy, group, ctx = _context(index, request, None, siblings)
     checks = _checks(index, request, group, policy)
     failed = checks.failed(len(index))

@@ -26,6 +26,15 @@ language / religion    the option lists the child's language / religion
 culture                cultural needs required and the language or religion matches
 =====================  =================================================================================
 
+A sibling group to be placed together is scored as one unit (issue 11 §1): its score for an option is the sum of
+every sibling's own score there, the same sum the region-wide allocation maximises, so the page and the allocation
+rank a group's options alike. Its parts are the siblings' parts criterion by criterion: a part every sibling has
+alike is listed once with its points times the number of children ("4.2 miles from home (-4 each, for both
+children)"); a part that differs is listed per child, naming them ("Girl aged 8: 1.3 miles from the child's
+school"). Its flags are every sibling's flags; its distance is the longest of the siblings' distances (from home,
+and from school among those keeping their school). `merge_matches` does this for both the scalar reference
+(`score_group`) and rank.py.
+
 Distances are the SSDA903 PL_DISTANCE: straight line on the OS grid, metres / 1609.344, rounded to one decimal
 place. Inside the core a distance is carried as an integer number of tenths of a mile.
 """
@@ -33,14 +42,14 @@ place. Inside the core a distance is carried as an integer number of tenths of a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
 
 import numpy as np
 
 from . import vocabulary as vocab
-from .eligibility import Group
+from .eligibility import Group, member_labels
 from .policy import Policy
 from .types import GridPoint, Match, OptionSpec, RequestSpec, ScorePart
 
@@ -53,6 +62,8 @@ __all__ = [
     "miles",
     "regional_medians",
     "s22c_class",
+    "merge_matches",
+    "score_group",
     "score_option",
 ]
 
@@ -441,3 +452,42 @@ def score_option(request: RequestSpec, option: OptionSpec, policy: Policy, media
         school_distance_miles=miles(school) if school >= 0 else None,
     )
 
+
+
+def _each(points: int, n: int) -> str:
+    who = "for both children" if n == 2 else f"for all {n} children"
+    return f"({points:+d} each, {who})"
+
+
+def merge_matches(labels: Sequence[str], per_member: Sequence[Match]) -> Match:
+    """One sibling group's match for an option from each member's own (see the module docstring)."""
+    if len(per_member) == 1:
+        return per_member[0]
+    n = len(per_member)
+    parts: list[ScorePart] = []
+    for criterion in CRITERIA:
+        found = [next((p for p in m.parts if p.criterion == criterion), None) for m in per_member]
+        if all(p is None for p in found):
+            continue
+        first = found[0]
+        if first is not None and all(p == first for p in found[1:]):
+            parts.append(ScorePart(criterion, first.points * n, f"{first.reason} {_each(first.points, n)}"))
+            continue
+        parts.extend(ScorePart(criterion, p.points, f"{label}: {p.reason}")
+                     for label, p in zip(labels, found) if p is not None)
+    schools = [m.school_distance_miles for m in per_member if m.school_distance_miles is not None]
+    return Match(
+        option=per_member[0].option,
+        score=sum(m.score for m in per_member),
+        parts=tuple(parts),
+        flags=frozenset().union(*(m.flags for m in per_member)),
+        distance_miles=max(m.distance_miles for m in per_member),
+        school_distance_miles=max(schools) if schools else None,
+    )
+
+
+def score_group(members: Sequence[RequestSpec], option: OptionSpec, policy: Policy,
+                medians: Mapping[str, float]) -> Match:
+    """Score one option for a sibling group placed together, `members` in the group's order (scalar reference)."""
+    group = Group(frozenset(m.id for m in members))
+    return merge_matches(member_labels(members), [score_option(m, option, policy, medians, group) for m in members])

@@ -112,49 +112,14 @@ def eligible_provider_ids(ranking: Ranking) -> set[str]:
     }
 
 
-def _point(point: matching.GridPoint | None) -> dict | None:
-    return None if point is None else {"easting": point.easting, "northing": point.northing}
-
-
-def problem_request(spec: matching.RequestSpec) -> dict:
-    """A request in the matching core's problem-file format (docs/matching.md): no name, no date of birth."""
-    return {
-        "id": spec.id, "la": spec.la, "home": _point(spec.home), "school": _point(spec.school),
-        "keep_school": spec.keep_school, "age_years": spec.age_years, "sex": spec.sex,
-        "needed_by": spec.needed_by.isoformat(), "urgency": spec.urgency, "suitability": dict(spec.suitability),
-        "needs": sorted(spec.needs), "risks": sorted(spec.risks), "sibling_group": spec.sibling_group,
-        "budget_gbp_week": spec.budget_gbp_week, "language": spec.language, "religion": spec.religion,
-        "cultural_needs": spec.cultural_needs, "pets": spec.pets, "living_companions": spec.living_companions,
-        "avoid_las": sorted(spec.avoid_las), "family": _point(spec.family), "arrival_order": spec.arrival_order,
-    }
-
-
-def problem_option(spec: matching.OptionSpec) -> dict:
-    """An option in the matching core's problem-file format."""
-    return {
-        "id": spec.id, "kind": spec.kind, "for_request": spec.for_request, "provider_code": spec.provider_code,
-        "provider_approved": spec.provider_approved, "la": spec.la, "location": _point(spec.location),
-        "places": spec.places, "available_from": spec.available_from.isoformat(), "age_min": spec.age_min,
-        "age_max": spec.age_max, "sexes": sorted(spec.sexes), "needs_met": sorted(spec.needs_met),
-        "risks_managed": sorted(spec.risks_managed), "ofsted": spec.ofsted, "fee_gbp_week": spec.fee_gbp_week,
-        "languages": sorted(spec.languages), "religions": sorted(spec.religions), "has_pets": spec.has_pets,
-        "takes_siblings": spec.takes_siblings, "solo_only": spec.solo_only, "stale": spec.stale,
-        "connected_stage": spec.connected_stage, "provider_id": spec.provider_id, "setting_id": spec.setting_id,
-    }
-
-
-def _without_none(record: dict) -> dict:
-    return {key: value for key, value in record.items() if value is not None}
-
-
 def ranking_problem(req: PlacementRequest, ranking: Ranking) -> dict:
     """The ranking as a problem file: the child, their siblings, every option that matched, and the regional
     median fees pinned in the policy, so `python -m portal.matching rank` gives back exactly these matches."""
     requests = [request_spec(req), *sibling_specs(req)]
     return {
         "policy": {"regional_median_fee_gbp_week": dict(ranking.medians)},
-        "requests": [_without_none(problem_request(r)) for r in requests],
-        "options": [_without_none(problem_option(ranking.options[m.option])) for m in ranking.result.matches],
+        "requests": [matching.request_record(r) for r in requests],
+        "options": [matching.option_record(ranking.options[m.option]) for m in ranking.result.matches],
     }
 
 

@@ -60,10 +60,13 @@ def test_rank_problem_shape():
     assert [r["request"] for r in result["results"]] == ["R1", "R2", "R3"]
     r1 = result["results"][0]
     assert [m["option"] for m in r1["matches"]] == ["gran", "la-carer"]  # the connected person first
+    # R1 and R2 are a sibling group placed together: one list for both, each reason naming the child it holds for
     assert r1["excluded"] == [{"option": "home", "reasons": [
-        "Residential care (children's home) is marked unsuitable for this child",
-        "Age 9 is outside the setting's age range 11\u201317", "This setting does not take girls",
-        "Needs not met: Therapeutic support"]}]
+        "Girl aged 9: Residential care (children's home) is marked unsuitable for this child",
+        "Girl aged 9: Age 9 is outside the setting's age range 11\u201317", "Girl aged 9: This setting does not take girls",
+        "Girl aged 9: Needs not met: Therapeutic support"]}]
+    r2 = result["results"][1]
+    assert {**r2, "request": "R1"} == r1
     for match in r1["matches"]:
         assert set(match) >= {"option", "score", "parts", "flags", "distance_miles"}
         assert match["score"] == sum(p["points"] for p in match["parts"])

@@ -15,9 +15,9 @@ from portal.matching import (
     rank,
     score_option,
 )
-from portal.matching.eligibility import group_for
+from portal.matching.eligibility import check_group, group_for, group_members
 from portal.matching.rank import rank_json
-from portal.matching.scoring import regional_medians
+from portal.matching.scoring import regional_medians, score_group
 from portal.matching.types import GridPoint
 from tests.matching.builders import (
     HOME,
@@ -39,20 +39,21 @@ def siblings_of(request, all_requests):
 @FAST
 @given(problems(max_requests=4, max_options=12))
 def test_the_index_agrees_with_the_scalar_reference(problem):
-    """Eligibility, every reason sentence, every part, flags, distances and the order."""
+    """Eligibility, every reason sentence, every part, flags, distances and the order; a sibling group placed
+    together against the scalar group reference (every sibling's rules, the summed score)."""
     reqs, opts = problem
     index = OptionIndex.build(opts)
     medians = regional_medians(opts)
     position = {o.id: i for i, o in enumerate(opts)}
     for request in reqs:
         siblings = siblings_of(request, reqs)
-        group = group_for(request, siblings)
+        members = group_members(request, siblings)
         result = rank(request, index, siblings=siblings)
-        expected_excluded = [(o.id, check_option(request, o, DEFAULT_POLICY, group)) for o in opts]
+        expected_excluded = [(o.id, check_group(members, o, DEFAULT_POLICY)) for o in opts]
         expected_excluded = [(oid, why) for oid, why in expected_excluded if why]
         assert [(e.option, e.reasons) for e in result.excluded] == expected_excluded
-        eligible = [o for o in opts if not check_option(request, o, DEFAULT_POLICY, group)]
-        expected = sorted((score_option(request, o, DEFAULT_POLICY, medians, group) for o in eligible),
+        eligible = [o for o in opts if not check_group(members, o, DEFAULT_POLICY)]
+        expected = sorted((score_group(members, o, DEFAULT_POLICY, medians) for o in eligible),
                           key=lambda m: (-m.score, m.distance_miles, position[m.option]))
         assert list(result.matches) == expected
         assert result.eligible == len(expected)

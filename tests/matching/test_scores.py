@@ -113,8 +113,8 @@ def test_the_childs_preferred_setting_type_beats_the_s22c_order():
 def test_siblings_together():
     child, brother = make_request(sibling_group="G"), make_request(id="R2", sibling_group="G")
     match = only(child, make_option(places=2), siblings=[brother])
-    assert points(match)["siblings_together"] == 15
-    assert reason(match, "siblings_together") == "Takes all 2 siblings together"
+    assert points(match)["siblings_together"] == 30  # the group's score is both children's
+    assert reason(match, "siblings_together") == "Takes all 2 siblings together (+15 each, for both children)"
     assert "siblings_together" not in points(only(make_request(), make_option()))
 
 
