@@ -28,6 +28,10 @@ class SiblingGroup(IdMixin, TimestampMixin, Base):
 
     la_code: Mapped[str] = mapped_column(ForeignKey("local_authority.code"), index=True)
     together: Mapped[bool] = mapped_column(default=True)
+    # When the plan allows separate placements and the officer split the group on purpose: why, when, by whom.
+    split_reason: Mapped[str | None] = mapped_column(Text)
+    split_at: Mapped[datetime | None]
+    split_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
 
     requests: Mapped[list[PlacementRequest]] = relationship(back_populates="sibling_group")
 
@@ -162,7 +166,8 @@ class Placement(IdMixin, TimestampMixin, Base):
     __tablename__ = "placement"
     __table_args__ = (
         UniqueConstraint("request_id", name="uq_placement_request"),
-        UniqueConstraint("offer_id", name="uq_placement_offer"),
+        # One offer for a sibling group places every child: one placement per child of that offer.
+        UniqueConstraint("offer_id", "request_id", name="uq_placement_offer_request"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
     )
 

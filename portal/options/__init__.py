@@ -6,10 +6,17 @@ imports none of them, only the models, the database and the pure core.
 """
 
 from portal.options.index import OptionInfo, OptionsCache, OptionsSnapshot, current_options, init_app
-from portal.options.specs import connected_person_options, request_spec, sibling_specs
+from portal.options.specs import (
+    connected_person_options,
+    group_request_ids,
+    placed_together,
+    request_spec,
+    sibling_specs,
+)
 from portal.options.versions import bump_options_version, get_options_version
 
 __all__ = [
     "OptionInfo", "OptionsCache", "OptionsSnapshot", "bump_options_version", "connected_person_options",
-    "current_options", "get_options_version", "init_app", "request_spec", "sibling_specs",
+    "current_options", "get_options_version", "group_request_ids", "init_app", "placed_together", "request_spec",
+    "sibling_specs",
 ]

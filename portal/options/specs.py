@@ -41,7 +41,8 @@ def request_spec(req: PlacementRequest, today: date | None = None) -> matching.R
         },
         needs=frozenset(req.needs or ()),
         risks=frozenset(req.risks or ()),
-        sibling_group=req.sibling_group_id,
+        # Only brothers and sisters to be placed together are one unit for the core (issue 11 §1).
+        sibling_group=req.sibling_group_id if req.sibling_group is not None and req.sibling_group.together else None,
         budget_gbp_week=float(req.budget_gbp_week) if req.budget_gbp_week is not None else None,
         language=req.first_language,
         religion=req.religion,
@@ -54,42 +55,73 @@ def request_spec(req: PlacementRequest, today: date | None = None) -> matching.R
 
 
 def connected_person_options(req: PlacementRequest) -> list[tuple[matching.OptionSpec, OptionInfo]]:
-    """A connected person is an option only for their own child (s22C(6)(a): family and friends first)."""
+    """A connected person is an option only for their own child (s22C(6)(a): family and friends first), or for
+    the whole sibling group when the child's brothers and sisters are to be placed together with them: then a
+    person put forward for any of them is a candidate for all (within the number of children they can take)."""
+    members = placed_together(req)
+    needs = frozenset(n for m in members for n in (m.needs or ()))
+    risks = frozenset(r for m in members for r in (m.risks or ()))
     out = []
-    for person in req.connected_persons:
-        spec = matching.OptionSpec(
-            id=f"cp-{person.id}",
-            kind="connected_person",
-            for_request=req.id,
-            provider_code="PR1",
-            la=person.la_code,
-            location=matching.GridPoint(person.easting, person.northing),
-            places=person.capacity,
-            available_from=req.needed_by,
-            age_min=0,
-            age_max=18,
-            sexes=frozenset({"female", "male"}),
-            needs_met=frozenset(req.needs or ()),
-            risks_managed=frozenset(req.risks or ()),
-            ofsted=None,
-            fee_gbp_week=None,
-            connected_stage=person.stage,
-        )
-        info = OptionInfo(
-            option_id=spec.id, kind="connected_person", provider_id=None,
-            provider_name=f"{person.name} ({person.relationship_to_child})", setting_id=None,
-            setting_name=person.name, la_code=person.la_code, fee_gbp_week=None, ofsted=None,
-            postcode_sector=postcode_sector(person.postcode), places_free=person.capacity,
-            available_from=req.needed_by,
-        )
-        out.append((spec, info))
+    for member in members:
+        for person in member.connected_persons:
+            out.append(_connected_person_option(member, person, needs, risks))
     return out
+
+
+def _connected_person_option(req: PlacementRequest, person, needs: frozenset[str],
+                             risks: frozenset[str]) -> tuple[matching.OptionSpec, OptionInfo]:
+    spec = matching.OptionSpec(
+        id=f"cp-{person.id}",
+        kind="connected_person",
+        for_request=req.id,
+        provider_code="PR1",
+        la=person.la_code,
+        location=matching.GridPoint(person.easting, person.northing),
+        places=person.capacity,
+        available_from=req.needed_by,
+        age_min=0,
+        age_max=18,
+        sexes=frozenset({"female", "male"}),
+        # The assessment is of this family for these children: the person is taken to meet their needs.
+        needs_met=needs,
+        risks_managed=risks,
+        ofsted=None,
+        fee_gbp_week=None,
+        connected_stage=person.stage,
+    )
+    info = OptionInfo(
+        option_id=spec.id, kind="connected_person", provider_id=None,
+        provider_name=f"{person.name} ({person.relationship_to_child})", setting_id=None,
+        setting_name=person.name, la_code=person.la_code, fee_gbp_week=None, ofsted=None,
+        postcode_sector=postcode_sector(person.postcode), places_free=person.capacity,
+        available_from=req.needed_by,
+    )
+    return spec, info
+
+
+OPEN_STATUSES = ("searching", "offers")
+
+
+def placed_together(req: PlacementRequest) -> list[PlacementRequest]:
+    """The child and the brothers and sisters to be placed with them in one setting: the child first, then the
+    group's other submitted, not yet placed requests (a child alone, or a group that may be placed apart: [req])."""
+    group = req.sibling_group
+    if group is None or not group.together:
+        return [req]
+    return [req] + sorted((other for other in group.requests
+                           if other.id != req.id and other.status in OPEN_STATUSES and other.needed_by is not None),
+                          key=lambda other: (other.date_of_birth, other.id))
+
+
+def group_request_ids(req: PlacementRequest) -> list[str]:
+    """The requests whose referrals and offers this child's page shows: the whole group when it is placed
+    together (whatever each request's status: a referral or offer for the group is on one sibling's request)."""
+    group = req.sibling_group
+    if group is None or not group.together:
+        return [req.id]
+    return [req.id] + [other.id for other in group.requests if other.id != req.id and other.status != "draft"]
 
 
 def sibling_specs(req: PlacementRequest) -> list[matching.RequestSpec]:
     """The brothers and sisters to be placed with this child in one setting (open requests of the same group)."""
-    group = req.sibling_group
-    if group is None or not group.together:
-        return []
-    return [request_spec(other) for other in group.requests
-            if other.id != req.id and other.status in ("searching", "offers") and other.needed_by is not None]
+    return [request_spec(other) for other in placed_together(req)[1:]]

@@ -27,7 +27,7 @@ from portal.models import (
     User,
     Vacancy,
 )
-from portal.options import OptionInfo, current_options, request_spec
+from portal.options import OptionInfo, current_options, request_spec, sibling_specs
 
 
 URGENCY_RANK = {"today": 0, "within_5_days": 1, "over_5_days": 2}
@@ -165,15 +165,17 @@ class FitChecker:
     def fit(self, placement_request: PlacementRequest, *, explain: bool = True) -> Fit:
         if not self.mine:
             return Fit((), ())
-        spec = request_spec(placement_request)
-        result = matching.rank(spec, self.index, with_exclusions=False)
+        # Brothers and sisters to be placed together: only settings that fit the whole group, with places for all.
+        spec, siblings = request_spec(placement_request), sibling_specs(placement_request)
+        result = matching.rank(spec, self.index, siblings=siblings, with_exclusions=False)
         matches = tuple(
             (m, self.infos[m.option]) for m in result.matches
             if m.option in self.infos and self.infos[m.option].provider_id == self.provider_id
         )
         misses: tuple = ()
         if explain:
-            misses = tuple((e, self.infos[e.option]) for e in matching.explain_exclusions(spec, self.index, self.mine))
+            misses = tuple((e, self.infos[e.option])
+                           for e in matching.explain_exclusions(spec, self.index, self.mine, siblings=siblings))
         return Fit(matches, misses)
 
 

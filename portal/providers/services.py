@@ -27,7 +27,7 @@ from portal.auth.services import deactivated
 from portal.auth.queries import find_user_by_email
 from portal.db import db, utcnow
 from portal.providers.csv_format import CsvProblem, VacancyRow
-from portal.options import bump_options_version
+from portal.options import bump_options_version, group_request_ids, placed_together
 from portal.providers.queries import LIVE_OFFER_STATUSES
 from portal.errors import Conflict, NotFound, ServiceError
 
@@ -555,8 +555,9 @@ def make_offer(
     )
     db.session.add(offer)
     referral.status = "offered"
-    if placement_request.status == "searching":
-        placement_request.status = "offers"
+    for child in placed_together(placement_request):  # an offer for a sibling group is an offer for each child
+        if child.status == "searching":
+            child.status = "offers"
     db.session.flush()
     audit(user, "make_offer", "placement_request", referral.request_id, detail=f"offer:{offer.id}")
     return offer
@@ -579,13 +580,17 @@ def _withdraw_offer(user: User, offer: Offer) -> None:
     referral = db.session.get(Referral, offer.referral_id)
     if live is None and referral.status == "offered":
         referral.status = "sent"
-    # The child's request goes back to "searching" when no live offer is left from any provider.
-    any_live = db.session.scalar(
-        select(Offer.id).where(Offer.request_id == offer.request_id, Offer.status.in_(LIVE_OFFER_STATUSES))
-    )
+    # The child's request (each child's, for a sibling group) goes back to "searching" when no live offer is left
+    # from any provider.
     placement_request = db.session.get(PlacementRequest, offer.request_id)
-    if any_live is None and placement_request.status == "offers":
-        placement_request.status = "searching"
+    any_live = db.session.scalar(
+        select(Offer.id).where(Offer.request_id.in_(group_request_ids(placement_request)),
+                               Offer.status.in_(LIVE_OFFER_STATUSES))
+    )
+    if any_live is None:
+        for child in placed_together(placement_request):
+            if child.status == "offers":
+                child.status = "searching"
     db.session.expire(offer)
     audit(user, "withdraw_offer", "placement_request", offer.request_id, detail=f"offer:{offer.id}")
 

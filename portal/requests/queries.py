@@ -23,6 +23,7 @@ from portal.access import get_request_for_officer, officer_requests, require_off
 from portal.auth.permissions import audit_refused
 from portal.db import db
 from portal.errors import NotFound
+from portal.options import group_request_ids
 
 __all__ = [
     "find_placement_for_request", "find_request_by_reference", "get_offer_for_request", "get_request_for_officer",
@@ -102,7 +103,7 @@ def list_referrals_for_request(
             select(Referral, Provider, ReferralDecline)
             .join(Provider, Provider.id == Referral.provider_id)
             .outerjoin(ReferralDecline, ReferralDecline.referral_id == Referral.id)
-            .where(Referral.request_id == placement_request.id)
+            .where(Referral.request_id.in_(group_request_ids(placement_request)))
             .order_by(Provider.name)
         ).all()
     )
@@ -116,7 +117,7 @@ def list_offers_for_request(user: User, placement_request: PlacementRequest) -> 
             .join(Vacancy, Vacancy.id == Offer.vacancy_id)
             .join(Setting, Setting.id == Vacancy.setting_id)
             .join(Provider, Provider.id == Offer.provider_id)
-            .where(Offer.request_id == placement_request.id)
+            .where(Offer.request_id.in_(group_request_ids(placement_request)))
             .order_by(Offer.created_at)
         ).all()
     )
@@ -124,7 +125,7 @@ def list_offers_for_request(user: User, placement_request: PlacementRequest) -> 
 
 def get_offer_for_request(user: User, placement_request: PlacementRequest, offer_id: str) -> Offer:
     offer = db.session.scalar(
-        select(Offer).where(Offer.id == offer_id, Offer.request_id == placement_request.id)
+        select(Offer).where(Offer.id == offer_id, Offer.request_id.in_(group_request_ids(placement_request)))
     )
     require_officer_of(user, placement_request)
     if offer is None:

@@ -22,9 +22,9 @@ from portal.models import (
 )
 from portal.auth.permissions import audit
 from portal.db import db, utcnow
-from portal.errors import Conflict, ServiceError
+from portal.errors import Conflict, Invalid, ServiceError
 from portal.placement_records import create_agreement, education_continuity, placement_type_for, provider_code_for
-from portal.options import bump_options_version
+from portal.options import bump_options_version, group_request_ids, placed_together
 
 
 class NoLongerAvailable(Conflict):
@@ -124,10 +124,13 @@ def send_referrals(
     """Send the anonymised referral to the chosen providers, never to one that cannot meet the child's needs."""
     if req.status not in ("searching", "offers"):
         raise ServiceError("You can only send referrals for a request that is searching for a placement")
+    _siblings_ready(req)
     not_eligible = provider_ids - eligible_provider_ids
     if not_eligible:
         raise ServiceError("A provider you chose has no home that can meet this child's needs. Refresh the matches and choose again")
-    already = set(db.session.scalars(select(Referral.provider_id).where(Referral.request_id == req.id)))
+    # Brothers and sisters placed together have one referral per provider, whichever child's page sent it.
+    already = set(db.session.scalars(select(Referral.provider_id).where(
+        Referral.request_id.in_(group_request_ids(req)))))
     referrals = []
     for provider_id in sorted(provider_ids - already):
         referral = Referral(request_id=req.id, provider_id=provider_id, sent_by_id=user.id)
@@ -137,6 +140,18 @@ def send_referrals(
     for referral in referrals:
         audit(user, "send_referral", "placement_request", req.id, detail=f"provider:{referral.provider_id}")
     return referrals
+
+
+def _siblings_ready(req: PlacementRequest) -> None:
+    """Brothers and sisters to be placed together are referred together: every one's request must be submitted."""
+    group = req.sibling_group
+    if group is None or not group.together:
+        return
+    drafts = [other for other in group.requests if other.id != req.id and other.status == "draft"]
+    if drafts:
+        names = " and ".join(other.child_name for other in drafts)
+        raise ServiceError(f"Submit {names}'s request first: brothers and sisters to be placed together are "
+                           "referred together, so providers see every child's needs")
 
 
 def decline_offer(user: User, req: PlacementRequest, offer: Offer, reason: str) -> None:
@@ -176,12 +191,19 @@ def _book_vacancy(vacancy_id: str, places: int) -> None:
 def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
     """Accept one offer: book the vacancy atomically, lock the offer, record the placement, tell the others.
 
+    For brothers and sisters to be placed together the offer is for the whole group: it takes a place for every
+    child, and every child is placed in that one setting in this one transaction (all or nothing), one placement
+    record each, with siblingsPlacedTogether recorded. Returns the placements, this child's first.
+
     Safe under concurrency on SQLite and PostgreSQL: the vacancy is booked by a conditional update, the offer
     moves to accepted by a conditional update, and unique indexes (one accepted offer per request, one placement
     per request) back both up. The loser gets NoLongerAvailable and the caller rolls back: nothing half-saved.
     """
-    if req.status not in ("searching", "offers"):
+    children = placed_together(req)
+    if any(child.status not in ("searching", "offers") for child in children):
         raise NoLongerAvailable("This request already has a placement or is closed. Nothing has been saved")
+    if offer.request_id not in {child.id for child in children}:
+        raise NoLongerAvailable("This offer is no longer for this child. Nothing has been saved")
     changed = db.session.execute(
         update(Offer)
         .where(Offer.id == offer.id, Offer.status.in_(("made", "shortlisted")))
@@ -190,53 +212,116 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
     ).rowcount
     if changed != 1:
         raise NoLongerAvailable("This offer is no longer available. Nothing has been saved")
-    _book_vacancy(offer.vacancy_id, 1)
+    try:
+        _book_vacancy(offer.vacancy_id, len(children))
+    except NoLongerAvailable:
+        if len(children) > 1:
+            raise NoLongerAvailable(f"This vacancy no longer has places for all {len(children)} brothers and "
+                                    "sisters. Nothing has been saved") from None
+        raise
     vacancy = db.session.get(Vacancy, offer.vacancy_id)
     setting = db.session.get(Setting, vacancy.setting_id)
     provider = db.session.get(Provider, setting.provider_id)
-    distance = geo.distance_miles(req.home_easting, req.home_northing, setting.easting, setting.northing)
-    placement = Placement(
-        request_id=req.id,
-        offer_id=offer.id,
-        setting_id=setting.id,
-        provider_id=provider.id,
-        la_code=req.la_code,
-        start_date=offer.start_date,
-        placement_type=placement_type_for(setting.kind),
-        provider_code=provider_code_for(provider, req.la_code),
-        weekly_cost_gbp=offer.fee_gbp_week,
-        distance_miles=Decimal(str(distance)),
-        inside_la=setting.la_code == req.la_code,
-        over_20_miles=distance > 20,
-        siblings_placed_together=0,
-        education_continuity=education_continuity(req, setting.easting, setting.northing),
-        recorded_by_id=user.id,
-    )
-    db.session.add(placement)
+    placements = [_placement(user, child, offer, setting, provider, together=len(children)) for child in children]
+    ids = [child.id for child in children]
     # The other offers and referrals are told the outcome.
     db.session.execute(
         update(Offer)
-        .where(Offer.request_id == req.id, Offer.id != offer.id, Offer.status.in_(("made", "shortlisted")))
+        .where(Offer.request_id.in_(ids), Offer.id != offer.id, Offer.status.in_(("made", "shortlisted")))
         .values(status="not_chosen", decision_reason="Another offer was accepted for this child", decided_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.execute(
         update(Referral)
-        .where(Referral.request_id == req.id, Referral.provider_id != provider.id)
+        .where(Referral.request_id.in_(ids), Referral.provider_id != provider.id)
         .values(status="closed", outcome_reason="The child has been placed elsewhere")
         .execution_options(synchronize_session=False)
     )
-    req.status = "placed"
-    req.closed_at = utcnow()
-    _count_siblings_placed_together(req, placement)
+    for child in children:
+        child.status = "placed"
+        child.closed_at = utcnow()
+    if len(children) == 1:
+        _count_siblings_placed_together(req, placements[0])
     bump_options_version()
     try:
         db.session.flush()
     except IntegrityError as error:
         raise NoLongerAvailable("This request already has a placement. Nothing has been saved") from error
-    audit(user, "accept_offer", "placement_request", req.id, detail=f"offer:{offer.id}")
-    create_agreement(placement, req, offer, user=user)
+    for child, placement in zip(children, placements):
+        audit(user, "accept_offer", "placement_request", child.id, detail=f"offer:{offer.id}")
+        create_agreement(placement, child, offer, user=user)
+    return placements[0]
+
+
+def _placement(user: User, child: PlacementRequest, offer: Offer, setting: Setting, provider: Provider, *,
+               together: int) -> Placement:
+    distance = geo.distance_miles(child.home_easting, child.home_northing, setting.easting, setting.northing)
+    placement = Placement(
+        request_id=child.id,
+        offer_id=offer.id,
+        setting_id=setting.id,
+        provider_id=provider.id,
+        la_code=child.la_code,
+        start_date=offer.start_date,
+        placement_type=placement_type_for(setting.kind),
+        provider_code=provider_code_for(provider, child.la_code),
+        weekly_cost_gbp=offer.fee_gbp_week,
+        distance_miles=Decimal(str(distance)),
+        inside_la=setting.la_code == child.la_code,
+        over_20_miles=distance > 20,
+        siblings_placed_together=together if together > 1 else 0,
+        education_continuity=education_continuity(child, setting.easting, setting.northing),
+        recorded_by_id=user.id,
+    )
+    db.session.add(placement)
     return placement
+
+
+def split_group(user: User, req: PlacementRequest, reason: str) -> SiblingGroup:
+    """The plan allows the brothers and sisters to live apart: stop matching them as one unit, for a reason.
+
+    The group's live referrals and offers were for all the children together, so they are closed, providers told
+    why in words that name no child; from now on each child is matched, referred and placed on their own."""
+    group = req.sibling_group
+    if group is None:
+        raise ServiceError("This child is not in a sibling group")
+    if not group.together:
+        raise Conflict("These brothers and sisters are already to be matched one by one")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Enter why the children can be placed apart", field="reason")
+    if len(reason) > 1000:
+        raise Invalid("The reason must be 1000 characters or fewer", field="reason")
+    ids = [member.id for member in group.requests]
+    if not any(member.status in EDITABLE_STATUSES for member in group.requests):
+        raise Conflict("These brothers and sisters have already been placed or their requests are closed")
+    changed = db.session.execute(
+        update(SiblingGroup).where(SiblingGroup.id == group.id, SiblingGroup.together.is_(True))
+        .values(together=False, split_reason=reason, split_at=utcnow(), split_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise Conflict("These brothers and sisters are already to be matched one by one")
+    outcome = "The local authority has decided these brothers and sisters can live apart: each child will be referred on their own"
+    db.session.execute(
+        update(Offer)
+        .where(Offer.request_id.in_(ids), Offer.status.in_(("made", "shortlisted")))
+        .values(status="not_chosen", decision_reason=outcome, decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Referral)
+        .where(Referral.request_id.in_(ids), Referral.status.in_(("sent", "offered")))
+        .values(status="closed", outcome_reason=outcome)
+        .execution_options(synchronize_session=False)
+    )
+    for member in group.requests:
+        if member.status == "offers":
+            member.status = "searching"
+    db.session.expire(group)
+    for member_id in ids:
+        audit(user, "split_sibling_group", "placement_request", member_id, detail=f"sibling_group:{group.id}")
+    return group
 
 
 def add_connected_person(user: User, req: PlacementRequest, values: dict) -> ConnectedPerson:
@@ -317,7 +402,7 @@ def shortlist_offer(user: User, req: PlacementRequest, offer: Offer) -> None:
     """Mark an offer as shortlisted (the provider sees it is being considered)."""
     changed = db.session.execute(
         update(Offer)
-        .where(Offer.id == offer.id, Offer.request_id == req.id, Offer.status == "made")
+        .where(Offer.id == offer.id, Offer.request_id.in_(group_request_ids(req)), Offer.status == "made")
         .values(status="shortlisted")
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -232,10 +232,12 @@ def accept_offer(request_id: str, offer_id: str):
     with unit_of_work() as work:
         if ranking is not None:
             record_match_run(placement_request, current_user, "accept_offer", ranking)
-        services.accept_offer(current_user, placement_request, offer)
+        placement = services.accept_offer(current_user, placement_request, offer)
     if not work.ok:
         return _render_detail(placement_request, status=work.status, error=work.message)[:2]
-    flash("Offer accepted and placement recorded.", "success")
+    together = placement.siblings_placed_together
+    flash(f"Offer accepted: all {together} brothers and sisters are placed together, one placement record each."
+          if together > 1 else "Offer accepted and placement recorded.", "success")
     return redirect(url_for("requests.detail", request_id=request_id))
 
 

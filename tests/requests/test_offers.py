@@ -72,10 +72,14 @@ def test_siblings_placed_together_are_counted(client, auth, db_session):
     offer_2 = create_offer(create_referral(younger, provider), vacancy)
     auth.sign_in(officer)
     client.post(f"/requests/{older.id}/siblings", data={"child_reference": younger.child_reference, "together": "y"})
+    # One offer for the group places both; the other is then not chosen, and cannot be accepted as well.
     assert client.post(f"/requests/{older.id}/offers/{offer_1.id}/accept").status_code == 302
-    assert client.post(f"/requests/{younger.id}/offers/{offer_2.id}/accept").status_code == 302
+    assert client.post(f"/requests/{younger.id}/offers/{offer_2.id}/accept").status_code == 409
     db_session.expire_all()
-    assert [p.siblings_placed_together for p in db_session.scalars(select(Placement))] == [2, 2]
+    placements = list(db_session.scalars(select(Placement)))
+    assert sorted(p.request_id for p in placements) == sorted([older.id, younger.id])
+    assert {p.offer_id for p in placements} == {offer_1.id}
+    assert [p.siblings_placed_together for p in placements] == [2, 2]
 
 
 def test_officer_sees_a_providers_cannot_offer_answer(client, auth, db_session):
