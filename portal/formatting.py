@@ -53,6 +53,17 @@ def labels(values, table: str) -> list[str]:
     return [label(v, table) for v in values or ()]
 
 
+def children_summary(children) -> str:
+    """A referral's children, anonymised, eldest first: "Male, age 11", or "Sibling group of 2: boy 11, girl 8"."""
+    children = sorted(children, key=lambda c: (c.date_of_birth, c.id))
+    if len(children) == 1:
+        child = children[0]
+        return f"{label(child.sex, 'sex')}, age {child.age_on(child.needed_by)}"
+    words = {"male": "boy", "female": "girl"}
+    return f"Sibling group of {len(children)}: " + ", ".join(
+        f"{words.get(c.sex, 'child')} {c.age_on(c.needed_by)}" for c in children)
+
+
 def la_name(code: str | None) -> str:
     """A West Midlands LA's name from its code or one of its districts' codes; settings may lie outside."""
     from portal import geo
@@ -126,6 +137,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_percent, "percent")
     app.add_template_filter(format_duration, "duration")
     app.add_template_filter(labels, "labels")
+    app.add_template_filter(children_summary, "children_summary")
 
     @app.context_processor
     def _service():

@@ -50,10 +50,15 @@ def compute_allocation(*, time_limit_s: float = 10.0) -> ComputedAllocation:
     )
     specs = []
     options = list(option_specs)
+    seen: set[str] = set()
     for arrival, req in enumerate(open_requests):
         spec = request_spec(req)
         specs.append(_with_arrival(spec, arrival))
-        options.extend(option for option, _info in connected_person_options(req))
+        # A sibling group's connected persons come with each of its children: each is one option.
+        for option, _info in connected_person_options(req):
+            if option.id not in seen:
+                seen.add(option.id)
+                options.append(option)
     started = time.perf_counter()
     allocation = matching.allocate(specs, options, time_limit_s=time_limit_s)
     seconds = time.perf_counter() - started

@@ -10,6 +10,7 @@ from portal.options.specs import (
     connected_person_options,
     group_request_ids,
     placed_together,
+    referral_children,
     request_spec,
     sibling_specs,
 )
@@ -17,6 +18,7 @@ from portal.options.versions import bump_options_version, get_options_version
 
 __all__ = [
     "OptionInfo", "OptionsCache", "OptionsSnapshot", "bump_options_version", "connected_person_options",
-    "current_options", "get_options_version", "group_request_ids", "init_app", "placed_together", "request_spec",
+    "current_options", "get_options_version", "group_request_ids", "init_app", "placed_together", "referral_children",
+    "request_spec",
     "sibling_specs",
 ]

@@ -113,6 +113,17 @@ def placed_together(req: PlacementRequest) -> list[PlacementRequest]:
                           key=lambda other: (other.date_of_birth, other.id))
 
 
+def referral_children(req: PlacementRequest) -> list[PlacementRequest]:
+    """The children a referral on `req` is for, as its provider reads it before and after the placement: the
+    child, and their brothers and sisters to be placed together (submitted, not withdrawn), eldest first."""
+    group = req.sibling_group
+    if group is None or not group.together:
+        return [req]
+    members = [other for other in group.requests
+               if other.id == req.id or other.status in (*OPEN_STATUSES, "placed")]
+    return sorted(members, key=lambda other: (other.date_of_birth, other.id))
+
+
 def group_request_ids(req: PlacementRequest) -> list[str]:
     """The requests whose referrals and offers this child's page shows: the whole group when it is placed
     together (whatever each request's status: a referral or offer for the group is on one sibling's request)."""

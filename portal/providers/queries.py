@@ -27,7 +27,7 @@ from portal.models import (
     User,
     Vacancy,
 )
-from portal.options import OptionInfo, current_options, request_spec, sibling_specs
+from portal.options import OptionInfo, current_options, referral_children, request_spec, sibling_specs
 
 
 URGENCY_RANK = {"today": 0, "within_5_days": 1, "over_5_days": 2}
@@ -190,6 +190,11 @@ class InboxRow:
     @property
     def answered(self) -> bool:
         return self.declined or bool(self.offers)
+
+    @property
+    def children(self) -> list[PlacementRequest]:
+        """The children this referral is for: the child, or the brothers and sisters to be placed together."""
+        return referral_children(self.request)
 
     @property
     def state(self) -> str:

@@ -530,9 +530,13 @@ def make_offer(
         raise ServiceError("Select one of your own vacancies")
     if vacancy.status != "open" or vacancy.places_free < 1:
         raise ServiceError("This vacancy is no longer open. Choose another")
+    placement_request = _request_is_open(referral)
+    children = len(placed_together(placement_request))
+    if vacancy.places_free < children:
+        raise ServiceError(f"This vacancy has {vacancy.places_free} free place{'s' if vacancy.places_free != 1 else ''}; "
+                           f"the brothers and sisters need {children}, in the same home. Choose another")
     if vacancy.id not in eligible_vacancy_ids:
         raise ServiceError("This vacancy cannot meet the child's needs. Choose another")
-    placement_request = _request_is_open(referral)
     already = db.session.scalar(
         select(Offer.id).where(Offer.referral_id == referral.id, Offer.vacancy_id == vacancy.id,
                                Offer.status.in_(LIVE_OFFER_STATUSES))

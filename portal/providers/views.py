@@ -174,8 +174,8 @@ def _render_referral(ref, *, offer_form=None, decline_form=None, error_form=None
         for _m, info in fit.matches
     ]
     return render_template(
-        "providers/referral.html", ref=ref, req=placement_request, age=placement_request.age_on(placement_request.needed_by),
-        sector=geo.postcode_sector(placement_request.home_postcode), fit=fit, infos=infos, offers=offers,
+        "providers/referral.html", ref=ref, req=placement_request, children=queries.referral_children(placement_request),
+        sector=geo.postcode_sector, fit=fit, infos=infos, offers=offers,
         accepted=accepted, decline=queries.find_decline(current_user, ref),
         placement=queries.find_placement_for_referral(current_user, ref) if accepted else None,
         offer_form=offer_form, offer_defaults=offer_defaults,

@@ -39,6 +39,7 @@ AXE_CHECKED_PAGES: dict[str, str] = {
     "matches": "a placement request with its ranked matches",
     "provider-inbox": "a provider's list of referrals",
     "provider-referral": "one referral as a provider sees it",
+    "provider-sibling-referral": "a referral for brothers and sisters to be placed together, as a provider sees it",
     "market-overview": "the commissioners' market overview",
     "mfa-set-up": "setting up an authenticator app at the first sign-in (QR code and key)",
     "mfa-set-up-error": "setting up an authenticator app, showing an error",

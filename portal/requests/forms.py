@@ -262,3 +262,16 @@ class SiblingForm(PortalForm):
     )
     together = BooleanField("They must be placed together, in the same home", widget=GovCheckboxInput(), default=True)
     submit = SubmitField("Link brother or sister", widget=GovSubmitInput())
+
+
+class SplitSiblingGroupForm(PortalForm):
+    """The plan allows the brothers and sisters to live apart: match them one by one, for a recorded reason."""
+
+    reason = TextAreaField(
+        "Why can they be placed apart?", widget=GovTextArea(),
+        description="For example, the care plan or a together-or-apart assessment. This is kept on each child's "
+                    "record; providers are told only that the children will be referred on their own.",
+        validators=[InputRequired(message="Enter why the children can be placed apart"),
+                    Length(max=1000, message="The reason must be 1000 characters or fewer")],
+    )
+    submit = SubmitField("Match them one by one", widget=GovSubmitInput())

@@ -28,6 +28,7 @@ from portal.options import group_request_ids
 __all__ = [
     "find_placement_for_request", "find_request_by_reference", "get_offer_for_request", "get_request_for_officer",
     "list_offers_for_request", "list_referrals_for_request", "list_requests_for_officer", "list_siblings",
+    "sibling_placements",
 ]
 
 
@@ -139,6 +140,19 @@ def get_offer_for_request(user: User, placement_request: PlacementRequest, offer
 def find_placement_for_request(user: User, placement_request: PlacementRequest) -> Placement | None:
     require_officer_of(user, placement_request)
     return db.session.scalar(select(Placement).where(Placement.request_id == placement_request.id))
+
+
+def sibling_placements(user: User, siblings: list[PlacementRequest]) -> dict[str, tuple[Placement, Setting | None]]:
+    """Where each placed brother or sister lives (their officer's own LA's records only), by request id."""
+    ids = [s.id for s in siblings if s.status == "placed"]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Placement, Setting).outerjoin(Setting, Setting.id == Placement.setting_id)
+        .join(PlacementRequest, PlacementRequest.id == Placement.request_id)
+        .where(Placement.request_id.in_(ids), officer_requests(user))
+    ).all()
+    return {placement.request_id: (placement, setting) for placement, setting in rows}
 
 
 def find_request_by_reference(user: User, reference: str) -> PlacementRequest | None:

@@ -383,6 +383,8 @@ def link_sibling(user: User, req: PlacementRequest, other: PlacementRequest, *, 
                 moved.sibling_group = group
         member.sibling_group = group
     group.together = together
+    if together:  # matched as one unit again: an earlier decision to place them apart no longer holds
+        group.split_reason = group.split_at = group.split_by_id = None
     db.session.flush()
     audit(user, "link_sibling", "placement_request", req.id, detail=f"sibling_group:{group.id}")
     audit(user, "link_sibling", "placement_request", other.id, detail=f"sibling_group:{group.id}")

@@ -12,7 +12,14 @@ from portal.forms import page_number
 from portal.errors import Invalid
 from portal.options import get_options_version
 from portal.requests import queries, sections, services
-from portal.requests.forms import ConnectedPersonForm, DecisionForm, RequestFilterForm, SendReferralsForm, SiblingForm
+from portal.requests.forms import (
+    ConnectedPersonForm,
+    DecisionForm,
+    RequestFilterForm,
+    SendReferralsForm,
+    SiblingForm,
+    SplitSiblingGroupForm,
+)
 from portal.requests.matching import eligible_provider_ids, explain_request_exclusions, rank_request, record_match_run
 from portal.unit_of_work import unit_of_work
 
@@ -163,8 +170,11 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         )
         for offer, _vacancy, setting, _provider in offers
     }
+    siblings = queries.list_siblings(current_user, placement_request)
     page = render_template(
         "requests/detail.html",
+        siblings=siblings,
+        sibling_placements=queries.sibling_placements(current_user, siblings),
         compare=compare,
         req=placement_request,
         ranking=ranking,
@@ -353,6 +363,34 @@ def siblings(request_id: str):
     return render_template("requests/siblings.html", req=placement_request, form=form, error=error,
                            siblings=queries.list_siblings(current_user, placement_request)), \
         422 if form.is_submitted() else 200
+
+
+@bp.route("/<request_id>/siblings/split", methods=["GET", "POST"])
+@role_required("officer")
+def split_siblings(request_id: str):
+    """The plan allows separate placements: stop matching the group as one unit, with a recorded reason."""
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    group = placement_request.sibling_group
+    if group is None:
+        abort(404)
+    form = SplitSiblingGroupForm()
+    error = None
+    if group.together and form.validate_on_submit():
+        with unit_of_work(form) as work:
+            services.split_group(current_user, placement_request, form.reason.data)
+        if work.ok:
+            flash("The brothers and sisters will now be matched one by one. Providers holding referrals for them "
+                  "together have been told.", "success")
+            return redirect(url_for("requests.siblings", request_id=placement_request.id))
+        error = work.message
+        status = work.status
+    elif form.is_submitted() and not group.together:
+        error, status = "These brothers and sisters are already to be matched one by one", 409
+    else:
+        status = 422 if form.is_submitted() else 200
+    audit_now(current_user, "view", "placement_request", placement_request.id)
+    return render_template("requests/split_siblings.html", req=placement_request, form=form, error=error,
+                           siblings=queries.list_siblings(current_user, placement_request)), status
 
 
 @bp.get("/<request_id>/not-eligible")
