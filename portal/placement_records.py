@@ -80,9 +80,11 @@ def agreement_terms(
     setting: Setting | None,
     provider: Provider | None,
     person: ConnectedPerson | None,
+    placed_with: list[str] | None = None,
 ) -> dict:
     """The terms of the agreement as plain JSON: what both sides sign. Labels are stored as well as codes so the
-    agreement reads the same after the vocabulary changes."""
+    agreement reads the same after the vocabulary changes. `placed_with`: the references of the brothers and
+    sisters placed in the same setting by the same offer (each child has an agreement; each names the others)."""
     weekly_cost = offer.fee_gbp_week if offer is not None else placement.weekly_cost_gbp
     start_date = offer.start_date if offer is not None else placement.start_date
     return {
@@ -114,6 +116,7 @@ def agreement_terms(
         "needs": [vocabulary.NEEDS.get(n, n) for n in placement_request.needs or ()],
         "risks": [vocabulary.RISKS.get(r, r) for r in placement_request.risks or ()],
         "clauses": list(CONNECTED_PERSON_CLAUSES if person is not None else IPA_CLAUSES),
+        "placed_with": sorted(placed_with or ()),
     }
 
 
@@ -141,6 +144,11 @@ def create_agreement(
             provider=db.session.get(Provider, placement.provider_id) if placement.provider_id else None,
             person=(db.session.get(ConnectedPerson, placement.connected_person_id)
                     if placement.connected_person_id else None),
+            placed_with=list(db.session.scalars(
+                select(PlacementRequest.child_reference)
+                .join(Placement, Placement.request_id == PlacementRequest.id)
+                .where(Placement.offer_id == placement.offer_id, Placement.id != placement.id)
+            )) if placement.offer_id else [],
         ),
     )
     try:

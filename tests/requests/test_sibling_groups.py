@@ -125,6 +125,11 @@ def test_one_referral_one_offer_and_one_acceptance_place_both_children(client, a
     assert (booked.places_taken, booked.status) == (2, "filled")
     agreements = db_session.scalars(select(PlacementAgreement)).all()
     assert {a.placement_id for a in agreements} == {p.id for p in placements}  # every child's agreement
+    by_placement = {p.id: p.request_id for p in placements}
+    references = {boy.id: boy.child_reference, girl.id: girl.child_reference}
+    for agreement in agreements:  # each names the other child placed with them
+        this = by_placement[agreement.placement_id]
+        assert agreement.terms["placed_with"] == [ref for rid, ref in references.items() if rid != this]
     accepted = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "accept_offer")).all()
     assert {e.record_id for e in accepted} == {boy.id, girl.id}
     # The brother's page says where his sister lives, and the market counts them as placed together.
