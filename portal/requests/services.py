@@ -204,6 +204,19 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
         raise NoLongerAvailable("This request already has a placement or is closed. Nothing has been saved")
     if offer.request_id not in {child.id for child in children}:
         raise NoLongerAvailable("This offer is no longer for this child. Nothing has been saved")
+    # Claim each child's request first, one row at a time in id order: two acceptances for one child (or one group)
+    # then queue on the same row instead of locking offers in opposite orders (a deadlock on PostgreSQL), and the
+    # second finds the child placed.
+    now = utcnow()
+    for child in sorted(children, key=lambda c: c.id):
+        claimed = db.session.execute(
+            update(PlacementRequest)
+            .where(PlacementRequest.id == child.id, PlacementRequest.status.in_(("searching", "offers")))
+            .values(status="placed", closed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise NoLongerAvailable("This request already has a placement or is closed. Nothing has been saved")
     changed = db.session.execute(
         update(Offer)
         .where(Offer.id == offer.id, Offer.status.in_(("made", "shortlisted")))
@@ -237,9 +250,8 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
         .values(status="closed", outcome_reason="The child has been placed elsewhere")
         .execution_options(synchronize_session=False)
     )
-    for child in children:
-        child.status = "placed"
-        child.closed_at = utcnow()
+    for child in children:  # already so in the database (claimed above): the objects say it too
+        child.status, child.closed_at = "placed", now
     if len(children) == 1:
         _count_siblings_placed_together(req, placements[0])
     bump_options_version()

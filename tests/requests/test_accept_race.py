@@ -73,3 +73,40 @@ def test_two_place_vacancy_takes_exactly_two(app, db_session):
     db_session.expire_all()
     booked = db_session.get(Vacancy, vacancy.id)
     assert (booked.places_taken, booked.status) == (2, "filled")
+
+
+def test_two_offers_for_one_child_accepted_at_once_place_the_child_once(app, db_session):
+    """Two officers accept two providers' offers for the same child at the same moment, for several children in
+    turn: each child is placed once, the other officer gets a clear 409 (on PostgreSQL this was a deadlock between
+    the two offers' row locks, answered 500)."""
+    officer = create_user("officer")
+    rounds = []
+    for n in range(ROUNDS):
+        req = create_request(officer, first_name=f"Child{n}")
+        offers = []
+        for name in ("Arden", "Briar"):
+            provider = create_provider(name=f"{name} Fostering {n}")
+            offers.append(create_offer(create_referral(req, provider), create_vacancy(create_setting(provider))).id)
+        rounds.append((req.id, offers))
+    clients = signed_in_clients(app, officer, 2)
+    outcomes = []
+    for request_id, offers in rounds:
+        barrier = threading.Barrier(2)
+        statuses = [0, 0]
+
+        def race(i, request_id=request_id, offers=offers, barrier=barrier, statuses=statuses):
+            barrier.wait()
+            statuses[i] = clients[i].post(f"/requests/{request_id}/offers/{offers[i]}/accept").status_code
+
+        threads = [threading.Thread(target=race, args=(i,)) for i in range(2)]
+        [t.start() for t in threads]
+        [t.join(timeout=60) for t in threads]
+        outcomes.append(sorted(statuses))
+    assert outcomes == [[302, 409]] * ROUNDS, outcomes
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Placement)) == ROUNDS
+    assert db_session.scalar(select(func.count()).select_from(Offer).where(Offer.status == "accepted")) == ROUNDS
+    assert sum(v.places_taken for v in db_session.scalars(select(Vacancy))) == ROUNDS
+
+
+ROUNDS = 8
