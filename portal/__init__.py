@@ -35,9 +35,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
 
-    from portal import errors, forms, headers
+    from portal import errors, forms, headers, idempotency
 
     forms.init_app(app)
+    idempotency.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     if app.config.get("TRUSTED_PROXY_COUNT"):

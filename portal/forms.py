@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, abort, request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput
-from wtforms import DateField, SelectMultipleField, TextAreaField
+from wtforms import DateField, HiddenField, SelectMultipleField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
@@ -57,6 +57,10 @@ class PortalForm(FlaskForm):
     control characters fails with "Remove the control characters from <label>" as its only error, so the view
     answers 422 with what was typed kept, and nothing with a control character is saved or looked up."""
 
+    # A new one-time key each time the form is drawn; sent back with it (portal.idempotency: a double click or a
+    # retry saves once). Templates draw it next to the CSRF token.
+    form_key = HiddenField(default=lambda: _new_form_key())
+
     class Meta:
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
@@ -71,6 +75,12 @@ class PortalForm(FlaskForm):
                 field.errors = [control_characters_message(field.label.text)]
                 valid = False
         return valid
+
+
+def _new_form_key() -> str:
+    from portal.idempotency import new_key
+
+    return new_key()
 
 
 def validates_query_string(view: Callable) -> Callable:

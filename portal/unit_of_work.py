@@ -29,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import idempotency
 from portal.db import DatabaseBusy, RetryTransaction, db, is_busy, is_retryable
 from portal.errors import Conflict, ServiceError
 from portal.models import metadata
@@ -39,7 +40,7 @@ ATTEMPTS = 3
 # Messages for the unique constraints a race can hit; any other unique constraint of the schema gets the generic one.
 CONFLICT_MESSAGES = {
     "uq_placement_request": "This request already has a placement. Nothing has been saved",
-    "uq_placement_offer": "This offer has already been accepted. Nothing has been saved",
+    "uq_placement_offer_request": "This offer has already been accepted. Nothing has been saved",
     "uq_offer_one_accepted_per_request": "Another offer has already been accepted for this child. Nothing has been saved",
     "uq_referral_request_provider": "The referral has already been sent to this provider. Nothing has been saved",
 }
@@ -107,8 +108,16 @@ def unit_of_work(form: Any = None) -> Iterator[Work]:
     work = Work()
     db.begin_write()
     try:
+        idempotency.claim()
+    except BaseException:
+        db.session.rollback()
+        db.end_write()
+        raise
+    committed = False
+    try:
         yield work
         db.session.commit()
+        committed = True
     except ServiceError as error:
         db.session.rollback()
         work.error, work.message = error, attach(form, error)
@@ -129,6 +138,8 @@ def unit_of_work(form: Any = None) -> Iterator[Work]:
         db.session.rollback()
         raise
     finally:
+        if not committed:
+            idempotency.release()
         db.end_write()
 
 

@@ -36,8 +36,10 @@ ALLOWED: dict[str, set[str]] = {
     "db": {"config"},
     "errors": {"db", "logs"},
     "models": {"db"},
-    "unit_of_work": {"db", "errors", "models"},
-    "forms": {"geo"},
+    # one-time form keys: the unit of work records them (issue 16 §2); forms draw them
+    "idempotency": {"db", "errors", "models"},
+    "unit_of_work": {"db", "errors", "idempotency", "models"},
+    "forms": {"geo", "idempotency"},
     "formatting": {"geo", "matching", "models"},
     # shared below the features
     "access": {"auth", "db", "errors", "models"},
@@ -49,7 +51,7 @@ ALLOWED: dict[str, set[str]] = {
     # on top: the command-line plumbing, the demo loader and the app factory
     "cli": {"config", "db"},
     "demo": INWARD | FEATURES,
-    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "logs", "public"},
+    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "idempotency", "logs", "public"},
 }
 
 

@@ -12,6 +12,7 @@ from portal.models.auth import (
     PROVIDER_ROLES,
     ROLES,
     AuditEvent,
+    FormSubmission,
     LocalAuthority,
     RecoveryCode,
     SignInAttempt,
@@ -43,7 +44,7 @@ from portal.models.requests import (
 metadata = Base.metadata
 
 __all__ = [
-    "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "LocalAuthority", "MatchRun", "Offer",
+    "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "FormSubmission", "LocalAuthority", "MatchRun", "Offer",
     "OptionsVersion", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
     "Provider", "REQUEST_STATUSES", "ROLES", "RecoveryCode", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
     "Vacancy", "metadata",

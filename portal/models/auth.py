@@ -152,3 +152,20 @@ class SignInAttempt(Base):
     source_address: Mapped[str | None] = mapped_column(String(45))
     step: Mapped[str] = mapped_column(String(20))
     succeeded: Mapped[bool]
+
+
+class FormSubmission(Base):
+    """A form's one-time key, once what it sent was saved (issue 16 §2): a double click or a browser retry of the
+    same form returns the first result instead of saving twice; the same key with other answers is refused.
+
+    `key_hash` is the SHA-256 of the key; `fingerprint` the SHA-256 of the answers sent (not the answers: no
+    personal data is kept here); `outcome_url` where the first submission led (set once it answered)."""
+
+    __tablename__ = "form_submission"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    outcome_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
