@@ -32,12 +32,14 @@ from portal.models.providers import (
 )
 from portal.models.requests import (
     REQUEST_STATUSES,
+    WITHDRAWAL_REASONS,
     ConnectedPerson,
     MatchRun,
     Placement,
     PlacementAgreement,
     PlacementRequest,
     Referral,
+    RequestChange,
     SiblingGroup,
 )
 
@@ -46,6 +48,6 @@ metadata = Base.metadata
 __all__ = [
     "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "FormSubmission", "LocalAuthority", "MatchRun", "Offer",
     "OptionsVersion", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
-    "Provider", "REQUEST_STATUSES", "ROLES", "RecoveryCode", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
+    "Provider", "REQUEST_STATUSES", "ROLES", "RecoveryCode", "RequestChange", "WITHDRAWAL_REASONS", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
     "Vacancy", "metadata",
 ]

@@ -11,6 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, IdMixin, TimestampMixin, utcnow
 
+# Why an officer withdraws a request; the provider-facing outcome names the category, never the officer's words.
+WITHDRAWAL_REASONS = {
+    "returning_home": "The child is staying with or returning to their family",
+    "found_elsewhere": "A placement was found another way",
+    "plan_changed": "The child's care plan changed",
+    "made_in_error": "The request was made in error or is a duplicate",
+    "other": "Another reason",
+}
+
 REQUEST_STATUSES = {
     "draft": "Draft",
     "searching": "Searching",
@@ -45,6 +54,11 @@ class PlacementRequest(IdMixin, TimestampMixin, Base):
             "status IN ('draft', 'searching', 'offers', 'placed', 'withdrawn', 'closed')", name="status"
         ),
         CheckConstraint("urgency IN ('today', 'within_5_days', 'over_5_days')", name="urgency"),
+        CheckConstraint(
+            "withdrawn_reason IS NULL OR withdrawn_reason IN "
+            "('returning_home', 'found_elsewhere', 'plan_changed', 'made_in_error', 'other')",
+            name="withdrawn_reason",
+        ),
         Index("ix_placement_request_la_status", "la_code", "status"),
     )
 
@@ -99,6 +113,11 @@ class PlacementRequest(IdMixin, TimestampMixin, Base):
     completed_sections: Mapped[list] = mapped_column(default=list)
     submitted_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Why the officer withdrew the request (WITHDRAWAL_REASONS), and who; `closed_at` says when. Providers are told
+    # the category only: the officer's own words for "another reason" stay with the local authority.
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(30))
+    withdrawn_reason_other: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
 
     sibling_group: Mapped[SiblingGroup | None] = relationship(back_populates="requests")
     connected_persons: Mapped[list[ConnectedPerson]] = relationship(back_populates="request")
@@ -112,6 +131,22 @@ class PlacementRequest(IdMixin, TimestampMixin, Base):
         """Whole years of age on `day`."""
         dob = self.date_of_birth
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+class RequestChange(IdMixin, Base):
+    """A change of circumstances to a submitted request: which section changed, by whom, when, and what the
+    providers holding its live referrals are told (anonymised, as the referral shows it; None when nothing they
+    see changed, e.g. a corrected name or a connected person)."""
+
+    __tablename__ = "request_change"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("placement_request.id"), index=True)
+    section: Mapped[str] = mapped_column(String(30))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    # {"title": section title, "child": "Female, age 12", "details": [[label, new value], ...]}: no name, no date of
+    # birth, no full postcode.
+    notice: Mapped[dict | None] = mapped_column(default=None)
 
 
 class ConnectedPerson(IdMixin, TimestampMixin, Base):
