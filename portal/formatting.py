@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from portal.matching import vocabulary
-from portal.models import CONTRACTS, PROVIDER_KINDS, REQUEST_STATUSES, ROLES
+from portal.models import CONTRACTS, PROVIDER_KINDS, REQUEST_STATUSES, ROLES, WITHDRAWAL_REASONS
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -118,6 +118,7 @@ def _tables() -> dict[str, dict[str, str]]:
         "provider_kind": PROVIDER_KINDS,
         "contract": CONTRACTS,
         "request_status": REQUEST_STATUSES,
+        "withdrawal_reason": WITHDRAWAL_REASONS,
         "role": ROLES,
     }
 

@@ -1,7 +1,7 @@
 """the request's life after submission: changes of circumstances kept, withdrawal with a reason
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 import portal.db
 
 revision = "0006"
-# Chained after the sibling-groups migration already on main (0008, which revises 0005), so there is one head.
-down_revision = "0008"
+# Chained after the latest migration on main (0009, form submissions), so there is one head.
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -23,11 +23,12 @@ from portal.models import (
     PlacementRequest,
     Referral,
     ReferralDecline,
+    RequestChange,
     Setting,
     User,
     Vacancy,
 )
-from portal.options import OptionInfo, current_options, referral_children, request_spec, sibling_specs
+from portal.options import OptionInfo, current_options, group_request_ids, referral_children, request_spec, sibling_specs
 
 
 URGENCY_RANK = {"today": 0, "within_5_days": 1, "over_5_days": 2}
@@ -202,6 +203,8 @@ class InboxRow:
         statuses = {o.status for o in self.offers}
         if "accepted" in statuses:
             return "Your offer was accepted"
+        if self.request.status == "withdrawn":
+            return "Withdrawn by the local authority"
         if self.referral.status == "closed" or self.request.status not in ("searching", "offers"):
             return "Closed"
         if statuses & set(LIVE_OFFER_STATUSES):
@@ -293,6 +296,39 @@ def get_referral_for_provider(user: User, referral_id: str) -> Referral:
             audit_refused(user, "view_referral", "placement_request", other.request_id, detail=f"referral:{other.id}")
         raise NotFound()
     return referral
+
+
+@dataclass(frozen=True)
+class ChangeNotice:
+    """"This referral changed on <date>: <sections> updated", with the new details, anonymised as the referral is."""
+
+    changed_at: datetime
+    sections: tuple[str, ...]
+    details: tuple[tuple[str, str], ...]  # each changed row once, its newest value
+
+
+def find_change_notice(user: User, referral: Referral) -> ChangeNotice | None:
+    """What changed in the child's needs (each child's, for brothers and sisters referred together) since the
+    referral reached this provider: only what providers see, and only while the referral is live (sent, or offered
+    on). None when nothing they see has changed."""
+    if referral.provider_id != user.provider_id or referral.status not in ("sent", "offered"):
+        return None
+    changes = [change for change in db.session.scalars(
+        select(RequestChange)
+        .where(RequestChange.request_id.in_(group_request_ids(referral.request)),
+               RequestChange.changed_at >= referral.sent_at)
+        .order_by(RequestChange.changed_at.desc())
+    ) if change.notice]
+    if not changes:
+        return None
+    several = len({change.request_id for change in changes}) > 1  # brothers and sisters: say whose row it is
+    sections: dict[str, None] = {}
+    details: dict[str, str] = {}
+    for change in changes:  # newest first: the first value seen for a row is its newest
+        sections.setdefault(change.notice["title"])
+        for row, value in change.notice["details"]:
+            details.setdefault(f"{row} ({change.notice['child']})" if several else row, value)
+    return ChangeNotice(changes[0].changed_at, tuple(sections), tuple(details.items()))
 
 
 def find_decline(user: User, referral: Referral) -> ReferralDecline | None:

@@ -179,6 +179,9 @@ def _render_referral(ref, *, offer_form=None, decline_form=None, error_form=None
         accepted=accepted, decline=queries.find_decline(current_user, ref),
         placement=queries.find_placement_for_referral(current_user, ref) if accepted else None,
         offer_form=offer_form, offer_defaults=offer_defaults,
+        # A change of circumstances since the referral was sent, and offers the child's needs now rule out.
+        change_notice=queries.find_change_notice(current_user, ref),
+        unfit={info.option_id: exclusion.reasons for exclusion, info in fit.misses},
         decline_form=decline_form or DeclineReferralForm(formdata=None),
         action_form=ConfirmForm(formdata=None), form=error_form, error=error,
         can_write=current_user.provider_role in WRITERS,

@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from portal.forms import GovDateField, MultiCheckboxField, PortalForm, Postcode
 from portal.matching import vocabulary
-from portal.models import REQUEST_STATUSES
+from portal.models import REQUEST_STATUSES, WITHDRAWAL_REASONS
 
 
 def _choices(table: dict[str, str]) -> list[tuple[str, str]]:
@@ -275,3 +275,22 @@ class SplitSiblingGroupForm(PortalForm):
                     Length(max=1000, message="The reason must be 1000 characters or fewer")],
     )
     submit = SubmitField("Match them one by one", widget=GovSubmitInput())
+
+
+class WithdrawForm(PortalForm):
+    """Withdraw a request the child no longer needs, with the reason: providers are told its category only."""
+
+    reason = RadioField(
+        "Why is the request being withdrawn?", widget=GovRadioInput(), choices=_choices(WITHDRAWAL_REASONS),
+        validators=[InputRequired(message="Select why the request is being withdrawn")],
+    )
+    reason_other = TextAreaField(
+        "If it is another reason, what is it?", widget=GovTextArea(),
+        description="Only your local authority sees this. Providers are told it was for another reason.",
+        validators=[Length(max=500, message="The reason must be 500 characters or fewer")],
+    )
+    submit = SubmitField("Withdraw the request", widget=GovSubmitInput())
+
+    def validate_reason_other(self, field):
+        if self.reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError("Enter why the request is being withdrawn")

@@ -136,3 +136,20 @@ def record_match_run(req: PlacementRequest, user, purpose: str, ranking: Ranking
     )
     db.session.add(run)
     return run
+
+
+def offer_exclusions(req: PlacementRequest, vacancy_ids) -> dict[str, tuple[str, ...]]:
+    """Why each offered vacancy no longer meets the child's needs (each hard rule it now fails, from the matching
+    core with the request as it is now, siblings included); vacancies that still fit are left out. An offer is
+    flagged, never dropped: the officer and the provider see the reasons and decide."""
+    wanted = set(vacancy_ids)
+    if not wanted:
+        return {}
+    snapshot = current_options()
+    known = sorted(wanted & set(snapshot.by_id))
+    out = {vacancy_id: ("the vacancy offered is no longer open",) for vacancy_id in wanted - set(known)}
+    if known:
+        for exclusion in matching.explain_exclusions(request_spec(req), snapshot.index, known,
+                                                     siblings=sibling_specs(req)):
+            out[exclusion.option] = exclusion.reasons
+    return out

@@ -9,12 +9,14 @@ from datetime import date
 from sqlalchemy import func, select
 
 from portal.models import (
+    ConnectedPerson,
     Offer,
     Placement,
     PlacementRequest,
     Provider,
     Referral,
     ReferralDecline,
+    RequestChange,
     Setting,
     User,
     Vacancy,
@@ -26,9 +28,9 @@ from portal.errors import NotFound
 from portal.options import group_request_ids
 
 __all__ = [
-    "find_placement_for_request", "find_request_by_reference", "get_offer_for_request", "get_request_for_officer",
-    "list_offers_for_request", "list_referrals_for_request", "list_requests_for_officer", "list_siblings",
-    "sibling_placements",
+    "find_placement_for_request", "find_request_by_reference", "get_connected_person_for_request",
+    "get_offer_for_request", "get_request_for_officer", "list_changes_for_request", "list_offers_for_request",
+    "list_referrals_for_request", "list_requests_for_officer", "list_siblings", "sibling_placements",
 ]
 
 
@@ -179,3 +181,31 @@ def list_siblings(user: User, placement_request: PlacementRequest) -> list[Place
             )
         )
     )
+
+
+def get_connected_person_for_request(user: User, placement_request: PlacementRequest,
+                                     person_id: str) -> ConnectedPerson:
+    """One of this child's own connected persons; anyone else's (another child's, another LA's) is 404."""
+    require_officer_of(user, placement_request)
+    person = db.session.scalar(
+        select(ConnectedPerson).where(ConnectedPerson.id == person_id,
+                                      ConnectedPerson.request_id == placement_request.id)
+    )
+    if person is None:
+        other = db.session.get(ConnectedPerson, person_id)
+        if other is not None:  # another child's connected person, asked for through this child's address
+            audit_refused(user, "view_connected_person", "placement_request", other.request_id,
+                          detail=f"connected_person:{other.id}")
+        raise NotFound()
+    return person
+
+
+def list_changes_for_request(user: User, placement_request: PlacementRequest) -> list[tuple[RequestChange, str | None]]:
+    """The request's changes of circumstances since it was submitted, newest first, with who made each."""
+    require_officer_of(user, placement_request)
+    return [tuple(row) for row in db.session.execute(
+        select(RequestChange, User.name)
+        .outerjoin(User, User.id == RequestChange.changed_by_id)
+        .where(RequestChange.request_id == placement_request.id)
+        .order_by(RequestChange.changed_at.desc())
+    ).all()]

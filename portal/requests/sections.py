@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wtforms import BooleanField, DateField, DecimalField, RadioField
+
+from portal import geo
+from portal.formatting import format_date, format_gbp
+from portal.forms import MultiCheckboxField
 from portal.requests import forms
 from portal.models import PlacementRequest
 
@@ -33,6 +38,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("budget", "Budget and notes", forms.BudgetSection, False, "Weekly budget, notes for providers"),
 )
 SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
+# What a change of circumstances names: a task-list section, or the child's family pages.
+CHANGE_TITLES = {**{section.key: section.title for section in SECTIONS},
+                 "connected_persons": "Connected persons", "siblings": "Brothers and sisters"}
 
 COMMUNICATION = set(forms.NEEDS_COMMUNICATION)
 SUPPORT = set(forms.NEEDS_SUPPORT)
@@ -126,3 +134,51 @@ def values_from_form(section: Section, form) -> dict:
             "risk_to_others_other": form.risk_to_others_other.data or "",
         }
     return {name: getattr(form, name).data for name in _field_names(section) if name != "not_a_duplicate"}
+
+
+def build_form(section: Section, req: PlacementRequest | None = None, formdata=None):
+    """The section's form: prefilled from the request when it is opened (no form data), else as posted."""
+    if formdata is None and req is not None:
+        form = section.form(formdata=None, data=form_data(req, section))
+    else:
+        form = section.form()
+    if section.key == "location":
+        form.avoid_las.choices = [(la.code, la.name) for la in geo.WM_LOCAL_AUTHORITIES]
+    return form
+
+
+@dataclass(frozen=True)
+class Answers:
+    """One section as "Check your answers" shows it: its status and each question with the answer given."""
+
+    section: Section
+    status: str
+    rows: tuple[tuple[str, str], ...]
+
+
+def answers(req: PlacementRequest) -> list[Answers]:
+    """Every section's questions (the labels of its form) and the answers saved, in words, for the GOV.UK "Check
+    your answers" pattern: the same forms the officer filled in, so the page cannot drift from them."""
+    out = []
+    for section in SECTIONS:
+        form = build_form(section, req)
+        rows = tuple((field.label.text, _answer(field)) for field in form
+                     if field.name not in ("csrf_token", "form_key", "submit", "not_a_duplicate"))
+        out.append(Answers(section, status(req, section), rows))
+    return out
+
+
+def _answer(field) -> str:
+    data = field.data
+    if isinstance(field, MultiCheckboxField):
+        chosen = dict(field.choices)
+        return ", ".join(chosen.get(value, value) for value in data or ()) or "None"
+    if isinstance(field, RadioField):
+        return dict(field.choices).get(data or "", data) or "Not given"
+    if isinstance(field, BooleanField):
+        return "Yes" if data else "No"
+    if isinstance(field, DateField):
+        return format_date(data) or "Not given"
+    if isinstance(field, DecimalField):
+        return format_gbp(data) if data is not None else "Not given"
+    return str(data) if data not in (None, "") else "Not given"

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import geo
+from portal.formatting import format_date, label, labels
 from portal.models import (
+    REQUEST_STATUSES,
+    WITHDRAWAL_REASONS,
     ConnectedPerson,
     Offer,
     Placement,
     PlacementRequest,
     Provider,
     Referral,
+    RequestChange,
     Setting,
     SiblingGroup,
     User,
@@ -25,6 +30,7 @@ from portal.db import db, utcnow
 from portal.errors import Conflict, Invalid, ServiceError
 from portal.placement_records import create_agreement, education_continuity, placement_type_for, provider_code_for
 from portal.options import bump_options_version, group_request_ids, placed_together
+from portal.requests import sections
 
 
 class NoLongerAvailable(Conflict):
@@ -73,32 +79,43 @@ def find_possible_duplicates(user: User, child: dict, exclude_id: str | None = N
     return [(by_id[s.id], s.score) for s in find_duplicate_requests(record, existing) if s.id in by_id]
 
 
-def save_section(user: User, req: PlacementRequest, key: str, values: dict, *, complete: bool) -> None:
-    """Save one task-list section; `complete` marks it done (Save and continue) or leaves it in progress (draft)."""
-    if req.status not in EDITABLE_STATUSES:
-        raise ServiceError("This request is placed or closed and can no longer be changed")
+def save_section(user: User, req: PlacementRequest, key: str, values: dict, *, complete: bool) -> RequestChange | None:
+    """Save one task-list section; `complete` marks it done (Save and continue) or leaves it in progress (draft).
+
+    On a submitted request this is a change of circumstances: when a value really changed, the change is kept
+    (and returned) with what the providers holding its live referrals are told, anonymised."""
+    refuse_if_closed(req)
     if req.status != "draft" and not complete:
         raise ServiceError("This request has been submitted, so every section must stay complete: use Save and continue")
+    section = sections.SECTIONS_BY_KEY[key]
+    submitted = req.status != "draft"
+    before_values, before = sections.form_data(req, section), _as_providers_see([req])
     _apply(req, values)
     done = [k for k in (req.completed_sections or []) if k != key]
     req.completed_sections = done + [key] if complete else done
     db.session.flush()
-    audit(user, "update", "placement_request", req.id, detail=f"section:{key}")
+    if not submitted or sections.form_data(req, section) == before_values:
+        audit(user, "update", "placement_request", req.id, detail=f"section:{key}")
+        return None
+    return _record_changes(user, before, key, always={req.id})[0]
 
 
 def submit_request(user: User, req: PlacementRequest) -> None:
     """Submit a complete draft: it starts searching and the officer sees the ranked matches."""
-    from portal.requests.sections import missing_required
-
     if req.status != "draft":
-        raise ServiceError("This request has already been submitted")
-    missing = missing_required(req)
+        raise Conflict("This request has already been submitted")
+    missing = sections.missing_required(req)
     if missing:
-        raise ServiceError("Complete these sections first: " + ", ".join(s.title for s in missing))
+        raise Invalid("Complete these sections first: " + ", ".join(s.title for s in missing), code="incomplete")
+    # Brothers and sisters already searching to be placed with this child: their referrals now cover one more.
+    group = req.sibling_group
+    siblings = [o for o in group.requests if o.id != req.id] if group is not None and group.together else []
+    before = _as_providers_see(siblings)
     req.status = "searching"
     req.submitted_at = utcnow()
     db.session.flush()
     audit(user, "submit", "placement_request", req.id)
+    _record_changes(user, before, "siblings")
 
 
 def _apply(req: PlacementRequest, values: dict) -> None:
@@ -131,6 +148,8 @@ def send_referrals(
     # Brothers and sisters placed together have one referral per provider, whichever child's page sent it.
     already = set(db.session.scalars(select(Referral.provider_id).where(
         Referral.request_id.in_(group_request_ids(req)))))
+    if not provider_ids - already:  # further referrals go only to providers who do not have it yet
+        raise Invalid("The referral has already been sent to every provider you chose", field="providers")
     referrals = []
     for provider_id in sorted(provider_ids - already):
         referral = Referral(request_id=req.id, provider_id=provider_id, sent_by_id=user.id)
@@ -337,9 +356,9 @@ def split_group(user: User, req: PlacementRequest, reason: str) -> SiblingGroup:
 
 
 def add_connected_person(user: User, req: PlacementRequest, values: dict) -> ConnectedPerson:
-    """Record a connected person for the child; they become an option ranked above every other (s22C)."""
-    if req.status not in EDITABLE_STATUSES:
-        raise ServiceError("This request is placed or closed and can no longer be changed")
+    """Record a connected person for the child; they become an option ranked above every other (s22C). On a
+    submitted request the change is kept (providers are not told: connected persons are the LA's)."""
+    refuse_if_closed(req)
     info: geo.PostcodeInfo = values["postcode"]
     person = ConnectedPerson(
         request_id=req.id, name=values["name"].strip(), relationship_to_child=values["relationship_to_child"].strip(),
@@ -349,6 +368,8 @@ def add_connected_person(user: User, req: PlacementRequest, values: dict) -> Con
     db.session.add(person)
     db.session.flush()
     audit(user, "add_connected_person", "placement_request", req.id, detail=f"connected_person:{person.id}")
+    if req.status != "draft":
+        _record_changes(user, {req.id: {}}, "connected_persons", always={req.id})
     return person
 
 
@@ -382,7 +403,9 @@ def link_sibling(user: User, req: PlacementRequest, other: PlacementRequest, *, 
     if other.la_code != req.la_code:
         raise ServiceError("Brothers and sisters must be referred by the same local authority")
     if req.status not in EDITABLE_STATUSES or other.status not in EDITABLE_STATUSES:
-        raise ServiceError("Both requests must still be open to link them")
+        raise Conflict("Both requests must still be open to link them")
+    members = {r.id: r for g in (req.sibling_group, other.sibling_group) if g is not None for r in g.requests}
+    before = _as_providers_see({**members, req.id: req, other.id: other}.values())
     group = req.sibling_group or other.sibling_group
     if group is None:
         group = SiblingGroup(la_code=req.la_code, together=together)
@@ -400,16 +423,21 @@ def link_sibling(user: User, req: PlacementRequest, other: PlacementRequest, *, 
     db.session.flush()
     audit(user, "link_sibling", "placement_request", req.id, detail=f"sibling_group:{group.id}")
     audit(user, "link_sibling", "placement_request", other.id, detail=f"sibling_group:{group.id}")
+    _record_changes(user, before, "siblings", always={req.id, other.id})
     return group
 
 
 def unlink_sibling(user: User, req: PlacementRequest) -> None:
+    """Take the child out of their sibling group; a change for every submitted request of the group."""
     if req.sibling_group_id is None:
         raise ServiceError("This child is not in a sibling group")
+    refuse_if_closed(req)
     group_id = req.sibling_group_id
+    before = _as_providers_see(list(req.sibling_group.requests))
     req.sibling_group = None
     db.session.flush()
     audit(user, "unlink_sibling", "placement_request", req.id, detail=f"sibling_group:{group_id}")
+    _record_changes(user, before, "siblings", always={req.id})
 
 
 def shortlist_offer(user: User, req: PlacementRequest, offer: Offer) -> None:
@@ -442,3 +470,164 @@ def _count_siblings_placed_together(req: PlacementRequest, placement: Placement)
         for sibling_placement in members.values():
             sibling_placement.siblings_placed_together = len(members)
 
+
+
+# ------------------------------------------------------------------------------ the request's life after submission
+
+def refuse_if_closed(req: PlacementRequest) -> None:
+    """A placed, withdrawn or closed request is a record of what happened: nothing in it changes any more (409)."""
+    if req.status not in EDITABLE_STATUSES:
+        state = REQUEST_STATUSES.get(req.status, req.status).lower()
+        raise Conflict(f"This request is {state}, so it can no longer be changed", code="request_closed")
+
+
+def as_providers_see(req: PlacementRequest) -> dict[str, str]:
+    """A submitted request as the providers holding its referral read it before an offer is accepted: age, not date
+    of birth; postcode sector, not postcode; no names, no school, no family (DESIGN.md §5)."""
+    together = len(placed_together(req)) - 1
+    suitability = "; ".join(
+        f"{label(kind, 'setting_type')}: {label(getattr(req, f'suitability_{kind}'), 'suitability').lower()}"
+        for kind in ("foster", "residential", "supported"))
+    return {
+        "Age when needed": str(req.age_on(req.needed_by)),
+        "Sex": label(req.sex, "sex"),
+        "Area": f"Postcode sector {geo.postcode_sector(req.home_postcode)}",
+        "Needed": f"{label(req.urgency, 'urgency')}, by {format_date(req.needed_by)}",
+        "Type of placement": suitability,
+        "Needs": ", ".join(labels(req.needs, "need")) or "None recorded",
+        "Risks": ", ".join(labels(req.risks, "risk")) or "No known risks",
+        "Can live with pets": label(req.pets, "pets"),
+        "Cared for alongside": label(req.living_companions, "companions"),
+        "Notes": req.notes or "None",
+        "Brothers and sisters": (f"To be placed together with {together} brother{'s' if together > 1 else ''} or "
+                                 f"sister{'s' if together > 1 else ''}") if together else "None to be placed with this child",
+    }
+
+
+def _as_providers_see(reqs) -> dict[str, dict[str, str]]:
+    """What providers see of each submitted request in `reqs` (drafts have no referrals), before a change."""
+    return {req.id: as_providers_see(req) for req in reqs if req.status != "draft"}
+
+
+def _record_changes(user: User, before: dict[str, dict[str, str]], section: str, *,
+                    always: set[str] = frozenset()) -> list[RequestChange]:
+    """Keep a change of `section` for each request in `before` whose providers' view changed, and for those in
+    `always` whatever it did; each notice holds only the rows that changed, as providers read them."""
+    title = sections.CHANGE_TITLES[section]
+    db.session.flush()
+    changes = []
+    for request_id, old in before.items():
+        req = db.session.get(PlacementRequest, request_id)
+        new = as_providers_see(req)
+        details = [[row, value] for row, value in new.items() if old and old.get(row) != value]
+        if not details and request_id not in always:
+            continue
+        notice = {"title": title, "child": f"{new['Sex']}, age {new['Age when needed']}", "details": details} \
+            if details else None
+        change = RequestChange(request_id=request_id, section=section, changed_by_id=user.id, notice=notice)
+        db.session.add(change)
+        changes.append(change)
+    db.session.flush()
+    for change in changes:
+        audit(user, "change", "placement_request", change.request_id, detail=f"section:{section} change:{change.id}")
+    return changes
+
+
+def update_connected_person(user: User, req: PlacementRequest, person: ConnectedPerson, values: dict) -> None:
+    """Change what is known of a connected person, their assessment stage above all: a person approved since the
+    request was submitted is ranked first from now on (s22C)."""
+    refuse_if_closed(req)
+    if person.request_id != req.id:
+        raise Invalid("This person is not one of this child's connected persons")
+    info: geo.PostcodeInfo = values["postcode"]
+    person.name, person.relationship_to_child = values["name"].strip(), values["relationship_to_child"].strip()
+    person.postcode, person.la_code, person.easting, person.northing = (info.postcode, info.la_code, info.easting,
+                                                                        info.northing)
+    person.stage, person.capacity, person.source = values["stage"], values["capacity"], values["source"]
+    db.session.flush()
+    audit(user, "update_connected_person", "placement_request", req.id, detail=f"connected_person:{person.id}")
+    if req.status != "draft":
+        _record_changes(user, {req.id: {}}, "connected_persons", always={req.id})
+
+
+def withdraw_request(user: User, req: PlacementRequest, reason: str, other: str | None = None) -> int:
+    """Withdraw a request the child no longer needs: it stops searching, every live referral is closed and every
+    open offer with it, each provider told the reason's category only (the officer's own words stay with the LA).
+    Returns how many referrals were closed. Once only: a second withdrawal, or one that lost a race with an
+    acceptance, is a Conflict (409) and changes nothing."""
+    if reason not in WITHDRAWAL_REASONS:
+        raise Invalid("Select why the request is being withdrawn", field="reason")
+    other = (other or "").strip() if reason == "other" else ""
+    if reason == "other" and not other:
+        raise Invalid("Enter why the request is being withdrawn", field="reason_other")
+    if len(other) > 500:
+        raise Invalid("The reason must be 500 characters or fewer", field="reason_other")
+    refuse_if_closed(req)
+    if len(placed_together(req)) > 1:
+        raise Conflict("This child is to be placed together with their brothers and sisters, and their referrals "
+                       "are for all of them: remove this child from the sibling group first, then withdraw")
+    now = utcnow()
+    changed = db.session.execute(
+        update(PlacementRequest)
+        .where(PlacementRequest.id == req.id, PlacementRequest.status.in_(EDITABLE_STATUSES))
+        .values(status="withdrawn", closed_at=now, withdrawn_reason=reason, withdrawn_reason_other=other or None,
+                withdrawn_by_id=user.id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise Conflict("This request has already been withdrawn, placed or closed. Nothing has been saved",
+                       code="request_closed")
+    category = WITHDRAWAL_REASONS[reason]
+    outcome = f"The local authority withdrew this referral: {category[0].lower()}{category[1:]}"
+    offers = db.session.execute(
+        update(Offer)
+        .where(Offer.request_id == req.id, Offer.status.in_(("made", "shortlisted")))
+        .values(status="not_chosen", decision_reason=outcome, decided_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    referrals = db.session.execute(
+        update(Referral)
+        .where(Referral.request_id == req.id, Referral.status.in_(("sent", "offered")))
+        .values(status="closed", outcome_reason=outcome)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(req)
+    audit(user, "withdraw", "placement_request", req.id,
+          detail=f"reason:{reason} referrals_closed:{referrals} offers_closed:{offers}")
+    return referrals
+
+
+# What a brother's or sister's new request takes from the request it is started from: only what the children
+# share. Their own name, date of birth, sex, school, needs, risks and type of placement are theirs to give.
+SIBLING_COPY = ("Home postcode", "Family postcode", "Local authorities to avoid", "When the placement is needed")
+
+
+def start_sibling_request(user: User, source: PlacementRequest, child: dict) -> tuple[PlacementRequest, list[str]]:
+    """Start a brother's or sister's request from `source`: a draft in the same LA with the shared sections copied
+    (where the child lived, the family's postcode, places to avoid, when the placement is needed), linked with
+    `source` in one sibling group, to be placed together unless the group is already to be placed apart.
+    Returns the new request and what was copied, in words."""
+    refuse_if_closed(source)
+    new = create_draft(user, child)
+    copied, done = [], list(new.completed_sections)
+    if source.home_postcode:
+        new.home_postcode, new.home_easting, new.home_northing = (source.home_postcode, source.home_easting,
+                                                                  source.home_northing)
+        copied.append(SIBLING_COPY[0])
+        done.append("location")
+    if source.family_postcode:
+        new.family_postcode, new.family_easting, new.family_northing = (source.family_postcode, source.family_easting,
+                                                                        source.family_northing)
+        copied.append(SIBLING_COPY[1])
+    if source.avoid_las:
+        new.avoid_las = list(source.avoid_las)
+        copied.append(SIBLING_COPY[2])
+    if source.urgency and source.needed_by and source.needed_by >= date.today():
+        new.urgency, new.needed_by = source.urgency, source.needed_by
+        copied.append(SIBLING_COPY[3])
+        done.append("timing")
+    new.completed_sections = done
+    together = source.sibling_group.together if source.sibling_group is not None else True
+    link_sibling(user, new, source, together=together)
+    audit(user, "copy_for_sibling", "placement_request", new.id, detail=f"from:{source.id}")
+    return new, copied

@@ -9,6 +9,7 @@ from portal import geo
 from portal.auth.permissions import audit_now, role_required
 from portal.auth.queries import list_audit_events_for_record, organisation_names
 from portal.forms import page_number
+from portal.models import REQUEST_STATUSES
 from portal.errors import Invalid
 from portal.options import get_options_version
 from portal.requests import queries, sections, services
@@ -19,8 +20,15 @@ from portal.requests.forms import (
     SendReferralsForm,
     SiblingForm,
     SplitSiblingGroupForm,
+    WithdrawForm,
 )
-from portal.requests.matching import eligible_provider_ids, explain_request_exclusions, rank_request, record_match_run
+from portal.requests.matching import (
+    eligible_provider_ids,
+    explain_request_exclusions,
+    offer_exclusions,
+    rank_request,
+    record_match_run,
+)
 from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("requests", __name__)
@@ -57,15 +65,24 @@ def index():
 REQUESTS_PAGE_SIZE = 50
 
 
-def _section_form(section, req=None, formdata=None):
-    """The section's form, prefilled from the request when it is opened (GET)."""
-    if formdata is None and req is not None:
-        form = section.form(formdata=None, data=sections.form_data(req, section))
-    else:
-        form = section.form()
-    if section.key == "location":
-        form.avoid_las.choices = [(la.code, la.name) for la in geo.WM_LOCAL_AUTHORITIES]
-    return form
+_section_form = sections.build_form
+# "Change" links on the check-your-answers page come back to it: ?next=check-answers (a fixed word, never data).
+BACK_TO_CHECK = "check-answers"
+
+
+def _rank_again(placement_request) -> None:
+    """After a change of circumstances, once it is committed: rank again with no lock held, and keep the new
+    ranking with the request (MatchRun "change"), as the officer sees it on the request page next."""
+    if placement_request.status not in ("searching", "offers"):
+        return
+    ranking = rank_request(placement_request)
+    with unit_of_work():
+        record_match_run(placement_request, current_user, "change", ranking)
+
+
+def _changed_message(title: str, change) -> str:
+    told = " Providers with a live referral are told what changed." if change.notice else ""
+    return f"{title}: changed. The matches have been ranked again.{told}"
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -100,45 +117,86 @@ def task_list(request_id: str):
 @bp.route("/<request_id>/edit/<key>", methods=["GET", "POST"])
 @role_required("officer")
 def section(request_id: str, key: str):
+    """One section of the request. On a submitted request saving it is a change of circumstances: the matches
+    are ranked again and providers with a live referral are told what changed (anonymised)."""
     placement_request = queries.get_request_for_officer(current_user, request_id)
     section_ = sections.SECTIONS_BY_KEY.get(key) or abort(404)
+    back_to_check = request.args.get("next") == BACK_TO_CHECK
+    if request.method == "GET" and placement_request.status not in services.EDITABLE_STATUSES:
+        flash(_closed_message(placement_request), "error")
+        return redirect(url_for("requests.detail", request_id=placement_request.id))
     form = _section_form(section_, placement_request, formdata=request.form if request.method == "POST" else None)
-    duplicates, error = [], None
+    duplicates, error, work = [], None, None
     if form.validate_on_submit():
         values = sections.values_from_form(section_, form)
         if key == "child" and not form.not_a_duplicate.data:
             duplicates = services.find_possible_duplicates(current_user, values, exclude_id=placement_request.id)
         if not duplicates:
             with unit_of_work(form) as work:
-                services.save_section(current_user, placement_request, key, values,
-                                      complete=request.form.get("action") != "draft")
+                change = services.save_section(current_user, placement_request, key, values,
+                                               complete=request.form.get("action") != "draft")
             if work.ok:
-                flash(f"{section_.title}: saved.", "success")
+                if change is not None:
+                    _rank_again(placement_request)
+                flash(_changed_message(section_.title, change) if change else f"{section_.title}: saved.", "success")
+                if back_to_check:
+                    return redirect(url_for("requests.check_answers", request_id=placement_request.id))
+                if placement_request.status != "draft":
+                    return redirect(url_for("requests.detail", request_id=placement_request.id))
                 return redirect(url_for("requests.task_list", request_id=placement_request.id))
             error = work.message
     elif request.method == "GET":
         audit_now(current_user, "view", "placement_request", placement_request.id)
-    status = 409 if duplicates else (422 if form.is_submitted() else 200)
+    status = 409 if duplicates else (work.status if work and not work.ok else (422 if form.is_submitted() else 200))
     return render_template("requests/section.html", form=form, section=section_, req=placement_request,
-                           duplicates=duplicates, error=error), status
+                           duplicates=duplicates, error=error, back_to_check=back_to_check), status
+
+
+def _closed_message(placement_request) -> str:
+    state = REQUEST_STATUSES.get(placement_request.status, placement_request.status).lower()
+    return f"This request is {state}, so it can no longer be changed."
+
+
+@bp.get("/<request_id>/check-answers")
+@role_required("officer")
+def check_answers(request_id: str):
+    """GOV.UK "Check your answers": every section with a Change link back to it; a draft is submitted from here.
+    On a submitted request the same page is where a change of circumstances starts."""
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    audit_now(current_user, "view", "placement_request", placement_request.id)
+    return _render_check_answers(placement_request)
+
+
+def _render_check_answers(placement_request, *, form=None, errors=(), status: int = 200):
+    return render_template(
+        "requests/check_answers.html", req=placement_request, answers=sections.answers(placement_request),
+        missing=sections.missing_required(placement_request), back=BACK_TO_CHECK,
+        siblings=queries.list_siblings(current_user, placement_request), errors=list(errors),
+        form=form or DecisionForm(formdata=None), editable=placement_request.status in services.EDITABLE_STATUSES,
+    ), status
 
 
 @bp.post("/<request_id>/submit")
 @role_required("officer")
 def submit(request_id: str):
+    """The check-your-answers page's button. Incomplete sections are refused, each linked from the error summary."""
     placement_request = queries.get_request_for_officer(current_user, request_id)
     form = DecisionForm()
-    error = "Your form expired. Try again"
-    if form.validate_on_submit():
-        with unit_of_work(form) as work:
-            services.submit_request(current_user, placement_request)
-        if work.ok:
-            return redirect(url_for("requests.detail", request_id=placement_request.id))
-        error = work.message
+    if not form.validate_on_submit():
+        return _render_check_answers(placement_request, form=form, status=422,
+                                     errors=[{"text": _refused_decision(form), "href": "#submit-request"}])
+    with unit_of_work(form) as work:
+        services.submit_request(current_user, placement_request)
+    if work.ok:
+        flash("Request submitted. These are the placements that can meet the child's needs, best first.", "success")
+        return redirect(url_for("requests.detail", request_id=placement_request.id))
+    if work.error.code == "incomplete":
+        errors = [{"text": f"Complete ‘{s.title}’ before you submit the request",
+                   "href": url_for("requests.section", request_id=placement_request.id, key=s.key, next=BACK_TO_CHECK)}
+                  for s in sections.missing_required(placement_request)]
     else:
-        error = _refused_decision(form)
-    return render_template("requests/task_list.html", req=placement_request, sections=sections, form=form,
-                           error=error), 422
+        errors = [{"text": work.message, "href": "#submit-request"}]
+    return _render_check_answers(placement_request, form=form, errors=errors, status=work.status)
 
 
 def _refused_decision(form) -> str:
@@ -161,6 +219,9 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         key=lambda c: c[1],
     ) if searching else []
     offers = queries.list_offers_for_request(current_user, placement_request)
+    referrals = queries.list_referrals_for_request(current_user, placement_request)
+    live = [offer for offer, *_ in offers if offer.status in ("made", "shortlisted")] if searching else []
+    unfit_by_vacancy = offer_exclusions(placement_request, [offer.vacancy_id for offer in live])
     matches_by_option = {m.option: m for m in ranking.result.matches} if ranking else {}
     compare = {
         offer.id: (
@@ -182,8 +243,12 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         form=form,
         decision_form=DecisionForm(formdata=None),
         error=error,
-        referrals=queries.list_referrals_for_request(current_user, placement_request),
+        referrals=referrals,
+        referred={provider.id for _referral, provider, _declined in referrals},
         offers=offers,
+        unfit={offer.id: unfit_by_vacancy[offer.vacancy_id] for offer in live if offer.vacancy_id in unfit_by_vacancy},
+        changes=queries.list_changes_for_request(current_user, placement_request),
+        change_titles=sections.CHANGE_TITLES,
         placement=queries.find_placement_for_request(current_user, placement_request),
     )
     return page, status, ranking, eligible
@@ -304,8 +369,9 @@ def matches_fragment(request_id: str):
     if placement_request.status not in ("searching", "offers") or request.args.get("version") == str(get_options_version()):
         return "", 204
     ranking = rank_request(placement_request)
+    referred = {provider.id for _r, provider, _d in queries.list_referrals_for_request(current_user, placement_request)}
     fragment = render_template("requests/_matches.html", req=placement_request, ranking=ranking,
-                               form=SendReferralsForm(formdata=None))
+                               form=SendReferralsForm(formdata=None), referred=referred)
     return fragment, 200, {"X-Options-Version": str(ranking.version), "Cache-Control": "no-store"}
 
 
@@ -315,15 +381,12 @@ def connected_persons(request_id: str):
     """Family and friends who could care for the child; a registered foster carer with a similar name is suggested."""
     placement_request = queries.get_request_for_officer(current_user, request_id)
     form = ConnectedPersonForm()
-    error = None
+    error, work = None, None
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            person = services.add_connected_person(current_user, placement_request, {
-                "name": form.name.data, "relationship_to_child": form.relationship_to_child.data,
-                "postcode": form.postcode.lookup, "stage": form.stage.data, "capacity": form.capacity.data,
-                "source": form.source.data,
-            })
+            person = services.add_connected_person(current_user, placement_request, _person_values(form))
         if work.ok:
+            _rank_again(placement_request)
             flash(f"{person.name} added as a connected person.", "success")
             return redirect(url_for("requests.connected_persons", request_id=placement_request.id))
         error = work.message
@@ -331,7 +394,49 @@ def connected_persons(request_id: str):
     suggestions = services.suggest_registered_carers(list(placement_request.connected_persons))
     people = [(person, suggestions[person.id]) for person in placement_request.connected_persons]
     return render_template("requests/connected_persons.html", req=placement_request, form=form, people=people,
-                           error=error), 422 if form.is_submitted() else 200
+                           error=error, editable=placement_request.status in services.EDITABLE_STATUSES), \
+        _form_status(form, work)
+
+
+def _person_values(form: ConnectedPersonForm) -> dict:
+    return {"name": form.name.data, "relationship_to_child": form.relationship_to_child.data,
+            "postcode": form.postcode.lookup, "stage": form.stage.data, "capacity": form.capacity.data,
+            "source": form.source.data}
+
+
+def _form_status(form, work=None) -> int:
+    """A form page's status: a refused change's own (422, or 409 when the request is closed or someone got there
+    first), 422 for input that did not validate, 200 for the blank form."""
+    if work is not None and not work.ok:
+        return work.status
+    return 422 if form.is_submitted() else 200
+
+
+@bp.route("/<request_id>/connected-persons/<connected_person_id>", methods=["GET", "POST"])
+@role_required("officer")
+def connected_person(request_id: str, connected_person_id: str):
+    """Change what is known of a connected person: their assessment stage above all (an approved person is ranked
+    first from now on, s22C)."""
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    person = queries.get_connected_person_for_request(current_user, placement_request, connected_person_id)
+    if request.method == "POST":
+        form = ConnectedPersonForm()
+    else:
+        form = ConnectedPersonForm(formdata=None, obj=person)
+    error, work = None, None
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            services.update_connected_person(current_user, placement_request, person, _person_values(form))
+        if work.ok:
+            _rank_again(placement_request)
+            flash(f"{person.name}: changes saved. The matches have been ranked again.", "success")
+            return redirect(url_for("requests.connected_persons", request_id=placement_request.id))
+        error = work.message
+    else:
+        audit_now(current_user, "view", "placement_request", placement_request.id)
+    return render_template("requests/connected_person.html", req=placement_request, person=person, form=form,
+                           error=error, editable=placement_request.status in services.EDITABLE_STATUSES), \
+        _form_status(form, work)
 
 
 @bp.route("/<request_id>/siblings", methods=["GET", "POST"])
@@ -339,11 +444,12 @@ def connected_persons(request_id: str):
 def siblings(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     form = SiblingForm()
-    error = None
+    error, work = None, None
     if request.form.get("action") == "unlink" and form.is_submitted():
         with unit_of_work(form) as work:
             services.unlink_sibling(current_user, placement_request)
         if work.ok:
+            _rank_again(placement_request)
             flash("Removed from the sibling group.", "success")
             return redirect(url_for("requests.siblings", request_id=placement_request.id))
         error = work.message
@@ -355,6 +461,7 @@ def siblings(request_id: str):
                               field="child_reference")
             services.link_sibling(current_user, placement_request, other, together=form.together.data)
         if work.ok:
+            _rank_again(placement_request)
             flash("Brother or sister linked.", "success")
             return redirect(url_for("requests.siblings", request_id=placement_request.id))
         if work.message:
@@ -362,7 +469,7 @@ def siblings(request_id: str):
     audit_now(current_user, "view", "placement_request", placement_request.id)
     return render_template("requests/siblings.html", req=placement_request, form=form, error=error,
                            siblings=queries.list_siblings(current_user, placement_request)), \
-        422 if form.is_submitted() else 200
+        _form_status(form, work)
 
 
 @bp.route("/<request_id>/siblings/split", methods=["GET", "POST"])
@@ -405,3 +512,60 @@ def not_eligible(request_id: str):
     counts, rows, total = explain_request_exclusions(placement_request, search=search)
     return render_template("requests/not_eligible.html", req=placement_request, counts=counts, rows=rows,
                            total=total, search=search)
+
+
+@bp.route("/<request_id>/withdraw", methods=["GET", "POST"])
+@role_required("officer")
+def withdraw(request_id: str):
+    """Withdraw a request the child no longer needs: live referrals and open offers are closed, providers told the
+    reason's category. Once only: a second try (another tab, a double click) is a 409 that changes nothing."""
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    if request.method == "GET" and placement_request.status not in services.EDITABLE_STATUSES:
+        flash(_closed_message(placement_request), "error")
+        return redirect(url_for("requests.detail", request_id=placement_request.id))
+    form = WithdrawForm()
+    error, work = None, None
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            closed = services.withdraw_request(current_user, placement_request, form.reason.data,
+                                               form.reason_other.data)
+        if work.ok:
+            flash(f"Request withdrawn. {closed} provider{'s were' if closed != 1 else ' was'} told.", "success")
+            return redirect(url_for("requests.detail", request_id=placement_request.id))
+        error = work.message
+    elif not form.is_submitted():
+        audit_now(current_user, "view", "placement_request", placement_request.id)
+    return render_template("requests/withdraw.html", req=placement_request, form=form, error=error,
+                           editable=placement_request.status in services.EDITABLE_STATUSES), _form_status(form, work)
+
+
+@bp.route("/<request_id>/new-sibling", methods=["GET", "POST"])
+@role_required("officer")
+def new_sibling(request_id: str):
+    """"Start a request for a brother or sister": the shared sections are copied, the two linked in one sibling
+    group; the new child's own details start empty (this page asks for them, duplicates shown before saving)."""
+    source = queries.get_request_for_officer(current_user, request_id)
+    if request.method == "GET" and source.status not in services.EDITABLE_STATUSES:
+        flash(f"{_closed_message(source)} Start a new request for the brother or sister instead.", "error")
+        return redirect(url_for("requests.detail", request_id=source.id))
+    section_ = sections.SECTIONS_BY_KEY["child"]
+    form = _section_form(section_)
+    duplicates, error, work = [], None, None
+    if form.validate_on_submit():
+        values = sections.values_from_form(section_, form)
+        duplicates = [] if form.not_a_duplicate.data else services.find_possible_duplicates(current_user, values)
+        if not duplicates:
+            with unit_of_work(form) as work:
+                sibling, copied = services.start_sibling_request(current_user, source, values)
+            if work.ok:
+                _rank_again(source)
+                flash(f"Request started for {sibling.child_name}, linked with {source.child_name} as brothers and "
+                      f"sisters. Copied from {source.child_name}'s request: {', '.join(copied).lower() or 'nothing'}.",
+                      "success")
+                return redirect(url_for("requests.task_list", request_id=sibling.id))
+            error = work.message
+    elif not form.is_submitted():
+        audit_now(current_user, "view", "placement_request", source.id)
+    status = 409 if duplicates else _form_status(form, work)
+    return render_template("requests/section.html", form=form, section=section_, req=None, source=source,
+                           copies=services.SIBLING_COPY, duplicates=duplicates, error=error), status

@@ -88,8 +88,11 @@ def test_draft_is_kept_and_cannot_be_submitted_until_required_sections_are_compl
     assert "In progress" in _page(client.get(f"/requests/{request_id}/edit"))
     response = client.post(f"/requests/{request_id}/submit")
     assert response.status_code == 422
-    assert "Complete these sections first: Home, school and family, When the placement is needed" in \
-        Page(response.get_data(as_text=True)).text
+    assert Page(response.get_data(as_text=True)).errors == [
+        "Complete ‘Home, school and family’ before you submit the request",
+        "Complete ‘When the placement is needed’ before you submit the request",
+        "Complete ‘Type of placement’ before you submit the request",
+    ]
     assert db_session.get(PlacementRequest, request_id).status == "draft"
     # A draft's page is its task list (no matches yet) and it shows in the officer's list.
     assert client.get(f"/requests/{request_id}").headers["Location"].endswith(f"/requests/{request_id}/edit")
@@ -162,7 +165,7 @@ def test_placed_request_cannot_be_changed(client, auth, db_session):
     req = create_request(officer, status="placed")
     auth.sign_in(officer)
     response = client.post(f"/requests/{req.id}/edit/budget", data={"budget_gbp_week": "100", "action": "continue"})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "can no longer be changed" in _page(response)
     assert client.get(f"/requests/{req.id}/edit/nonsense").status_code == 404
 
