@@ -148,8 +148,6 @@ def send_referrals(
     # Brothers and sisters placed together have one referral per provider, whichever child's page sent it.
     already = set(db.session.scalars(select(Referral.provider_id).where(
         Referral.request_id.in_(group_request_ids(req)))))
-    if not provider_ids - already:  # further referrals go only to providers who do not have it yet
-        raise Invalid("The referral has already been sent to every provider you chose", field="providers")
     referrals = []
     for provider_id in sorted(provider_ids - already):
         referral = Referral(request_id=req.id, provider_id=provider_id, sent_by_id=user.id)

@@ -290,7 +290,10 @@ def send_referrals(request_id: str):
         record_match_run(placement_request, current_user, "send_referrals", ranking)
     if not work.ok:
         return _render_detail(placement_request, form=form, status=422, error=work.message)[:2]
-    flash(f"Referral sent to {len(sent)} provider{'s' if len(sent) != 1 else ''}.", "success")
+    if sent:
+        flash(f"Referral sent to {len(sent)} provider{'s' if len(sent) != 1 else ''}.", "success")
+    else:
+        flash("The referral had already been sent to every provider you chose: nothing new was sent.", "info")
     return redirect(url_for("requests.detail", request_id=placement_request.id))
 
 

@@ -88,6 +88,8 @@ def test_journey_in_chromium(live_app, browser_page):
     page.get_by_role("group", name="Foster care").get_by_label("Preferred", exact=True).check()
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_text("Completed")).to_have_count(4)
+    page.get_by_test_id("check-answers").click()
+    expect(page.get_by_role("heading", name="Check your answers before you submit")).to_be_visible()
     page.get_by_test_id("submit-request").click()
 
     matches = page.get_by_test_id("matches-table")
