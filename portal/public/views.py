@@ -36,6 +36,8 @@ AXE_CHECKED_PAGES: dict[str, str] = {
     "officer-requests": "a placement officer's list of placement requests",
     "request-section-error": "the first section of a new placement request, showing errors",
     "task-list": "a placement request's task list",
+    "check-answers": "checking a placement request's answers before submitting it",
+    "request-changed": "a placement request ranked again after a change of circumstances",
     "matches": "a placement request with its ranked matches",
     "provider-inbox": "a provider's list of referrals",
     "provider-referral": "one referral as a provider sees it",
