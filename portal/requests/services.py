@@ -84,7 +84,7 @@ def save_section(user: User, req: PlacementRequest, key: str, values: dict, *, c
 
     On a submitted request this is a change of circumstances: when a value really changed, the change is kept
     (and returned) with what the providers holding its live referrals are told, anonymised."""
-    refuse_if_closed(req)
+    claim_open(req)
     if req.status != "draft" and not complete:
         raise ServiceError("This request has been submitted, so every section must stay complete: use Save and continue")
     section = sections.SECTIONS_BY_KEY[key]
@@ -111,8 +111,16 @@ def submit_request(user: User, req: PlacementRequest) -> None:
     group = req.sibling_group
     siblings = [o for o in group.requests if o.id != req.id] if group is not None and group.together else []
     before = _as_providers_see(siblings)
-    req.status = "searching"
-    req.submitted_at = utcnow()
+    now = utcnow()
+    submitted = db.session.execute(  # once: a second click or tab is refused, not submitted again
+        update(PlacementRequest)
+        .where(PlacementRequest.id == req.id, PlacementRequest.status == "draft")
+        .values(status="searching", submitted_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if submitted != 1:
+        raise Conflict("This request has already been submitted")
+    req.status, req.submitted_at = "searching", now  # as the database has it now
     db.session.flush()
     audit(user, "submit", "placement_request", req.id)
     _record_changes(user, before, "siblings")
@@ -356,7 +364,7 @@ def split_group(user: User, req: PlacementRequest, reason: str) -> SiblingGroup:
 def add_connected_person(user: User, req: PlacementRequest, values: dict) -> ConnectedPerson:
     """Record a connected person for the child; they become an option ranked above every other (s22C). On a
     submitted request the change is kept (providers are not told: connected persons are the LA's)."""
-    refuse_if_closed(req)
+    claim_open(req)
     info: geo.PostcodeInfo = values["postcode"]
     person = ConnectedPerson(
         request_id=req.id, name=values["name"].strip(), relationship_to_child=values["relationship_to_child"].strip(),
@@ -402,6 +410,7 @@ def link_sibling(user: User, req: PlacementRequest, other: PlacementRequest, *, 
         raise ServiceError("Brothers and sisters must be referred by the same local authority")
     if req.status not in EDITABLE_STATUSES or other.status not in EDITABLE_STATUSES:
         raise Conflict("Both requests must still be open to link them")
+    claim_open(req, other)
     members = {r.id: r for g in (req.sibling_group, other.sibling_group) if g is not None for r in g.requests}
     before = _as_providers_see({**members, req.id: req, other.id: other}.values())
     group = req.sibling_group or other.sibling_group
@@ -429,7 +438,7 @@ def unlink_sibling(user: User, req: PlacementRequest) -> None:
     """Take the child out of their sibling group; a change for every submitted request of the group."""
     if req.sibling_group_id is None:
         raise ServiceError("This child is not in a sibling group")
-    refuse_if_closed(req)
+    claim_open(req)
     group_id = req.sibling_group_id
     before = _as_providers_see(list(req.sibling_group.requests))
     req.sibling_group = None
@@ -469,14 +478,36 @@ def _count_siblings_placed_together(req: PlacementRequest, placement: Placement)
             sibling_placement.siblings_placed_together = len(members)
 
 
-
 # ------------------------------------------------------------------------------ the request's life after submission
 
-def refuse_if_closed(req: PlacementRequest) -> None:
-    """A placed, withdrawn or closed request is a record of what happened: nothing in it changes any more (409)."""
-    if req.status not in EDITABLE_STATUSES:
-        state = REQUEST_STATUSES.get(req.status, req.status).lower()
-        raise Conflict(f"This request is {state}, so it can no longer be changed", code="request_closed")
+def claim_open(*reqs: PlacementRequest) -> None:
+    """Change only requests still open (draft, searching, offers): a placed, withdrawn or closed request is a record
+    of what happened and nothing in it changes any more (409).
+
+    Checked where it counts, not on the copy the page read: one conditional update of each request's row, in id
+    order (as accept_offer claims them), inside the unit of work. On PostgreSQL the row then stays locked until the
+    commit, so a withdrawal or an acceptance at the same moment waits for this change and sees it; on SQLite the
+    unit of work holds the write lock already."""
+    for req in sorted(reqs, key=lambda r: r.id):
+        claimed = db.session.execute(
+            update(PlacementRequest)
+            .where(PlacementRequest.id == req.id, PlacementRequest.status.in_(EDITABLE_STATUSES))
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise _closed(req)
+
+
+def closed_message(status: str) -> str:
+    """What an officer is told when a request's status no longer lets it change."""
+    return f"This request is {REQUEST_STATUSES.get(status, status).lower()}, so it can no longer be changed"
+
+
+def _closed(req: PlacementRequest) -> Conflict:
+    """The 409 for a request that is no longer open, named by its status in the database (not the page's copy)."""
+    status = db.session.scalar(select(PlacementRequest.status).where(PlacementRequest.id == req.id))
+    return Conflict(closed_message(status), code="request_closed")
 
 
 def as_providers_see(req: PlacementRequest) -> dict[str, str]:
@@ -534,7 +565,7 @@ def _record_changes(user: User, before: dict[str, dict[str, str]], section: str,
 def update_connected_person(user: User, req: PlacementRequest, person: ConnectedPerson, values: dict) -> None:
     """Change what is known of a connected person, their assessment stage above all: a person approved since the
     request was submitted is ranked first from now on (s22C)."""
-    refuse_if_closed(req)
+    claim_open(req)
     if person.request_id != req.id:
         raise Invalid("This person is not one of this child's connected persons")
     info: geo.PostcodeInfo = values["postcode"]
@@ -560,7 +591,6 @@ def withdraw_request(user: User, req: PlacementRequest, reason: str, other: str 
         raise Invalid("Enter why the request is being withdrawn", field="reason_other")
     if len(other) > 500:
         raise Invalid("The reason must be 500 characters or fewer", field="reason_other")
-    refuse_if_closed(req)
     if len(placed_together(req)) > 1:
         raise Conflict("This child is to be placed together with their brothers and sisters, and their referrals "
                        "are for all of them: remove this child from the sibling group first, then withdraw")
@@ -572,9 +602,8 @@ def withdraw_request(user: User, req: PlacementRequest, reason: str, other: str 
                 withdrawn_by_id=user.id, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if changed != 1:
-        raise Conflict("This request has already been withdrawn, placed or closed. Nothing has been saved",
-                       code="request_closed")
+    if changed != 1:  # withdrawn a moment ago in another tab, or placed: the first one stands
+        raise _closed(req)
     category = WITHDRAWAL_REASONS[reason]
     outcome = f"The local authority withdrew this referral: {category[0].lower()}{category[1:]}"
     offers = db.session.execute(
@@ -605,7 +634,7 @@ def start_sibling_request(user: User, source: PlacementRequest, child: dict) -> 
     (where the child lived, the family's postcode, places to avoid, when the placement is needed), linked with
     `source` in one sibling group, to be placed together unless the group is already to be placed apart.
     Returns the new request and what was copied, in words."""
-    refuse_if_closed(source)
+    claim_open(source)
     new = create_draft(user, child)
     copied, done = [], list(new.completed_sections)
     if source.home_postcode:

@@ -9,7 +9,6 @@ from portal import geo
 from portal.auth.permissions import audit_now, role_required
 from portal.auth.queries import list_audit_events_for_record, organisation_names
 from portal.forms import page_number
-from portal.models import REQUEST_STATUSES
 from portal.errors import Invalid
 from portal.options import get_options_version
 from portal.requests import queries, sections, services
@@ -65,7 +64,6 @@ def index():
 REQUESTS_PAGE_SIZE = 50
 
 
-_section_form = sections.build_form
 # "Change" links on the check-your-answers page come back to it: ?next=check-answers (a fixed word, never data).
 BACK_TO_CHECK = "check-answers"
 
@@ -90,7 +88,7 @@ def _changed_message(title: str, change) -> str:
 def new():
     """Start a request with 'About the child'; possible duplicates are shown before anything is saved."""
     section = sections.SECTIONS_BY_KEY["child"]
-    form = _section_form(section)
+    form = sections.build_form(section)
     duplicates = []
     if form.validate_on_submit():
         values = sections.values_from_form(section, form)
@@ -123,9 +121,9 @@ def section(request_id: str, key: str):
     section_ = sections.SECTIONS_BY_KEY.get(key) or abort(404)
     back_to_check = request.args.get("next") == BACK_TO_CHECK
     if request.method == "GET" and placement_request.status not in services.EDITABLE_STATUSES:
-        flash(_closed_message(placement_request), "error")
+        flash(services.closed_message(placement_request.status), "error")
         return redirect(url_for("requests.detail", request_id=placement_request.id))
-    form = _section_form(section_, placement_request, formdata=request.form if request.method == "POST" else None)
+    form = sections.build_form(section_, placement_request, formdata=request.form if request.method == "POST" else None)
     duplicates, error, work = [], None, None
     if form.validate_on_submit():
         values = sections.values_from_form(section_, form)
@@ -147,14 +145,9 @@ def section(request_id: str, key: str):
             error = work.message
     elif request.method == "GET":
         audit_now(current_user, "view", "placement_request", placement_request.id)
-    status = 409 if duplicates else (work.status if work and not work.ok else (422 if form.is_submitted() else 200))
+    status = 409 if duplicates else _form_status(form, work)
     return render_template("requests/section.html", form=form, section=section_, req=placement_request,
                            duplicates=duplicates, error=error, back_to_check=back_to_check), status
-
-
-def _closed_message(placement_request) -> str:
-    state = REQUEST_STATUSES.get(placement_request.status, placement_request.status).lower()
-    return f"This request is {state}, so it can no longer be changed."
 
 
 @bp.get("/<request_id>/check-answers")
@@ -524,7 +517,7 @@ def withdraw(request_id: str):
     reason's category. Once only: a second try (another tab, a double click) is a 409 that changes nothing."""
     placement_request = queries.get_request_for_officer(current_user, request_id)
     if request.method == "GET" and placement_request.status not in services.EDITABLE_STATUSES:
-        flash(_closed_message(placement_request), "error")
+        flash(services.closed_message(placement_request.status), "error")
         return redirect(url_for("requests.detail", request_id=placement_request.id))
     form = WithdrawForm()
     error, work = None, None
@@ -549,10 +542,11 @@ def new_sibling(request_id: str):
     group; the new child's own details start empty (this page asks for them, duplicates shown before saving)."""
     source = queries.get_request_for_officer(current_user, request_id)
     if request.method == "GET" and source.status not in services.EDITABLE_STATUSES:
-        flash(f"{_closed_message(source)} Start a new request for the brother or sister instead.", "error")
+        flash(f"{services.closed_message(source.status)}. Start a new request for the brother or sister instead.",
+              "error")
         return redirect(url_for("requests.detail", request_id=source.id))
     section_ = sections.SECTIONS_BY_KEY["child"]
-    form = _section_form(section_)
+    form = sections.build_form(section_)
     duplicates, error, work = [], None, None
     if form.validate_on_submit():
         values = sections.values_from_form(section_, form)
