@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, false, select
 from portal.auth.permissions import audit_refused
 from portal.db import db
 from portal.errors import NotFound
-from portal.models import PlacementRequest, User
+from portal.models import ConnectedPerson, PlacementRequest, User
 
 
 def officer_requests(user: User) -> ColumnElement[bool]:
@@ -42,3 +42,19 @@ def require_officer_of(user: User, placement_request: PlacementRequest) -> None:
     if user.role != "officer" or not user.la_code or placement_request.la_code != user.la_code:
         audit_refused(user, "view_request", "placement_request", placement_request.id)
         raise NotFound()
+
+
+def get_connected_person(user: User, placement_request: PlacementRequest, person_id: str) -> ConnectedPerson:
+    """One of this request's own connected persons, for an officer of the request's LA; anyone else's (another
+    child's, another LA's) is 404, and asking for another child's through this child's address is audited."""
+    require_officer_of(user, placement_request)
+    person = db.session.scalar(
+        select(ConnectedPerson).where(ConnectedPerson.id == person_id, ConnectedPerson.request_id == placement_request.id)
+    )
+    if person is None:
+        other = db.session.get(ConnectedPerson, person_id)
+        if other is not None:  # another child's connected person, asked for through this child's address
+            audit_refused(user, "view_connected_person", "placement_request", other.request_id,
+                          detail=f"connected_person:{other.id}")
+        raise NotFound()
+    return person

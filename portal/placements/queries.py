@@ -22,7 +22,7 @@ from portal.models import (
     Setting,
     User,
 )
-from portal.access import require_officer_of
+from portal.access import get_connected_person  # re-exported: the placements pages load a connected person by it
 from portal.auth.permissions import audit_refused
 from portal.db import db
 from portal.errors import NotFound
@@ -109,23 +109,6 @@ def find_offer_for_placement(user: User, placement: Placement) -> Offer | None:
         .join(Placement, Placement.offer_id == Offer.id)
         .where(Placement.id == placement.id, _visible_to(user))
     )
-
-
-def get_connected_person(user: User, placement_request: PlacementRequest, person_id: str) -> ConnectedPerson:
-    """A connected person of this request, for an officer of the request's LA; otherwise 404."""
-    require_officer_of(user, placement_request)
-    person = db.session.scalar(
-        select(ConnectedPerson).where(
-            ConnectedPerson.id == person_id, ConnectedPerson.request_id == placement_request.id
-        )
-    )
-    if person is None:
-        other = db.session.get(ConnectedPerson, person_id)
-        if other is not None:  # another child's connected person, asked for through this child's address
-            audit_refused(user, "view_connected_person", "placement_request", other.request_id,
-                          detail=f"connected_person:{other.id}")
-        raise NotFound()
-    return person
 
 
 def find_placement_for_request(user: User, placement_request: PlacementRequest) -> Placement | None:

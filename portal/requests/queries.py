@@ -9,7 +9,6 @@ from datetime import date
 from sqlalchemy import func, select
 
 from portal.models import (
-    ConnectedPerson,
     Offer,
     Placement,
     PlacementRequest,
@@ -21,14 +20,14 @@ from portal.models import (
     User,
     Vacancy,
 )
-from portal.access import get_request_for_officer, officer_requests, require_officer_of
+from portal.access import get_connected_person, get_request_for_officer, officer_requests, require_officer_of
 from portal.auth.permissions import audit_refused
 from portal.db import db
 from portal.errors import NotFound
 from portal.options import group_request_ids
 
 __all__ = [
-    "find_placement_for_request", "find_request_by_reference", "get_connected_person_for_request",
+    "find_placement_for_request", "find_request_by_reference", "get_connected_person",
     "get_offer_for_request", "get_request_for_officer", "list_changes_for_request", "list_offers_for_request",
     "list_referrals_for_request", "list_requests_for_officer", "list_siblings", "sibling_placements",
 ]
@@ -181,23 +180,6 @@ def list_siblings(user: User, placement_request: PlacementRequest) -> list[Place
             )
         )
     )
-
-
-def get_connected_person_for_request(user: User, placement_request: PlacementRequest,
-                                     person_id: str) -> ConnectedPerson:
-    """One of this child's own connected persons; anyone else's (another child's, another LA's) is 404."""
-    require_officer_of(user, placement_request)
-    person = db.session.scalar(
-        select(ConnectedPerson).where(ConnectedPerson.id == person_id,
-                                      ConnectedPerson.request_id == placement_request.id)
-    )
-    if person is None:
-        other = db.session.get(ConnectedPerson, person_id)
-        if other is not None:  # another child's connected person, asked for through this child's address
-            audit_refused(user, "view_connected_person", "placement_request", other.request_id,
-                          detail=f"connected_person:{other.id}")
-        raise NotFound()
-    return person
 
 
 def list_changes_for_request(user: User, placement_request: PlacementRequest) -> list[tuple[RequestChange, str | None]]:

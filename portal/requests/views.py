@@ -414,7 +414,7 @@ def connected_person(request_id: str, connected_person_id: str):
     """Change what is known of a connected person: their assessment stage above all (an approved person is ranked
     first from now on, s22C)."""
     placement_request = queries.get_request_for_officer(current_user, request_id)
-    person = queries.get_connected_person_for_request(current_user, placement_request, connected_person_id)
+    person = queries.get_connected_person(current_user, placement_request, connected_person_id)
     if request.method == "POST":
         form = ConnectedPersonForm()
     else:
