@@ -83,6 +83,24 @@ def database_url(request, tmp_path, sqlite_template) -> str:
     return url
 
 
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """A second database of the same kind as `database_url`, never migrated (no table at all), dropped after the
+    test: for restores, and for schemas a test moves away from head without disturbing the others."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    base = os.environ["PORTAL_TEST_DATABASE_URL"]
+    name = f"portal_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 class CheckedClient(FlaskClient):
     """A test client that checks the invariants of every HTML page it gets (the GOV.UK Notify habit)."""
 

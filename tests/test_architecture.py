@@ -33,6 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     # the accessibility statement, privacy notice and cookies page: plain pages that name the 14 LAs
     "public": {"geo"},
     "logs": set(),
+    # /health/live and /health/ready: the database and its Alembic revision, nothing else
+    "health": {"config", "db"},
     "db": {"config"},
     "errors": {"db", "logs"},
     "models": {"db"},
@@ -49,7 +51,7 @@ ALLOWED: dict[str, set[str]] = {
     # on top: the command-line plumbing, the demo loader and the app factory
     "cli": {"config", "db"},
     "demo": INWARD | FEATURES,
-    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "logs", "public"},
+    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "health", "logs", "public"},
 }
 
 
@@ -261,8 +263,9 @@ def test_every_view_requires_a_role(app):
     """Every endpoint except sign-in, the start page, the public pages and static files checks the user's role."""
     # New providers register, and invited people set their password (with a one-time token), before signing in;
     # the accessibility statement, privacy notice and cookies page are for everyone (and marked public).
+    # The health checks are for the proxy and the container engine (portal.health).
     marked = {"providers.register", "providers.set_password", "public.accessibility", "public.privacy",
-              "public.cookies"}
+              "public.cookies", "health.live", "health.ready"}
     # Signing in takes three steps before the role is known (password, then the code or the app's set-up), and a
     # signed-out page explains why a session ended; a reset link works without signing in.
     public = {"static", "auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",
