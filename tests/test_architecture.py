@@ -35,6 +35,8 @@ ALLOWED: dict[str, set[str]] = {
     "logs": set(),
     # /health/live and /health/ready: the database and its Alembic revision, nothing else
     "health": {"config", "db"},
+    # `flask db backup` / `restore`: SQLite's backup API, pg_dump and pg_restore
+    "backups": {"db", "health"},
     "db": {"config"},
     "errors": {"db", "logs"},
     "models": {"db"},
@@ -49,9 +51,9 @@ ALLOWED: dict[str, set[str]] = {
     # the features: only inward pieces
     **{feature: set(INWARD) for feature in FEATURES},
     # on top: the command-line plumbing, the demo loader and the app factory
-    "cli": {"config", "db"},
+    "cli": {"backups", "config", "db"},
     "demo": INWARD | FEATURES,
-    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "health", "logs", "public"},
+    "__init__": INWARD | FEATURES | {"backups", "cli", "demo", "headers", "health", "logs", "public"},
 }
 
 
