@@ -12,13 +12,16 @@ concurrent writers queue on the busy timeout instead of failing when a read lock
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from flask import Flask, g
-from sqlalchemy import JSON, DateTime, MetaData, String, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, String, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -194,3 +197,33 @@ class Database:
 
 
 db = Database()
+
+
+def advisory_lock_key(name: str) -> int:
+    """A stable signed 64-bit key for a lock's name (PostgreSQL advisory locks are keyed by a bigint)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(name: str) -> Iterator[bool]:
+    """Hold the database-wide lock `name` for the block if no one else does: yields True when this process holds
+    it, False at once when another process (on any host) does; the caller then does nothing (DESIGN.md §3: job
+    locks live in the database, the daily allocation runs once across hosts).
+
+    PostgreSQL: `pg_try_advisory_lock`, session-level, on a connection of its own that holds no transaction open
+    while the block runs; released when the block ends, and by the server if the process dies (a crashed job never
+    leaves it held). SQLite: always True. A SQLite portal is one host, and the lock is not needed there."""
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = advisory_lock_key(name)
+    with engine.connect() as connection:
+        held = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
+        connection.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
