@@ -51,11 +51,38 @@ worker_tmp_dir = os.environ.get("PORTAL_WORKER_TMP_DIR") or None
 limit_request_line = 8190
 limit_request_fields = 100
 
+# gunicorn's control socket (for `gunicornc`) is off: it defaults to one path per user's home, which two gunicorns
+# on one machine would share, and a container's home is read-only. Signals do the same job (HUP, TERM, TTIN/TTOU).
+# PORTAL_CONTROL_SOCKET=/path turns it on at that path.
+control_socket_disable = not os.environ.get("PORTAL_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["PORTAL_CONTROL_SOCKET"]
+
 # One logging configuration for gunicorn and the app (portal/logs.py): the request id on every line; the access
 # log has the path without its query string, no referrer or user agent, and no successful health checks.
 logconfig_dict = GUNICORN_LOGCONFIG
 access_log_format = ACCESS_LOG_FORMAT
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-") or None
+
+
+def on_starting(server):
+    """Refuse to start at all, with the reason and exit status 2, when the settings are unsafe (production without a
+    strong SECRET_KEY, an unknown PORTAL_ENV). Left to the workers, each would fail to boot and gunicorn would replace
+    it for ever; checked here, gunicorn stops before it listens."""
+    import sys
+    from pathlib import Path
+
+    from portal.config import PROJECT_ROOT, ConfigError, apply_mode_defaults, check_secrets, load_config
+
+    config = load_config()
+    apply_mode_defaults(config)
+    if config["PORTAL_ENV"] == "development":
+        return  # development makes its own key at the app's first start
+    try:
+        check_secrets(config, Path(PROJECT_ROOT / "instance"))
+    except ConfigError as error:
+        print(f"The portal will not start: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _portal_app(wsgi):

@@ -133,6 +133,22 @@ def test_gunicorn_serves_reloads_and_stops_gracefully(tmp_path, sqlite_template)
     assert down.returncode == 1 and "URLError" in down.stderr
 
 
+def test_gunicorn_refuses_to_start_in_production_without_a_strong_secret_key(tmp_path):
+    """gunicorn itself stops, exit status 2 with the reason, before it listens: not a worker failing to boot and
+    being replaced for ever."""
+    env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
+    for secret in (None, "short"):
+        run_env = {**env, "PORTAL_ENV": "production", "PYTHONPATH": str(ROOT),
+                   "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
+        if secret:
+            run_env["SECRET_KEY"] = secret
+        result = subprocess.run([GUNICORN, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"],
+                                cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
+        assert "The portal will not start: SECRET_KEY" in result.stderr
+        assert "Booting worker" not in result.stderr and "Traceback" not in result.stderr
+
+
 class Browser:
     """Just enough of a browser: one cookie jar entry (the session cookie) and the Referer a form post sends."""
 
