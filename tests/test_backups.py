@@ -18,7 +18,7 @@ from portal.cli import upgrade_database
 from portal.db import db, utcnow
 from portal.health import head_revisions
 from portal.models import SignInAttempt, User
-from tests.conftest import AuthActions, make_app
+from tests.conftest import AuthActions, make_app, outside_test_app_context, postgres_only
 from tests.factories import (
     create_offer,
     create_provider,
@@ -30,24 +30,11 @@ from tests.factories import (
 )
 from tests.pages import get_page
 
-postgres_only = pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
-                                        indirect=True)
-
-
 def flask_db(app, *args: str):
     """`flask db ...` against `app`'s database, as an operator runs it: in `app`'s own context, out of the one
     a test may hold for its factories (which may be another app's)."""
-    from flask.globals import _cv_app
-
-    outer = _cv_app.get(None)
-    if outer is not None:
-        outer.pop()
-    try:
-        with app.app_context():
-            return app.test_cli_runner().invoke(args=["db", *args], catch_exceptions=False)
-    finally:
-        if outer is not None:
-            outer.push()
+    with outside_test_app_context(), app.app_context():
+        return app.test_cli_runner().invoke(args=["db", *args], catch_exceptions=False)
 
 
 def small_world():

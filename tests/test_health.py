@@ -6,7 +6,6 @@ headers. On both databases."""
 from __future__ import annotations
 
 import logging
-import socket
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -19,7 +18,7 @@ from portal.db import utcnow
 from portal.health import BEHIND_HEAD, NOT_MIGRATED, UNKNOWN_REVISION, UNREACHABLE, head_revisions
 from portal.logs import QuietHealthChecks
 from portal.models import UserSession
-from tests.conftest import make_app
+from tests.conftest import free_port, make_app
 from tests.factories import create_user
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
@@ -49,13 +48,6 @@ def assert_not_ready(response, reason: str) -> None:
     assert int(response.headers["Retry-After"]) > 0
     assert response.headers["Cache-Control"] == "no-store"
     assert "Traceback" not in response.get_data(as_text=True)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then let go)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ------------------------------------------------------------------------------------------------- live
@@ -132,7 +124,7 @@ def test_ready_is_503_when_the_database_is_unreachable(database_url, tmp_path, c
     if database_url.startswith("sqlite"):
         unreachable = f"sqlite:///{tmp_path / 'no-such-folder' / 'portal.sqlite3'}"
     else:
-        unreachable = f"postgresql+psycopg://portal:not-the-password@127.0.0.1:{closed_port()}/portal"
+        unreachable = f"postgresql+psycopg://portal:not-the-password@127.0.0.1:{free_port()}/portal"
     app = make_app(unreachable)
     with caplog.at_level(logging.WARNING, logger="portal.health"):
         response = app.test_client().get("/health/ready")

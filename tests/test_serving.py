@@ -11,7 +11,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -22,20 +21,12 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import totp_code
+from tests.conftest import free_port, postgres_only, totp_code
 from tests.factories import TEST_MFA_SECRET, create_request, create_user
 from tests.test_deploy import local_nginx_conf, nginx_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-postgres_only = pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
-                                        indirect=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str, method: str = "GET", *, form: dict | None = None, cookie: str | None = None,

@@ -13,11 +13,8 @@ from portal.allocation import services
 from portal.allocation.cli import DAILY_JOB_LOCK, run_daily_allocation
 from portal.db import advisory_lock, advisory_lock_key, db, utcnow
 from portal.models import AllocationRun
+from tests.conftest import postgres_only
 from tests.factories import create_provider, create_request, create_setting, create_user, create_vacancy
-
-postgres_only = pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
-                                        indirect=True)
-
 
 def region():
     officer = create_user("officer")
