@@ -156,6 +156,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(placements_bp, url_prefix="/placements")
     app.register_blueprint(allocation_bp, url_prefix="/allocation")
+    from portal import health
+
+    health.init_app(app)  # /health/live and /health/ready, for the proxy and the container engine
 
 
 def register_cli(app: Flask) -> None:

@@ -78,6 +78,10 @@ def load_config() -> dict:
         "VACANCY_STALE_DAYS": _env_int("PORTAL_VACANCY_STALE_DAYS", 14),
         # SQLite: how long a writer queues for the write lock before the request is answered 503 with Retry-After.
         "SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 15000),
+        # PostgreSQL: how long opening a connection may take before it fails (a 503, a failed readiness check).
+        "DB_CONNECT_TIMEOUT_SECONDS": _env_int("PORTAL_DB_CONNECT_TIMEOUT_SECONDS", 10),
+        # `flask db backup` / `restore` on PostgreSQL: the folder holding pg_dump and pg_restore (default: the PATH).
+        "PG_BINDIR": os.environ.get("PORTAL_PG_BINDIR") or None,
         "SERVICE_NAME": "West Midlands placement portal",
         "TESTING": False,
     }

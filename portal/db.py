@@ -12,14 +12,17 @@ concurrent writers queue on the busy timeout instead of failing when a read lock
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from flask import Flask, g
-from sqlalchemy import JSON, DateTime, MetaData, String, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import JSON, DateTime, MetaData, String, create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -114,11 +117,13 @@ def is_busy(error: BaseException) -> bool:
     return isinstance(orig, psycopg.OperationalError) and sqlstate(error) not in RETRYABLE_SQLSTATES
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
+def make_engine(url: str, *, busy_timeout_ms: int = 15000, connect_timeout_s: int = 10) -> Engine:
     """Create the engine with the per-database settings the portal relies on.
 
     `hide_parameters=True`: a statement's parameters (a child's name, a postcode) never appear in an error's
-    message or in SQLAlchemy's own log; no `echo` (issue 15 §7)."""
+    message or in SQLAlchemy's own log; no `echo` (issue 15 §7). On PostgreSQL a connection attempt gives up after
+    `connect_timeout_s` (libpq waits for ever by default), so an unreachable database is a prompt 503 and a failed
+    readiness check rather than a hung worker; a `connect_timeout` in the URL wins."""
     if url.startswith("sqlite"):
         engine = create_engine(url, hide_parameters=True,
                                connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
@@ -142,14 +147,17 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": connect_timeout_s}
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         connect_args=connect_args)
 
 
 class Database:
     """Per-application engine and per-app-context session (like Flask-SQLAlchemy, without the magic)."""
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+        engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000),
+                             connect_timeout_s=app.config.get("DB_CONNECT_TIMEOUT_SECONDS", 10))
         app.extensions["portal_db"] = (engine, sessionmaker(bind=engine, expire_on_commit=False))
 
         @app.teardown_appcontext
@@ -189,3 +197,33 @@ class Database:
 
 
 db = Database()
+
+
+def advisory_lock_key(name: str) -> int:
+    """A stable signed 64-bit key for a lock's name (PostgreSQL advisory locks are keyed by a bigint)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(name: str) -> Iterator[bool]:
+    """Hold the database-wide lock `name` for the block if no one else does: yields True when this process holds
+    it, False at once when another process (on any host) does; the caller then does nothing (DESIGN.md §3: job
+    locks live in the database, the daily allocation runs once across hosts).
+
+    PostgreSQL: `pg_try_advisory_lock`, session-level, on a connection of its own that holds no transaction open
+    while the block runs; released when the block ends, and by the server if the process dies (a crashed job never
+    leaves it held). SQLite: always True. A SQLite portal is one host, and the lock is not needed there."""
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = advisory_lock_key(name)
+    with engine.connect() as connection:
+        held = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
+        connection.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()

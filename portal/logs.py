@@ -10,7 +10,7 @@ and log record, and error logs that hold no personal data.
   variables, form values or the query string. SQLAlchemy never puts statement parameters in its messages either
   (`hide_parameters=True` in portal.db), and its DEBUG log of result rows is dropped (`NoResultRows`).
 - gunicorn.conf.py uses `GUNICORN_LOGCONFIG` (the same format and filter); its access log records the path
-  without the query string.
+  without the query string, and leaves out successful health checks (`QuietHealthChecks`).
 """
 
 from __future__ import annotations
@@ -90,16 +90,32 @@ class StderrHandler(logging.StreamHandler):
         pass
 
 
+# Paths the reverse proxy and the container engine check every few seconds (portal.health).
+HEALTH_PATH_PREFIX = "/health/"
+
+
+class QuietHealthChecks(logging.Filter):
+    """Leaves successful health checks out of gunicorn's access log: a proxy and a container engine asking every
+    few seconds would otherwise bury the visitors' lines. A failed check (503) is still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        atoms = record.args
+        if not isinstance(atoms, dict):
+            return True
+        path, status = str(atoms.get("U") or ""), str(atoms.get("s") or "")
+        return not (path.startswith(HEALTH_PATH_PREFIX) and status.startswith(("2", "3")))
+
+
 GUNICORN_LOGCONFIG = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": RequestIdFilter}},
+    "filters": {"request_id": {"()": RequestIdFilter}, "quiet_health_checks": {"()": QuietHealthChecks}},
     "formatters": {"portal": {"()": PortalFormatter, "fmt": LOG_FORMAT}},
     "handlers": {"stderr": {"()": StderrHandler, "formatter": "portal", "filters": ["request_id"]}},
     "root": {"level": "INFO", "handlers": ["stderr"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True, "filters": ["quiet_health_checks"]},
     },
 }
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
@@ -83,22 +85,60 @@ def database_url(request, tmp_path, sqlite_template) -> str:
     return url
 
 
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """A second database of the same kind as `database_url`, never migrated (no table at all), dropped after the
+    test: for restores, and for schemas a test moves away from head without disturbing the others."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    base = os.environ["PORTAL_TEST_DATABASE_URL"]
+    name = f"portal_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@contextmanager
+def outside_test_app_context():
+    """Step out of the app context the test holds for its factories (a request, or a command run for another
+    app, gets its own), and back in afterwards."""
+    from flask.globals import _cv_app
+
+    outer = _cv_app.get(None)
+    if outer is not None:
+        outer.pop()
+    try:
+        yield
+    finally:
+        if outer is not None:
+            outer.push()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then let go)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Tests of what only PostgreSQL has (advisory locks, pg_dump): they run there alone, instead of skipping on SQLite.
+postgres_only = pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                                        indirect=True)
+
+
 class CheckedClient(FlaskClient):
     """A test client that checks the invariants of every HTML page it gets (the GOV.UK Notify habit)."""
 
     def open(self, *args, **kwargs):
         # Each request gets its own app context, session and signed-in user, as in production, even when the
         # test holds an app context for its factories: step out of the test's context for the request.
-        from flask.globals import _cv_app
-
-        outer = _cv_app.get(None)
-        if outer is not None:
-            outer.pop()
-        try:
+        with outside_test_app_context():
             response = super().open(*args, **kwargs)
-        finally:
-            if outer is not None:
-                outer.push()
         if response.mimetype == "text/html" and response.status_code < 300 or response.status_code >= 400:
             if b"<html" in response.data:
                 check_page_invariants(response.get_data(as_text=True), response.status_code)

@@ -33,6 +33,10 @@ ALLOWED: dict[str, set[str]] = {
     # the accessibility statement, privacy notice and cookies page: plain pages that name the 14 LAs
     "public": {"geo"},
     "logs": set(),
+    # /health/live and /health/ready: the database and its Alembic revision, nothing else
+    "health": {"config", "db"},
+    # `flask db backup` / `restore`: SQLite's backup API, pg_dump and pg_restore
+    "backups": {"db", "health"},
     "db": {"config"},
     "errors": {"db", "logs"},
     "models": {"db"},
@@ -49,9 +53,9 @@ ALLOWED: dict[str, set[str]] = {
     # the features: only inward pieces
     **{feature: set(INWARD) for feature in FEATURES},
     # on top: the command-line plumbing, the demo loader and the app factory
-    "cli": {"config", "db"},
+    "cli": {"backups", "config", "db"},
     "demo": INWARD | FEATURES,
-    "__init__": INWARD | FEATURES | {"cli", "demo", "headers", "idempotency", "logs", "public"},
+    "__init__": INWARD | FEATURES | {"backups", "cli", "demo", "headers", "health", "idempotency", "logs", "public"},
 }
 
 
@@ -263,8 +267,9 @@ def test_every_view_requires_a_role(app):
     """Every endpoint except sign-in, the start page, the public pages and static files checks the user's role."""
     # New providers register, and invited people set their password (with a one-time token), before signing in;
     # the accessibility statement, privacy notice and cookies page are for everyone (and marked public).
+    # The health checks are for the proxy and the container engine (portal.health).
     marked = {"providers.register", "providers.set_password", "public.accessibility", "public.privacy",
-              "public.cookies"}
+              "public.cookies", "health.live", "health.ready"}
     # Signing in takes three steps before the role is known (password, then the code or the app's set-up), and a
     # signed-out page explains why a session ended; a reset link works without signing in.
     public = {"static", "auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",

@@ -84,7 +84,7 @@ from tests.url_map_world import ACTORS, ORGANISATION, SIGN_IN_PAGE, World, build
 # (half-way through signing in, too).
 PUBLIC = {"auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",
           "auth.signed_out", "auth.reset_password", "auth.sign_out", "providers.register", "providers.set_password",
-          "public.accessibility", "public.privacy", "public.cookies"}
+          "public.accessibility", "public.privacy", "public.cookies", "health.live", "health.ready"}
 NOT_WALKED = {"static"}
 # POSTs that end the acting user's own session: run on a throwaway client, signed in for the one request. (Each
 # account may sign in three times in a test: tests/conftest.totp_code. The walk signs each in at most three times.)
@@ -116,6 +116,7 @@ ROLES_BY_BLUEPRINT = {
     "admin": {"admin"},
     "allocation": {"admin"},
     "public": set(),  # the accessibility statement, privacy notice and cookies page: for everyone, no role
+    "health": set(),  # /health/live and /health/ready: for the proxy and the container engine, no role
 }
 
 

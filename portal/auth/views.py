@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from portal.auth import mfa, services, sessions, throttle
@@ -68,7 +68,7 @@ def _load_session() -> None:
     g.portal_session = None
     g.portal_user = None
     g.signed_out = None
-    if request.endpoint == "static" or "sid" not in session:
+    if request.endpoint == "static" or _without_session() or "sid" not in session:
         return
     record = sessions.current_record()
     reason = sessions.ENDED if record is None else sessions.expiry_reason(record)
@@ -91,6 +91,13 @@ def _load_session() -> None:
         if request.endpoint not in BACKGROUND_ENDPOINTS and sessions.needs_touch(record):
             with unit_of_work():
                 record.last_seen_at = utcnow()
+
+
+def _without_session() -> bool:
+    """Views marked `without_session` (the health checks, portal.health) never read or touch a session record:
+    a load balancer's check every few seconds must cost no query and keep no one signed in."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "without_session", False))
 
 
 @login_manager.request_loader
