@@ -13,20 +13,20 @@ from sqlalchemy.orm import Session
 from portal.db import db
 from portal.errors import NotFound
 from portal.formatting import LONDON
+from portal.listing import Paged, Sort, paginate
 from portal.models import AuditEvent, LocalAuthority, Provider, User
 
 
-def list_pending_providers() -> list[Provider]:
-    return list(db.session.scalars(select(Provider).where(Provider.status == "pending").order_by(Provider.created_at)))
+def list_pending_providers(*, page: int = 1) -> Paged[Provider]:
+    """Registrations waiting for the hub's decision, oldest first (the longest waiting at the top)."""
+    return paginate(select(Provider).where(Provider.status == "pending")
+                    .order_by(Provider.created_at, Provider.id), page=page)
 
 
-def list_decided_providers(limit: int = 50) -> list[Provider]:
-    """Recently approved or rejected providers, newest first (for the regional hub)."""
-    return list(
-        db.session.scalars(
-            select(Provider).where(Provider.status != "pending").order_by(Provider.updated_at.desc()).limit(limit)
-        )
-    )
+def list_decided_providers(*, page: int = 1) -> Paged[Provider]:
+    """Approved or rejected providers, the latest decision first (for the regional hub)."""
+    return paginate(select(Provider).where(Provider.status != "pending")
+                    .order_by(Provider.updated_at.desc(), Provider.id.desc()), page=page)
 
 
 def get_provider(provider_id: str) -> Provider:
@@ -45,13 +45,20 @@ def list_provider_admins(provider: Provider) -> list[User]:
     )
 
 
-PEOPLE_PAGE = 50
+# The people list's orders (`sort=`; `-key` is descending) and its account filters, each order ended by the id.
+PEOPLE_SORTS = {
+    "name": (func.lower(User.name),),
+    "role": (User.role, func.lower(User.name)),
+    "signed_in": (User.last_sign_in_at,),
+}
+PEOPLE_DEFAULT_SORT = "name"
+PEOPLE_STATUSES = {"active": "Active", "no_mfa": "Security code not set up", "deactivated": "Deactivated"}
 
 
-def search_people(text: str = "", role: str = "", *, page: int = 1) -> tuple[list[User], int]:
-    """People whose name or email contains `text`, optionally of one role, by name; one page and the total."""
-    from sqlalchemy import func, or_
-
+def search_people(text: str = "", role: str = "", *, status: str | None = None, sort: Sort | None = None,
+                  page: int = 1) -> Paged[User]:
+    """People whose name or email contains `text`, optionally of one role and account status, in `sort`'s order
+    (by name by default); one page and the total."""
     query = select(User)
     text = text.strip().lower()
     if text:
@@ -60,9 +67,17 @@ def search_people(text: str = "", role: str = "", *, page: int = 1) -> tuple[lis
                                 func.lower(User.email).like(pattern, escape="\\")))
     if role:
         query = query.where(User.role == role)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(query.order_by(User.name, User.id).offset((page - 1) * PEOPLE_PAGE).limit(PEOPLE_PAGE))
-    return list(rows), total
+    if status == "active":
+        query = query.where(User.active.is_(True), User.mfa_enrolled_at.is_not(None))
+    elif status == "no_mfa":
+        query = query.where(User.active.is_(True), User.mfa_enrolled_at.is_(None))
+    elif status == "deactivated":
+        query = query.where(User.active.is_(False))
+    sort = sort or Sort(PEOPLE_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in PEOPLE_SORTS[sort.key]]
+    if sort.key == "signed_in":  # never signed in: last, whichever way round
+        order.insert(0, User.last_sign_in_at.is_(None).asc())
+    return paginate(query.order_by(*order, User.id.desc() if sort.descending else User.id), page=page)
 
 
 # ------------------------------------------------------------------------------------------ the audit trail
@@ -115,10 +130,9 @@ def _audit_query(filters: AuditFilters):
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
-def list_audit_events(filters: AuditFilters, *, page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], bool]:
-    """One page of matching events, newest first, and whether there is a next page."""
-    rows = list(db.session.scalars(_audit_query(filters).offset((page - 1) * per_page).limit(per_page + 1)))
-    return rows[:per_page], len(rows) > per_page
+def list_audit_events(filters: AuditFilters, *, page: int = 1) -> Paged[AuditEvent]:
+    """One page of matching events, newest first, and how many match in all."""
+    return paginate(_audit_query(filters), page=page)
 
 
 def iter_audit_events(filters: AuditFilters, *, limit: int) -> Iterator[AuditEvent]:

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal import matching
 from portal.auth.permissions import audit_refused
 from portal.db import db, utcnow
 from portal.errors import NotFound
+from portal.listing import Paged, Sort, paginate, paginate_rows
 from portal.models import (
     Offer,
     Placement,
@@ -254,25 +255,74 @@ def _declines(user: User, referral_ids: list[str]) -> dict[str, ReferralDecline]
     }
 
 
-def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None) -> list[InboxRow]:
-    """The referral inbox: each referral with this provider's offers, answer, and which settings fit now.
+# The inbox's orders (`sort=`; `-key` is descending), each ended by the referral's id: by default open referrals
+# first, the most urgent first, then by the date the child is needed; or by when the referral was received; or by
+# the needed-by date alone.
+_REFERRAL_CLOSED = or_(Referral.status == "closed", PlacementRequest.status.not_in(("searching", "offers")))
+INBOX_SORTS = {
+    "priority": (_REFERRAL_CLOSED, case(URGENCY_RANK, value=PlacementRequest.urgency, else_=9),
+                 PlacementRequest.needed_by),
+    "received": (Referral.sent_at,),
+    "needed_by": (PlacementRequest.needed_by,),
+}
+INBOX_DEFAULT_SORT = "priority"
+INBOX_STATUSES = {"open": "Open", "unanswered": "Open, not answered yet", "answered": "Answered by you",
+                  "closed": "Closed"}
 
-    Filtering by setting keeps the referrals that setting has a vacancy to fit (only open referrals are ranked).
+
+def _answered(user: User) -> ColumnElement[bool]:
+    """This provider has made an offer or said it cannot offer a place."""
+    offered = select(Offer.id).where(Offer.referral_id == Referral.id, Offer.provider_id == user.provider_id)
+    declined = select(ReferralDecline.id).where(ReferralDecline.referral_id == Referral.id,
+                                                ReferralDecline.provider_id == user.provider_id)
+    return or_(offered.exists(), declined.exists())
+
+
+def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None, status: str | None = None,
+               sort: Sort | None = None, page: int = 1) -> Paged[InboxRow]:
+    """One page of the referral inbox and how many referrals match in all: each referral with this provider's
+    offers, answer, and which settings fit now (ranked for the page's open referrals only).
+
+    Filtering by setting keeps the referrals that setting has a vacancy to fit: only open referrals are ranked, so
+    that filter ranks every open referral matching the other filters, then pages them.
     """
-    rows = list_referrals_for_provider(user, urgency=urgency)
-    ids = [r.id for r, _ in rows]
+    query = (select(Referral, PlacementRequest).join(PlacementRequest, PlacementRequest.id == Referral.request_id)
+             .where(Referral.provider_id == user.provider_id))
+    if urgency:
+        query = query.where(PlacementRequest.urgency == urgency)
+    if status in ("open", "unanswered") or setting_id:
+        query = query.where(~_REFERRAL_CLOSED)
+    if status == "unanswered":
+        query = query.where(~_answered(user))
+    elif status == "answered":
+        query = query.where(_answered(user))
+    elif status == "closed":
+        query = query.where(_REFERRAL_CLOSED)
+    sort = sort or Sort(INBOX_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in INBOX_SORTS[sort.key]]
+    query = query.order_by(*order, Referral.id.desc() if sort.descending else Referral.id)
+    checker = FitChecker(user)
+    if setting_id:
+        fitting = []
+        for referral, req in db.session.execute(query):
+            fit = checker.fit(req, explain=False)
+            if setting_id in fit.setting_ids:
+                fitting.append((referral, req, fit))
+        paged = paginate_rows(fitting, page=page)
+        triples = paged.items
+    else:
+        paged = paginate(query, page=page, scalars=False)
+        triples = [(referral, req, None) for referral, req in paged.items]
+    ids = [referral.id for referral, _req, _fit in triples]
     offers = _offers_by_referral(user, ids)
     declines = _declines(user, ids)
-    checker = FitChecker(user)
-    out = []
-    for referral, req in rows:
+    rows = []
+    for referral, req, fit in triples:
         row = InboxRow(referral, req, tuple(offers.get(referral.id, ())), referral.id in declines, None)
         if row.is_open:
-            row = InboxRow(referral, req, row.offers, row.declined, checker.fit(req, explain=False))
-        if setting_id and (row.fit is None or setting_id not in row.fit.setting_ids):
-            continue
-        out.append(row)
-    return out
+            row = InboxRow(referral, req, row.offers, row.declined, fit or checker.fit(req, explain=False))
+        rows.append(row)
+    return Paged(rows, paged.total, paged.page, paged.per_page)
 
 
 def get_referral_for_provider(user: User, referral_id: str) -> Referral:

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal import geo
+from portal import geo, listing
 from portal.auth.permissions import role_required
 from portal.errors import NotFound
 from portal.providers import queries, services
@@ -122,15 +122,21 @@ def home():
     settings = queries.list_settings_for_provider(current_user, active_only=True)
     form = InboxFilterForm(request.args)
     form.setting.choices = [("", "All settings")] + [(s.id, s.name) for s in settings]
-    setting_id = form.setting.data if form.setting.data in {s.id for s in settings} else None
-    urgency = form.urgency.data if form.urgency.data in dict(form.urgency.choices) else None
-    rows = queries.list_inbox(current_user, urgency=urgency or None, setting_id=setting_id)
+    form.status.choices = [("", "Any"), *queries.INBOX_STATUSES.items()]
+    setting_id = listing.choice(form.setting.data, {s.id for s in settings})
+    urgency = listing.choice(form.urgency.data, dict(form.urgency.choices)) or None
+    status = listing.choice(form.status.data, queries.INBOX_STATUSES)
+    sort = listing.sort_choice(request.args.get("sort"), queries.INBOX_SORTS, queries.INBOX_DEFAULT_SORT)
+    paged = queries.list_inbox(current_user, urgency=urgency, setting_id=setting_id, status=status, sort=sort,
+                               page=listing.page_number(request.args.get("page")))
+    referrals = listing.ListPage(paged, sort, "providers.home", default_sort=queries.INBOX_DEFAULT_SORT,
+                                 args={"setting": setting_id, "urgency": urgency, "status": status})
     live = queries.list_vacancies_for_provider(current_user, ("open", "held"))
     stale = [r for r in queries.vacancy_rows(live, _stale_days()) if r.stale]
-    return render_template("providers/home.html", rows=rows, filter_form=form, filtered=bool(setting_id or urgency),
-                           stale=stale, sector=geo.postcode_sector, provider=current_user.provider,
-                           action_form=ConfirmForm(formdata=None), can_write=current_user.provider_role in WRITERS,
-                           stale_days=_stale_days())
+    return render_template("providers/home.html", referrals=referrals, filter_form=form,
+                           filtered=bool(setting_id or urgency or status), stale=stale, sector=geo.postcode_sector,
+                           provider=current_user.provider, action_form=ConfirmForm(formdata=None),
+                           can_write=current_user.provider_role in WRITERS, stale_days=_stale_days())
 
 
 @bp.get("/dashboard")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import geo
+from portal import geo, listing
 from portal.auth.permissions import audit_now, role_required
 from portal.auth.queries import list_audit_events_for_record, organisation_names
-from portal.forms import page_number
 from portal.errors import Invalid
 from portal.options import get_options_version
 from portal.requests import queries, sections, services
@@ -23,31 +22,25 @@ bp = Blueprint("requests", __name__)
 @role_required("officer")
 def index():
     """The LA's requests. Filters are POSTed, not put in the URL: a search holds a child's name, and no personal
-    data may appear in URLs or access logs (DESIGN.md §5). Searching changes nothing, so no redirect follows."""
+    data may appear in URLs or access logs (DESIGN.md §5). Searching changes nothing, so no redirect follows.
+    A filtered list pages and sorts with the form's own buttons; an unfiltered one with ?page= and ?sort=."""
     filters = request.form if request.method == "POST" else None
     form = RequestFilterForm(formdata=filters)
+    params = filters or request.args
     if filters is not None and not form.validate():
-        return render_template("requests/index.html", rows=[], form=form, filtered=True, total=0, page=1, pages=1,
-                               first=0, last=0), 400
-    # A filtered list pages by the form's own buttons (no personal data in URLs); an unfiltered one by ?page=.
-    page = page_number((filters or request.args).get("page"))
-    rows, total = queries.list_requests_for_officer(
+        return render_template("requests/index.html", form=form, filtered=True,
+                               requests=listing.ListPage(listing.Paged([], 0, 1), form="request-filters")), 400
+    asked = params.get("sort") or params.get("current_sort")
+    # A search lists the best matches first, unless an order is asked for.
+    sort = None if (form.q.data or "").strip() and not asked else \
+        listing.sort_choice(asked, queries.REQUEST_SORTS, queries.REQUEST_DEFAULT_SORT)
+    paged = queries.list_requests_for_officer(
         current_user, form.status.data or None, urgency=form.urgency.data or None, age_min=form.age_min.data,
-        age_max=form.age_max.data, search=form.q.data, page=page, per_page=REQUESTS_PAGE_SIZE,
+        age_max=form.age_max.data, search=form.q.data, sort=sort, page=listing.page_number(params.get("page")),
     )
-    pages = max(1, -(-total // REQUESTS_PAGE_SIZE))
-    if page > pages:  # past the end: the last page
-        page = pages
-        rows, total = queries.list_requests_for_officer(
-            current_user, form.status.data or None, urgency=form.urgency.data or None, age_min=form.age_min.data,
-            age_max=form.age_max.data, search=form.q.data, page=page, per_page=REQUESTS_PAGE_SIZE,
-        )
-    first = (page - 1) * REQUESTS_PAGE_SIZE + 1 if total else 0
-    return render_template("requests/index.html", rows=rows, form=form, filtered=filters is not None, total=total,
-                           page=page, pages=pages, first=first, last=first + len(rows) - 1 if rows else 0)
-
-
-REQUESTS_PAGE_SIZE = 50
+    requests_list = listing.ListPage(paged, sort, "requests.index", default_sort=queries.REQUEST_DEFAULT_SORT,
+                                     form="request-filters" if filters is not None else None)
+    return render_template("requests/index.html", form=form, filtered=filters is not None, requests=requests_list)
 
 
 def _section_form(section, req=None, formdata=None):
