@@ -89,6 +89,12 @@ class Paged(Generic[T]):
         return self.first + len(self.items) - 1 if self.items else 0
 
     @property
+    def page_arg(self) -> int | None:
+        """This page's number for the links of another list on the same page, which keep this one where it is
+        (None on the first page: no need to say it)."""
+        return self.page if self.page > 1 else None
+
+    @property
     def numbers(self) -> list[int | None]:
         """The page numbers the pagination shows (GOV.UK pattern): the first, the last, the current page and its
         neighbours, with None for the gaps between them (shown as an ellipsis)."""
@@ -157,6 +163,7 @@ class ListPage(Generic[T]):
     default_sort: str | None = None
     form: str | None = None
     param: str = "page"  # the page's name in the query string (two lists on one page need two)
+    anchor: str | None = None  # where on the page a link goes back to (the list's heading)
 
     @property
     def link_args(self) -> dict[str, Any]:

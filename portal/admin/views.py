@@ -29,13 +29,9 @@ def home():
     decided = queries.list_decided_providers(page=listing.page_number(request.args.get("page")))
     return render_template(
         "admin/home.html",
-        pending=listing.ListPage(pending, endpoint="admin.home", args={"page": _beyond_first(decided)},
+        pending=listing.ListPage(pending, endpoint="admin.home", args={"page": decided.page_arg},
                                  param="pending_page"),
-        decided=listing.ListPage(decided, endpoint="admin.home", args={"pending_page": _beyond_first(pending)}))
-
-
-def _beyond_first(paged: listing.Paged) -> int | None:
-    return paged.page if paged.page > 1 else None
+        decided=listing.ListPage(decided, endpoint="admin.home", args={"pending_page": pending.page_arg}))
 
 
 @bp.get("/people")

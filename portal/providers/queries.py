@@ -16,7 +16,7 @@ from portal import matching
 from portal.auth.permissions import audit_refused
 from portal.db import db, utcnow
 from portal.errors import NotFound
-from portal.listing import Paged, Sort, paginate, paginate_rows
+from portal.listing import Paged, Sort, paginate, paginate_rows, sort_choice
 from portal.models import (
     Offer,
     Placement,
@@ -39,12 +39,10 @@ OFFER_STATUS_ORDER = ("made", "shortlisted", "accepted", "declined", "not_chosen
 
 # -------------------------------------------------------------------------------------------------- people
 
-def list_users_for_provider(user: User) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(User.provider_id == user.provider_id).order_by(User.active.desc(), User.name)
-        )
-    )
+def list_users_for_provider(user: User, *, page: int = 1) -> Paged[User]:
+    """One page of the provider's people, those who can sign in first, by name; and how many in all."""
+    return paginate(select(User).where(User.provider_id == user.provider_id)
+                    .order_by(User.active.desc(), func.lower(User.name), User.id), page=page)
 
 
 def get_user_for_provider(user: User, user_id: str) -> User:
@@ -62,6 +60,26 @@ def list_settings_for_provider(user: User, *, active_only: bool = False) -> list
     if active_only:
         query = query.where(Setting.active.is_(True))
     return list(db.session.scalars(query.order_by(Setting.active.desc(), Setting.name)))
+
+
+# The settings list's orders and filters (`sort=`; `-key` is descending), each order ended by the setting's id.
+SETTING_SORTS = {"name": (func.lower(Setting.name),), "fee": (Setting.fee_gbp_week,),
+                 "places": (Setting.registered_places,)}
+SETTING_DEFAULT_SORT = "name"
+SETTING_STATUSES = {"open": "Open", "closed": "Closed"}
+
+
+def list_setting_page(user: User, *, status: str | None = None, kind: str | None = None, sort: Sort | None = None,
+                      page: int = 1) -> Paged[Setting]:
+    """One page of the provider's settings (open and closed, or one of them; one kind), and how many in all."""
+    query = select(Setting).where(Setting.provider_id == user.provider_id)
+    if status:
+        query = query.where(Setting.active.is_(status == "open"))
+    if kind:
+        query = query.where(Setting.kind == kind)
+    sort = sort or Sort(SETTING_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in SETTING_SORTS[sort.key]]
+    return paginate(query.order_by(*order, Setting.id.desc() if sort.descending else Setting.id), page=page)
 
 
 def get_setting_for_provider(user: User, setting_id: str) -> Setting:
@@ -107,6 +125,35 @@ def list_vacancies_for_provider(user: User, statuses: tuple[str, ...] | None = N
         query = query.where(Vacancy.setting_id == setting_id)
     order = func.coalesce(Vacancy.closed_at, Vacancy.created_at)
     return list(db.session.scalars(query.order_by(Setting.name, Vacancy.available_from, order)))
+
+
+# The vacancies list's orders and its two halves (`sort=`, `show=`); each order is ended by the vacancy's id.
+VACANCY_SORTS = {
+    "setting": (func.lower(Setting.name), Vacancy.available_from),
+    "available": (Vacancy.available_from,),
+    "fee": (Vacancy.fee_gbp_week,),
+    "confirmed": (func.coalesce(Vacancy.confirmed_at, Vacancy.created_at),),
+    "closed": (func.coalesce(Vacancy.closed_at, Vacancy.updated_at),),
+}
+VACANCY_DEFAULT_SORT = "setting"
+VACANCY_VIEWS = {"live": ("open", "held"), "closed": ("filled", "withdrawn")}
+
+
+def list_vacancy_page(user: User, statuses: tuple[str, ...] | None = None, *, setting_id: str | None = None,
+                      sort: Sort | None = None, page: int = 1) -> Paged[Vacancy]:
+    """One page of the provider's vacancies (of `statuses`, at one setting), with their settings, and how many in
+    all: nothing is cut silently (the filled and withdrawn ones used to stop at the latest 50)."""
+    query = (
+        select(Vacancy).join(Setting).options(contains_eager(Vacancy.setting))
+        .where(Setting.provider_id == user.provider_id)
+    )
+    if statuses:
+        query = query.where(Vacancy.status.in_(statuses))
+    if setting_id:
+        query = query.where(Vacancy.setting_id == setting_id)
+    sort = sort or Sort(VACANCY_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in VACANCY_SORTS[sort.key]]
+    return paginate(query.order_by(*order, Vacancy.id.desc() if sort.descending else Vacancy.id), page=page)
 
 
 def find_vacancy_for_provider(user: User, vacancy_id: str | None) -> Vacancy | None:
@@ -344,6 +391,39 @@ def find_decline(user: User, referral: Referral) -> ReferralDecline | None:
 
 def list_offers_for_referral(user: User, referral: Referral) -> list[Offer]:
     return _offers_by_referral(user, [referral.id]).get(referral.id, [])
+
+
+# The provider's offers list: its orders (`sort=`; `-key` is descending, each ended by the offer's id) and statuses.
+OFFER_SORTS = {"made": (Offer.created_at,), "start": (Offer.start_date,), "fee": (Offer.fee_gbp_week,)}
+OFFER_DEFAULT_SORT = "-made"  # the latest first
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    """An offer as the provider's list shows it: the child anonymised (the request is read for age and sex only)."""
+
+    offer: Offer
+    request: PlacementRequest
+    setting: Setting
+
+
+def list_offers_for_provider(user: User, *, status: str | None = None, sort: Sort | None = None,
+                             page: int = 1) -> Paged[OfferRow]:
+    """One page of the offers this provider has made (of one status), and how many in all."""
+    query = (
+        select(Offer, PlacementRequest, Setting)
+        .join(PlacementRequest, PlacementRequest.id == Offer.request_id)
+        .join(Vacancy, Vacancy.id == Offer.vacancy_id)
+        .join(Setting, Setting.id == Vacancy.setting_id)
+        .where(Offer.provider_id == user.provider_id)
+    )
+    if status:
+        query = query.where(Offer.status == status)
+    sort = sort or sort_choice(OFFER_DEFAULT_SORT, OFFER_SORTS, OFFER_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in OFFER_SORTS[sort.key]]
+    paged = paginate(query.order_by(*order, Offer.id.desc() if sort.descending else Offer.id), page=page,
+                     scalars=False)
+    return Paged([OfferRow(*row) for row in paged.items], paged.total, paged.page, paged.per_page)
 
 
 def get_offer_for_provider(user: User, offer_id: str) -> Offer:

@@ -137,34 +137,41 @@ def _fuzzy_filter(rows: Sequence, search: str) -> list:
 SEARCH_THRESHOLD = 80
 
 
+def _referrals_query(placement_request: PlacementRequest):
+    return (
+        select(Referral, Provider, ReferralDecline)
+        .join(Provider, Provider.id == Referral.provider_id)
+        .outerjoin(ReferralDecline, ReferralDecline.referral_id == Referral.id)
+        .where(Referral.request_id == placement_request.id)
+        .order_by(func.lower(Provider.name), Referral.id)
+    )
+
+
 def list_referrals_for_request(
-    user: User, placement_request: PlacementRequest
-) -> list[tuple[Referral, Provider, ReferralDecline | None]]:
-    """Who the referral went to, with any provider's 'we cannot offer a place' answer and its reason."""
+    user: User, placement_request: PlacementRequest, *, page: int = 1
+) -> Paged[tuple[Referral, Provider, ReferralDecline | None]]:
+    """Who the referral went to, with any provider's 'we cannot offer a place' answer and its reason: one page (by
+    provider name), and how many providers it was sent to."""
     require_officer_of(user, placement_request)
-    return list(
-        db.session.execute(
-            select(Referral, Provider, ReferralDecline)
-            .join(Provider, Provider.id == Referral.provider_id)
-            .outerjoin(ReferralDecline, ReferralDecline.referral_id == Referral.id)
-            .where(Referral.request_id == placement_request.id)
-            .order_by(Provider.name)
-        ).all()
+    return paginate(_referrals_query(placement_request), page=page, scalars=False)
+
+
+def _offers_query(placement_request: PlacementRequest):
+    return (
+        select(Offer, Vacancy, Setting, Provider)
+        .join(Vacancy, Vacancy.id == Offer.vacancy_id)
+        .join(Setting, Setting.id == Vacancy.setting_id)
+        .join(Provider, Provider.id == Offer.provider_id)
+        .where(Offer.request_id == placement_request.id)
+        .order_by(Offer.created_at, Offer.id)
     )
 
 
-def list_offers_for_request(user: User, placement_request: PlacementRequest) -> list[tuple[Offer, Vacancy, Setting, Provider]]:
+def list_offers_for_request(user: User, placement_request: PlacementRequest, *,
+                            page: int = 1) -> Paged[tuple[Offer, Vacancy, Setting, Provider]]:
+    """One page of the offers received for the request, in the order they came, and how many in all."""
     require_officer_of(user, placement_request)
-    return list(
-        db.session.execute(
-            select(Offer, Vacancy, Setting, Provider)
-            .join(Vacancy, Vacancy.id == Offer.vacancy_id)
-            .join(Setting, Setting.id == Vacancy.setting_id)
-            .join(Provider, Provider.id == Offer.provider_id)
-            .where(Offer.request_id == placement_request.id)
-            .order_by(Offer.created_at)
-        ).all()
-    )
+    return paginate(_offers_query(placement_request), page=page, scalars=False)
 
 
 def get_offer_for_request(user: User, placement_request: PlacementRequest, offer_id: str) -> Offer:

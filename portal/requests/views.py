@@ -146,7 +146,8 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
          for m in ranking.result.matches if ranking.infos[m.option].provider_id},
         key=lambda c: c[1],
     ) if searching else []
-    offers = queries.list_offers_for_request(current_user, placement_request)
+    offers = queries.list_offers_for_request(current_user, placement_request,
+                                             page=listing.page_number(request.args.get("offers_page")))
     matches_by_option = {m.option: m for m in ranking.result.matches} if ranking else {}
     compare = {
         offer.id: (
@@ -156,6 +157,10 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         )
         for offer, _vacancy, setting, _provider in offers
     }
+    referrals = queries.list_referrals_for_request(current_user, placement_request,
+                                                   page=listing.page_number(request.args.get("referrals_page")))
+    # Two lists on one page: each pages by its own number, keeps the other's, and comes back to its heading.
+    here = {"request_id": placement_request.id}
     page = render_template(
         "requests/detail.html",
         compare=compare,
@@ -165,8 +170,10 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         form=form,
         decision_form=DecisionForm(formdata=None),
         error=error,
-        referrals=queries.list_referrals_for_request(current_user, placement_request),
-        offers=offers,
+        referrals=listing.ListPage(referrals, endpoint="requests.detail", param="referrals_page", anchor="referrals",
+                                   args={**here, "offers_page": offers.page_arg}),
+        offers=listing.ListPage(offers, endpoint="requests.detail", param="offers_page", anchor="offers",
+                                args={**here, "referrals_page": referrals.page_arg}),
         placement=queries.find_placement_for_request(current_user, placement_request),
     )
     return page, status, ranking, eligible
@@ -269,9 +276,11 @@ def decline_offer(request_id: str, offer_id: str):
 def access_log(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     audit_now(current_user, "view_access_log", "placement_request", placement_request.id)
-    events = list_audit_events_for_record("placement_request", placement_request.id)
-    return render_template("requests/access_log.html", req=placement_request, events=events,
-                           org_names=organisation_names())
+    paged = list_audit_events_for_record("placement_request", placement_request.id,
+                                         page=listing.page_number(request.args.get("page")))
+    return render_template("requests/access_log.html", req=placement_request, org_names=organisation_names(),
+                           events=listing.ListPage(paged, endpoint="requests.access_log",
+                                                   args={"request_id": placement_request.id}))
 
 
 @bp.get("/<request_id>/matches")
@@ -355,6 +364,8 @@ def not_eligible(request_id: str):
         abort(404)
     search = (request.args.get("q") or "")[:100]
     audit_now(current_user, "view", "placement_request", placement_request.id)
-    counts, rows, total = explain_request_exclusions(placement_request, search=search)
-    return render_template("requests/not_eligible.html", req=placement_request, counts=counts, rows=rows,
-                           total=total, search=search)
+    counts, rows = explain_request_exclusions(placement_request, search=search)
+    homes = listing.ListPage(listing.paginate_rows(rows, page=listing.page_number(request.args.get("page"))),
+                             endpoint="requests.not_eligible", args={"request_id": placement_request.id, "q": search})
+    return render_template("requests/not_eligible.html", req=placement_request, counts=counts, homes=homes,
+                           search=search)
