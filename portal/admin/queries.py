@@ -3,7 +3,8 @@ the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -12,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from portal.db import db
 from portal.errors import NotFound
-from portal.formatting import LONDON
+from portal.formatting import LONDON, la_name
 from portal.listing import Paged, Sort, paginate
-from portal.models import AuditEvent, LocalAuthority, Provider, User
+from portal.models import AuditEvent, LocalAuthority, Provider, Setting, User
 
 
 def list_pending_providers(*, page: int = 1) -> Paged[Provider]:
@@ -135,20 +136,56 @@ def list_audit_events(filters: AuditFilters, *, page: int = 1) -> Paged[AuditEve
     return paginate(_audit_query(filters), page=page)
 
 
-def iter_audit_events(filters: AuditFilters, *, limit: int) -> Iterator[AuditEvent]:
-    """The matching events, newest first, at most `limit`, read in batches (a server-side cursor on PostgreSQL) so a
-    large export is never held in memory. Read on a session of its own, opened now and closed when the iteration
-    ends, so a download can be streamed after the request's own session has closed."""
+def iter_audit_events(filters: AuditFilters, *, limit: int) -> Iterator[tuple[AuditEvent, str]]:
+    """The matching events, newest first, at most `limit`, each with the name of its record (`record_names`), read
+    in batches (a server-side cursor on PostgreSQL) so a large export is never held in memory. Read on a session of
+    its own, opened now and closed when the iteration ends, so a download can be streamed after the request's own
+    session has closed."""
     session = Session(bind=db.engine)
-    query = _audit_query(filters).limit(limit).execution_options(yield_per=1000)
+    query = _audit_query(filters).limit(limit).execution_options(yield_per=EXPORT_BATCH)
 
-    def events() -> Iterator[AuditEvent]:
+    def named(batch: list[AuditEvent]) -> Iterator[tuple[AuditEvent, str]]:
+        names = record_names(batch, session)
+        return ((event, names.get((event.record_type, event.record_id), "")) for event in batch)
+
+    def events() -> Iterator[tuple[AuditEvent, str]]:
         try:
-            yield from session.scalars(query)
+            batch: list[AuditEvent] = []
+            for event in session.scalars(query):
+                batch.append(event)
+                if len(batch) == EXPORT_BATCH:
+                    yield from named(batch)
+                    batch = []
+            yield from named(batch)
         finally:
             session.close()
 
     return events()
+
+
+EXPORT_BATCH = 1000
+# The records an event can be about that have a name people know them by. A child's record (placement_request)
+# is never named here: the trail is read by the hub, who does not see children (DESIGN.md §5); it shows the id.
+_NAMED_RECORDS = {"provider": (Provider.id, Provider.name), "user": (User.id, User.name),
+                  "setting": (Setting.id, Setting.name)}
+
+
+def record_names(events: Iterable[AuditEvent], session: Session | None = None) -> dict[tuple[str, str], str]:
+    """(record type, record id) -> the record's name, for the events' providers, people, settings, and the local
+    authority of a data extract: pages and CSVs show names, not codes (issue 11 §5)."""
+    session = session or db.session
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for event in events:
+        if event.record_id:
+            wanted[event.record_type].add(event.record_id)
+    names: dict[tuple[str, str], str] = {}
+    for record_type, (key, name) in _NAMED_RECORDS.items():
+        if wanted.get(record_type):
+            names.update(((record_type, record_id), value)
+                         for record_id, value in session.execute(select(key, name).where(key.in_(wanted[record_type]))))
+    for area in wanted.get("market_extract", ()):
+        names[("market_extract", area)] = "West Midlands region" if area == "region" else la_name(area)
+    return names
 
 
 def list_audit_organisations() -> list[tuple[str, str]]:

@@ -110,7 +110,7 @@ def decide_provider(provider_id: str):
 
 AUDIT_EXPORT_MAX_ROWS = 100_000
 AUDIT_CSV_COLUMNS = ("time_utc", "user_name", "user_id", "role", "organisation", "organisation_name", "action",
-                     "record_type", "record_id", "outcome", "source_address", "detail")
+                     "record_type", "record_id", "record_name", "outcome", "source_address", "detail")
 
 
 def _audit_search() -> tuple[AuditSearchForm, queries.AuditFilters | None]:
@@ -143,12 +143,13 @@ def audit():
     paged = queries.list_audit_events(filters, page=listing.page_number(request.args.get("page")))
     events = listing.ListPage(paged, endpoint="admin.audit", args=_audit_args())
     return render_template("admin/audit.html", form=form, events=events, max_rows=AUDIT_EXPORT_MAX_ROWS,
-                           org_names=organisation_names(), csv_url=url_for("admin.audit_csv", **_audit_args()))
+                           org_names=organisation_names(), record_names=queries.record_names(paged.items),
+                           csv_url=url_for("admin.audit_csv", **_audit_args()))
 
 
 def _audit_refused(form):
     return render_template("admin/audit.html", form=form, events=None, csv_url=None,
-                           max_rows=AUDIT_EXPORT_MAX_ROWS, org_names={}), 422
+                           max_rows=AUDIT_EXPORT_MAX_ROWS, org_names={}, record_names={}), 422
 
 
 def _csv_cell(value) -> str:
@@ -175,13 +176,13 @@ def audit_csv():
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(AUDIT_CSV_COLUMNS)
-        for count, event in enumerate(events, start=1):
+        for count, (event, record_name) in enumerate(events, start=1):
             writer.writerow([
                 event.at.astimezone(timezone.utc).isoformat(timespec="seconds"), _csv_cell(event.user_name),
                 event.user_id or "", event.role or "", _csv_cell(event.organisation),
                 _csv_cell(org_names.get(event.organisation, "")), _csv_cell(event.action),
-                _csv_cell(event.record_type), _csv_cell(event.record_id), _csv_cell(event.outcome),
-                event.source_address or "", _csv_cell(event.detail),
+                _csv_cell(event.record_type), _csv_cell(event.record_id), _csv_cell(record_name),
+                _csv_cell(event.outcome), event.source_address or "", _csv_cell(event.detail),
             ])
             if count % 500 == 0:
                 yield out.getvalue()
