@@ -12,6 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests.factories import COVENTRY, create_provider, create_referral, create_request, create_user
+from tests.test_url_map import walk  # noqa: F401  (the URL walk's world, every actor signed in once: a fixture)
 
 
 def test_the_access_log_and_the_audit_name_organisations(client, auth, db_session):
@@ -126,20 +127,6 @@ def csv_problems(document: str) -> list[str]:
     return problems
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def walked(request, tmp_path_factory, sqlite_template):
-    """The URL walk's world (tests/url_map_world.py), every actor signed in once."""
-    from tests.conftest import make_app
-    from tests.test_url_map import Walk, own_database
-
-    with own_database(request.param, tmp_path_factory, sqlite_template) as url:
-        app = make_app(url)
-        try:
-            yield Walk.start(app)
-        finally:
-            app.extensions["portal_db"][0].dispose()
-
-
 def _pages_of(walk) -> list[tuple[str, str]]:
     """(actor, path) for every GET page each actor may open, as the URL walk fills the URL map."""
     from tests.test_url_map import _paths, _rules, expectation
@@ -157,12 +144,12 @@ def _pages_of(walk) -> list[tuple[str, str]]:
     return out
 
 
-def test_no_page_or_csv_of_any_role_shows_a_code_where_a_name_belongs(walked):
+def test_no_page_or_csv_of_any_role_shows_a_code_where_a_name_belongs(walk):
     """Every page each role may open (and every CSV those pages link to) names organisations, local authorities
     and settings; a CSV keeps its code columns for integrators, with a name column next to each."""
     problems, seen_csv, pages, files = [], set(), 0, 0
-    for actor, path in _pages_of(walked):
-        response = walked.clients[actor].get(path)
+    for actor, path in _pages_of(walk):
+        response = walk.clients[actor].get(path)
         if 300 <= response.status_code < 400:
             continue
         body = response.get_data(as_text=True)
@@ -181,7 +168,7 @@ def test_no_page_or_csv_of_any_role_shows_a_code_where_a_name_belongs(walked):
             if (actor, link) in seen_csv:
                 continue
             seen_csv.add((actor, link))
-            download = walked.clients[actor].get(link)
+            download = walk.clients[actor].get(link)
             if download.status_code == 200:
                 files += 1
                 problems += [f"{link} as {actor}: {p}" for p in csv_problems(download.get_data(as_text=True))]

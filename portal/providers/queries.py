@@ -113,8 +113,8 @@ def vacancy_rows(vacancies: list[Vacancy], stale_days: int, now: datetime | None
     return rows
 
 
-def list_vacancies_for_provider(user: User, statuses: tuple[str, ...] | None = None, *,
-                                setting_id: str | None = None) -> list[Vacancy]:
+def _vacancies_query(user: User, statuses: tuple[str, ...] | None, setting_id: str | None):
+    """The provider's vacancies (of `statuses`, at one setting), each with its setting loaded."""
     query = (
         select(Vacancy).join(Setting).options(contains_eager(Vacancy.setting))
         .where(Setting.provider_id == user.provider_id)
@@ -123,6 +123,12 @@ def list_vacancies_for_provider(user: User, statuses: tuple[str, ...] | None = N
         query = query.where(Vacancy.status.in_(statuses))
     if setting_id:
         query = query.where(Vacancy.setting_id == setting_id)
+    return query
+
+
+def list_vacancies_for_provider(user: User, statuses: tuple[str, ...] | None = None, *,
+                                setting_id: str | None = None) -> list[Vacancy]:
+    query = _vacancies_query(user, statuses, setting_id)
     order = func.coalesce(Vacancy.closed_at, Vacancy.created_at)
     return list(db.session.scalars(query.order_by(Setting.name, Vacancy.available_from, order)))
 
@@ -143,14 +149,7 @@ def list_vacancy_page(user: User, statuses: tuple[str, ...] | None = None, *, se
                       sort: Sort | None = None, page: int = 1) -> Paged[Vacancy]:
     """One page of the provider's vacancies (of `statuses`, at one setting), with their settings, and how many in
     all: nothing is cut silently (the filled and withdrawn ones used to stop at the latest 50)."""
-    query = (
-        select(Vacancy).join(Setting).options(contains_eager(Vacancy.setting))
-        .where(Setting.provider_id == user.provider_id)
-    )
-    if statuses:
-        query = query.where(Vacancy.status.in_(statuses))
-    if setting_id:
-        query = query.where(Vacancy.setting_id == setting_id)
+    query = _vacancies_query(user, statuses, setting_id)
     sort = sort or Sort(VACANCY_DEFAULT_SORT)
     order = [c.desc() if sort.descending else c.asc() for c in VACANCY_SORTS[sort.key]]
     return paginate(query.order_by(*order, Vacancy.id.desc() if sort.descending else Vacancy.id), page=page)
