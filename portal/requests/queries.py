@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from sqlalchemy import case, func, select
 
@@ -114,27 +115,34 @@ def _years_before(day: date, years: int) -> date:
 def _fuzzy_filter(rows: Sequence, search: str) -> list:
     """Keep the rows (with `first_name`, `last_name`, `child_reference`) whose reference or child's name is close
     to `search` (rapidfuzz), best first; equally good ones keep their order."""
-    from rapidfuzz import fuzz
+    from rapidfuzz import fuzz, process
 
-    from portal.matching import normalise_name
-
-    needle = normalise_name(search)
-    scored = []
-    for row in rows:
-        name = normalise_name(f"{row.first_name} {row.last_name}")
-        reference = row.child_reference.lower()
-        score = max(
-            fuzz.WRatio(needle, name),
-            fuzz.partial_ratio(needle, reference) if len(needle) >= 3 else fuzz.ratio(needle, reference),
-        )
-        if score >= SEARCH_THRESHOLD:
-            scored.append((score, row))
+    if not rows:
+        return []
+    needle = _normalised_name(search)
+    names = [_normalised_name(f"{row.first_name} {row.last_name}") for row in rows]
+    references = [row.child_reference.lower() for row in rows]
+    # The same scorers pair by pair, run over the whole list at once (rapidfuzz's C++ loop).
+    by_name = process.cdist([needle], names, scorer=fuzz.WRatio)[0]
+    by_reference = process.cdist([needle], references,
+                                 scorer=fuzz.partial_ratio if len(needle) >= 3 else fuzz.ratio)[0]
+    scored = [(max(n, r), row) for n, r, row in zip(by_name.tolist(), by_reference.tolist(), rows)
+              if max(n, r) >= SEARCH_THRESHOLD]
     scored.sort(key=lambda pair: -pair[0])
     return [row for _score, row in scored]
 
 
 # How close a search must be (0-100, rapidfuzz WRatio) to list a request: "Amara Okafr" still finds Amara Okafor.
 SEARCH_THRESHOLD = 80
+
+
+@lru_cache(maxsize=65_536)
+def _normalised_name(name: str) -> str:
+    """`matching.normalise_name`, remembered: a search scores every name of the LA, and normalising them (Unicode
+    decomposition, titles) cost more than the scoring. The names of a region's requests fit in the cache."""
+    from portal.matching import normalise_name
+
+    return normalise_name(name)
 
 
 def _referrals_query(placement_request: PlacementRequest):
