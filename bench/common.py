@@ -43,3 +43,21 @@ def write_section(section: str) -> None:
         new = "".join(lines[:start]) + body + ("\n" if end < len(lines) else "") + "".join(lines[end:])
     DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
     DOC_PATH.write_text(new)
+
+
+DEMO_PASSWORD = "demo-portal-2026"
+
+
+def sign_in(client, email: str) -> None:
+    """Sign a test client in as a demo account, as a person does: the password, then the security code from the
+    account's authenticator app (a demo account's secret comes from its email: portal/demo/people.py)."""
+    import pyotp
+
+    from portal.demo.people import demo_mfa_secret
+
+    response = client.post("/sign-in", data={"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, f"{email}: the password was refused ({response.status_code})"
+    if response.headers["Location"].endswith("/sign-in/security-code"):
+        code = pyotp.TOTP(demo_mfa_secret(email)).now()
+        response = client.post("/sign-in/security-code", data={"code": code})
+        assert response.status_code == 302, f"{email}: the security code was refused ({response.status_code})"

@@ -21,7 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.common import cpu_model, write_section
+from bench.common import cpu_model, sign_in, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_PATH = ROOT / "docs" / "performance.md"
@@ -80,8 +80,7 @@ def measure(url: str, runs: int) -> list[dict]:
 
     app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
     client = app.test_client()
-    response = client.post("/sign-in", data={"email": COMMISSIONER, "password": "demo-portal-2026"})
-    assert response.status_code == 302, "the demo commissioner could not sign in"
+    sign_in(client, COMMISSIONER)
     results = []
     for name, path in PAGES:
         times = []

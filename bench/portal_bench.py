@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import cpu_model, write_section
+from bench.common import cpu_model, sign_in, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_PATH = Path(os.environ.get("PORTAL_BENCH_DB", ROOT / "instance" / "bench-large.sqlite3"))
@@ -76,7 +76,7 @@ def main() -> str:
     clients = {}
     for la_code, email in officers.items():
         client = app.test_client()
-        client.post("/sign-in", data={"email": email, "password": "demo-portal-2026"})
+        sign_in(client, email)
         clients[la_code] = client
 
     # First page view builds the process's matching index (once per process and options version).

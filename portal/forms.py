@@ -177,12 +177,3 @@ class GovDateField(DateField):
             self.data = None
             raise ValueError(self.invalid_message) from None
 
-
-MAX_PAGE = 100_000
-
-
-def page_number(value) -> int:
-    """A list's page number from a query string or form: a whole number from 1 to MAX_PAGE, else the first page
-    (a tampered or stale number is not an error worth a page of its own)."""
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_PAGE else 1

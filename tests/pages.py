@@ -109,6 +109,26 @@ class Page:
     def column(self, testid_or_selector: str | None, index: int = 0) -> list[str]:
         return [row[index] for row in self.table_rows(testid_or_selector) if len(row) > index]
 
+    def pagination(self, which: int = 0) -> tuple[int, int] | None:
+        """(current page, number of pages) as the list's GOV.UK pagination shows them (the last page's number is
+        always shown), or None when the list has one page only."""
+        navs = self.soup.select("nav.govuk-pagination")
+        if len(navs) <= which:
+            return None
+        numbers = [int(_text(item)) for item in navs[which].select(".govuk-pagination__item")
+                   if _text(item).isdigit()]
+        current = navs[which].select_one('[aria-current="page"]')
+        return int(_text(current)), max(numbers)
+
+    def sorted_by(self, table: str | None = None) -> tuple[str, str] | None:
+        """(the sorted column's header, "ascending" or "descending") of a table with sortable headers."""
+        found = self.table(table)
+        header = found.find("th", attrs={"aria-sort": re.compile("^(ascending|descending)$")}) if found else None
+        if header is None:
+            return None
+        link = header.find(["a", "button"])
+        return "".join(link.find_all(string=True, recursive=False)).strip(), header["aria-sort"]
+
     @property
     def links(self) -> dict[str, str]:
         """Link text -> href, for the main content."""

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent / "portal"
 # What every feature may use: the inward pieces. A feature never imports another feature (not even its models,
 # which live in portal.models for that reason), so no feature reaches into another's views, forms, services,
 # queries or glue.
-INWARD = {"access", "auth", "config", "db", "errors", "extensions", "formatting", "forms", "geo", "matching",
-          "models", "options", "placement_records", "unit_of_work"}
+INWARD = {"access", "auth", "config", "db", "errors", "extensions", "formatting", "forms", "geo", "listing",
+          "matching", "models", "options", "placement_records", "unit_of_work"}
 FEATURES = {"admin", "allocation", "market", "placements", "providers", "requests"}
 ALLOWED: dict[str, set[str]] = {
     # the pure core and pure geography: no portal import but geo (portal.matching loads portal.geo lazily)
@@ -44,11 +44,12 @@ ALLOWED: dict[str, set[str]] = {
     "idempotency": {"db", "errors", "models"},
     "unit_of_work": {"db", "errors", "idempotency", "models"},
     "forms": {"geo", "idempotency"},
+    "listing": {"db"},
     "formatting": {"geo", "matching", "models"},
     # shared below the features
     "access": {"auth", "db", "errors", "models"},
     "options": {"db", "geo", "matching", "models"},
-    "auth": {"db", "errors", "extensions", "forms", "formatting", "models", "unit_of_work"},
+    "auth": {"db", "errors", "extensions", "forms", "formatting", "listing", "models", "unit_of_work"},
     "placement_records": {"auth", "db", "errors", "geo", "matching", "models"},
     # the features: only inward pieces
     **{feature: set(INWARD) for feature in FEATURES},

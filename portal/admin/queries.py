@@ -3,7 +3,8 @@ the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -12,21 +13,21 @@ from sqlalchemy.orm import Session
 
 from portal.db import db
 from portal.errors import NotFound
-from portal.formatting import LONDON
-from portal.models import AuditEvent, LocalAuthority, Provider, User
+from portal.formatting import LONDON, la_name
+from portal.listing import Paged, Sort, paginate
+from portal.models import AuditEvent, LocalAuthority, Provider, Setting, User
 
 
-def list_pending_providers() -> list[Provider]:
-    return list(db.session.scalars(select(Provider).where(Provider.status == "pending").order_by(Provider.created_at)))
+def list_pending_providers(*, page: int = 1) -> Paged[Provider]:
+    """Registrations waiting for the hub's decision, oldest first (the longest waiting at the top)."""
+    return paginate(select(Provider).where(Provider.status == "pending")
+                    .order_by(Provider.created_at, Provider.id), page=page)
 
 
-def list_decided_providers(limit: int = 50) -> list[Provider]:
-    """Recently approved or rejected providers, newest first (for the regional hub)."""
-    return list(
-        db.session.scalars(
-            select(Provider).where(Provider.status != "pending").order_by(Provider.updated_at.desc()).limit(limit)
-        )
-    )
+def list_decided_providers(*, page: int = 1) -> Paged[Provider]:
+    """Approved or rejected providers, the latest decision first (for the regional hub)."""
+    return paginate(select(Provider).where(Provider.status != "pending")
+                    .order_by(Provider.updated_at.desc(), Provider.id.desc()), page=page)
 
 
 def get_provider(provider_id: str) -> Provider:
@@ -45,13 +46,20 @@ def list_provider_admins(provider: Provider) -> list[User]:
     )
 
 
-PEOPLE_PAGE = 50
+# The people list's orders (`sort=`; `-key` is descending) and its account filters, each order ended by the id.
+PEOPLE_SORTS = {
+    "name": (func.lower(User.name),),
+    "role": (User.role, func.lower(User.name)),
+    "signed_in": (User.last_sign_in_at,),
+}
+PEOPLE_DEFAULT_SORT = "name"
+PEOPLE_STATUSES = {"active": "Active", "no_mfa": "Security code not set up", "deactivated": "Deactivated"}
 
 
-def search_people(text: str = "", role: str = "", *, page: int = 1) -> tuple[list[User], int]:
-    """People whose name or email contains `text`, optionally of one role, by name; one page and the total."""
-    from sqlalchemy import func, or_
-
+def search_people(text: str = "", role: str = "", *, status: str | None = None, sort: Sort | None = None,
+                  page: int = 1) -> Paged[User]:
+    """People whose name or email contains `text`, optionally of one role and account status, in `sort`'s order
+    (by name by default); one page and the total."""
     query = select(User)
     text = text.strip().lower()
     if text:
@@ -60,9 +68,17 @@ def search_people(text: str = "", role: str = "", *, page: int = 1) -> tuple[lis
                                 func.lower(User.email).like(pattern, escape="\\")))
     if role:
         query = query.where(User.role == role)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(query.order_by(User.name, User.id).offset((page - 1) * PEOPLE_PAGE).limit(PEOPLE_PAGE))
-    return list(rows), total
+    if status == "active":
+        query = query.where(User.active.is_(True), User.mfa_enrolled_at.is_not(None))
+    elif status == "no_mfa":
+        query = query.where(User.active.is_(True), User.mfa_enrolled_at.is_(None))
+    elif status == "deactivated":
+        query = query.where(User.active.is_(False))
+    sort = sort or Sort(PEOPLE_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in PEOPLE_SORTS[sort.key]]
+    if sort.key == "signed_in":  # never signed in: last, whichever way round
+        order.insert(0, User.last_sign_in_at.is_(None).asc())
+    return paginate(query.order_by(*order, User.id.desc() if sort.descending else User.id), page=page)
 
 
 # ------------------------------------------------------------------------------------------ the audit trail
@@ -115,26 +131,61 @@ def _audit_query(filters: AuditFilters):
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
-def list_audit_events(filters: AuditFilters, *, page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], bool]:
-    """One page of matching events, newest first, and whether there is a next page."""
-    rows = list(db.session.scalars(_audit_query(filters).offset((page - 1) * per_page).limit(per_page + 1)))
-    return rows[:per_page], len(rows) > per_page
+def list_audit_events(filters: AuditFilters, *, page: int = 1) -> Paged[AuditEvent]:
+    """One page of matching events, newest first, and how many match in all."""
+    return paginate(_audit_query(filters), page=page)
 
 
-def iter_audit_events(filters: AuditFilters, *, limit: int) -> Iterator[AuditEvent]:
-    """The matching events, newest first, at most `limit`, read in batches (a server-side cursor on PostgreSQL) so a
-    large export is never held in memory. Read on a session of its own, opened now and closed when the iteration
-    ends, so a download can be streamed after the request's own session has closed."""
+def iter_audit_events(filters: AuditFilters, *, limit: int) -> Iterator[tuple[AuditEvent, str]]:
+    """The matching events, newest first, at most `limit`, each with the name of its record (`record_names`), read
+    in batches (a server-side cursor on PostgreSQL) so a large export is never held in memory. Read on a session of
+    its own, opened now and closed when the iteration ends, so a download can be streamed after the request's own
+    session has closed."""
     session = Session(bind=db.engine)
-    query = _audit_query(filters).limit(limit).execution_options(yield_per=1000)
+    query = _audit_query(filters).limit(limit).execution_options(yield_per=EXPORT_BATCH)
 
-    def events() -> Iterator[AuditEvent]:
+    def named(batch: list[AuditEvent]) -> Iterator[tuple[AuditEvent, str]]:
+        names = record_names(batch, session)
+        return ((event, names.get((event.record_type, event.record_id), "")) for event in batch)
+
+    def events() -> Iterator[tuple[AuditEvent, str]]:
         try:
-            yield from session.scalars(query)
+            batch: list[AuditEvent] = []
+            for event in session.scalars(query):
+                batch.append(event)
+                if len(batch) == EXPORT_BATCH:
+                    yield from named(batch)
+                    batch = []
+            yield from named(batch)
         finally:
             session.close()
 
     return events()
+
+
+EXPORT_BATCH = 1000
+# The records an event can be about that have a name people know them by. A child's record (placement_request)
+# is never named here: the trail is read by the hub, who does not see children (DESIGN.md §5); it shows the id.
+_NAMED_RECORDS = {"provider": (Provider.id, Provider.name), "user": (User.id, User.name),
+                  "setting": (Setting.id, Setting.name)}
+
+
+def record_names(events: Iterable[AuditEvent], session: Session | None = None) -> dict[tuple[str, str], str]:
+    """(record type, record id) -> the record's name, for the events' providers, people, settings, and the local
+    authority of a data extract: pages and CSVs show names, not codes (issue 11 §5)."""
+    session = session or db.session
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for event in events:
+        if event.record_id:
+            wanted[event.record_type].add(event.record_id)
+    names: dict[tuple[str, str], str] = {}
+    for record_type, (key, name) in _NAMED_RECORDS.items():
+        if wanted.get(record_type):
+            names.update(((record_type, record_id), value)
+                         for record_id, value in session.execute(select(key, name).where(key.in_(wanted[record_type]))))
+    for area in wanted.get("market_extract", ()):
+        names[("market_extract", area)] = "West Midlands region" if area == "region" else la_name(area)
+    return names
 
 
 def list_audit_organisations() -> list[tuple[str, str]]:

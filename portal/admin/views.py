@@ -14,7 +14,8 @@ from portal.admin import queries, services
 from portal.admin.forms import AuditSearchForm, ProviderDecisionForm
 from portal.auth.queries import organisation_names
 from portal.auth.permissions import audit_now, role_required
-from portal.forms import page_number, validates_query_string
+from portal import listing
+from portal.forms import validates_query_string
 from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("admin", __name__)
@@ -23,25 +24,32 @@ bp = Blueprint("admin", __name__)
 @bp.get("/")
 @role_required("admin")
 def home():
-    return render_template("admin/home.html", providers=queries.list_pending_providers(),
-                           decided=queries.list_decided_providers())
+    """Registrations waiting for a decision, and those decided: two lists, each paged (the other's page kept)."""
+    pending = queries.list_pending_providers(page=listing.page_number(request.args.get("pending_page")))
+    decided = queries.list_decided_providers(page=listing.page_number(request.args.get("page")))
+    return render_template(
+        "admin/home.html",
+        pending=listing.ListPage(pending, endpoint="admin.home", args={"page": decided.page_arg},
+                                 param="pending_page"),
+        decided=listing.ListPage(decided, endpoint="admin.home", args={"pending_page": pending.page_arg}))
 
 
 @bp.get("/people")
 @role_required("admin")
 def people():
     """Everyone with an account, to find a person and manage their sign-in (reset MFA, a reset link)."""
-    from flask import request
-
     from portal.models import ROLES
 
     text = (request.args.get("q") or "")[:100]
-    role = request.args.get("role") if request.args.get("role") in ROLES else ""
-    page = page_number(request.args.get("page"))
-    rows, total = queries.search_people(text, role, page=page)
-    pages = max(1, -(-total // queries.PEOPLE_PAGE))
-    return render_template("admin/people.html", rows=rows, total=total, q=text, role=role, roles=ROLES,
-                           page=page, pages=pages)
+    role = listing.choice(request.args.get("role"), ROLES) or ""
+    status = listing.choice(request.args.get("status"), queries.PEOPLE_STATUSES)
+    sort = listing.sort_choice(request.args.get("sort"), queries.PEOPLE_SORTS, queries.PEOPLE_DEFAULT_SORT)
+    paged = queries.search_people(text, role, status=status, sort=sort,
+                                  page=listing.page_number(request.args.get("page")))
+    people_list = listing.ListPage(paged, sort, "admin.people", args={"q": text, "role": role, "status": status},
+                                   default_sort=queries.PEOPLE_DEFAULT_SORT)
+    return render_template("admin/people.html", people=people_list, q=text, role=role, roles=ROLES, status=status,
+                           statuses=queries.PEOPLE_STATUSES)
 
 
 @bp.post("/people/<user_id>/extract-access")
@@ -100,10 +108,9 @@ def decide_provider(provider_id: str):
 
 # ------------------------------------------------------------------------------------------ the audit trail
 
-AUDIT_PAGE_SIZE = 50
 AUDIT_EXPORT_MAX_ROWS = 100_000
 AUDIT_CSV_COLUMNS = ("time_utc", "user_name", "user_id", "role", "organisation", "organisation_name", "action",
-                     "record_type", "record_id", "outcome", "source_address", "detail")
+                     "record_type", "record_id", "record_name", "outcome", "source_address", "detail")
 
 
 def _audit_search() -> tuple[AuditSearchForm, queries.AuditFilters | None]:
@@ -119,14 +126,9 @@ def _audit_search() -> tuple[AuditSearchForm, queries.AuditFilters | None]:
     )
 
 
-def _page_number() -> int:
-    return page_number(request.args.get("page"))
-
-
-def _audit_url(endpoint: str, **changes) -> str:
-    args = {key: request.args.getlist(key) for key in request.args if key != "page"}
-    args.update(changes)
-    return url_for(endpoint, **args)
+def _audit_args() -> dict[str, list[str]]:
+    """The search as the query string has it (without the page), for the pages' links and the CSV's."""
+    return {key: request.args.getlist(key) for key in request.args if key != "page"}
 
 
 @bp.get("/audit")
@@ -137,17 +139,17 @@ def audit():
     first, 50 to a page (issue 15 §8). Bad filters are field errors (422), what was typed kept."""
     form, filters = _audit_search()
     if filters is None:
-        return render_template("admin/audit.html", form=form, events=[], page=1, previous_url=None, next_url=None,
-                               csv_url=None, max_rows=AUDIT_EXPORT_MAX_ROWS, org_names={}), 422
-    page = _page_number()
-    events, has_next = queries.list_audit_events(filters, page=page, per_page=AUDIT_PAGE_SIZE)
-    return render_template(
-        "admin/audit.html", form=form, events=events, page=page, max_rows=AUDIT_EXPORT_MAX_ROWS,
-        org_names=organisation_names(),
-        previous_url=_audit_url("admin.audit", page=page - 1) if page > 1 else None,
-        next_url=_audit_url("admin.audit", page=page + 1) if has_next else None,
-        csv_url=_audit_url("admin.audit_csv"),
-    )
+        return _audit_refused(form)
+    paged = queries.list_audit_events(filters, page=listing.page_number(request.args.get("page")))
+    events = listing.ListPage(paged, endpoint="admin.audit", args=_audit_args())
+    return render_template("admin/audit.html", form=form, events=events, max_rows=AUDIT_EXPORT_MAX_ROWS,
+                           org_names=organisation_names(), record_names=queries.record_names(paged.items),
+                           csv_url=url_for("admin.audit_csv", **_audit_args()))
+
+
+def _audit_refused(form):
+    return render_template("admin/audit.html", form=form, events=None, csv_url=None,
+                           max_rows=AUDIT_EXPORT_MAX_ROWS, org_names={}, record_names={}), 422
 
 
 def _csv_cell(value) -> str:
@@ -164,8 +166,7 @@ def audit_csv():
     is itself audited (the names of the filters used, never the values searched for)."""
     form, filters = _audit_search()
     if filters is None:
-        return render_template("admin/audit.html", form=form, events=[], page=1, previous_url=None, next_url=None,
-                               csv_url=None, max_rows=AUDIT_EXPORT_MAX_ROWS, org_names={}), 422
+        return _audit_refused(form)
     audit_now(current_user, "export_audit", "audit_event", None,
               detail=f"filters:{','.join(filters.used()) or 'none'};max_rows:{AUDIT_EXPORT_MAX_ROWS}")
     org_names = organisation_names()
@@ -175,13 +176,13 @@ def audit_csv():
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(AUDIT_CSV_COLUMNS)
-        for count, event in enumerate(events, start=1):
+        for count, (event, record_name) in enumerate(events, start=1):
             writer.writerow([
                 event.at.astimezone(timezone.utc).isoformat(timespec="seconds"), _csv_cell(event.user_name),
                 event.user_id or "", event.role or "", _csv_cell(event.organisation),
                 _csv_cell(org_names.get(event.organisation, "")), _csv_cell(event.action),
-                _csv_cell(event.record_type), _csv_cell(event.record_id), _csv_cell(event.outcome),
-                event.source_address or "", _csv_cell(event.detail),
+                _csv_cell(event.record_type), _csv_cell(event.record_id), _csv_cell(record_name),
+                _csv_cell(event.outcome), event.source_address or "", _csv_cell(event.detail),
             ])
             if count % 500 == 0:
                 yield out.getvalue()

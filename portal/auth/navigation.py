@@ -7,6 +7,7 @@ NAVIGATION = {
                 ("placements.index", "Placements")],
     "provider": [
         ("providers.home", "Referrals"),
+        ("providers.offers", "Offers"),
         ("providers.dashboard", "Dashboard"),
         ("providers.settings", "Settings"),
         ("providers.vacancies", "Vacancies"),

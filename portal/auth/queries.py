@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, LocalAuthority, Provider, User
 from portal.db import db
+from portal.listing import Paged, paginate
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -18,14 +19,11 @@ def list_local_authorities() -> list[LocalAuthority]:
     return list(db.session.scalars(select(LocalAuthority).order_by(LocalAuthority.name)))
 
 
-def list_audit_events_for_record(record_type: str, record_id: str) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.record_type == record_type, AuditEvent.record_id == record_id)
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        )
-    )
+def list_audit_events_for_record(record_type: str, record_id: str, *, page: int = 1) -> Paged[AuditEvent]:
+    """One page of a record's audit trail (who has seen or changed it), newest first, and how many events in all."""
+    return paginate(select(AuditEvent)
+                    .where(AuditEvent.record_type == record_type, AuditEvent.record_id == record_id)
+                    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), page=page)
 
 
 def organisation_names() -> dict[str, str]:

@@ -12,7 +12,8 @@ left out and counted (`not_in_standard`).
 
 Quasi-identifiers (what someone who knows a child could match on), each with its generalisation steps:
 
-    localAuthority                          never generalised: each LA is anonymised on its own
+    localAuthority                          never generalised: each LA is anonymised on its own (its name,
+                                            localAuthorityName, sits next to the ONS code and adds nothing)
     preferredLocation   home postcode       district "B15" -> area "B" -> suppressed (empty; the field is 0..1)
     placementLocation   setting or carer    district -> area -> "West Midlands" / "Outside the West Midlands"
     ageBand             age at the start    DfE band -> "Under 10" / "10 to 15" / "16 and over" -> "Under 18"
@@ -106,7 +107,7 @@ WITHHELD = {
 }
 
 HEADER = (
-    "childId", "localAuthority", "referralDate", "referralPeriod", "placementDate", "placementPeriod", "costDate",
+    "childId", "localAuthority", "localAuthorityName", "referralDate", "referralPeriod", "placementDate", "placementPeriod", "costDate",
     "neededBy", "siblingCount", "preferredLocation", "ageBand",
     "communicationNeeds", "needs", "additionalSupport", "deprivationOfLiberty",
     "culturalNeeds", "livingCompanions", "pets",
@@ -245,7 +246,7 @@ def _record(row, period_start: date) -> _Record | None:
                                                                   _months(start, period_start))]
     band = _age_band(dob, start)
     fixed = {
-        "localAuthority": la, "neededBy": NEEDED_BY.get(urgency, ""), "siblingCount": str(sibling_count or 0),
+        "localAuthority": la, "localAuthorityName": geo.la_name(la), "neededBy": NEEDED_BY.get(urgency, ""), "siblingCount": str(sibling_count or 0),
         "culturalNeeds": CULTURAL.get(cultural, "Not Known"),
         "livingCompanions": COMPANIONS.get(companions, "No preference"), "pets": PETS.get(pets, "Not Known"),
         "fosterCareSuitability": SUITABILITY.get(foster, NOT_SPECIFIED),

@@ -60,6 +60,8 @@ class PlacementRequest(IdMixin, TimestampMixin, Base):
             name="withdrawn_reason",
         ),
         Index("ix_placement_request_la_status", "la_code", "status"),
+        # The officer's list, newest first, one page at a time (issue 11 §4; migration 0006_list_indexes).
+        Index("ix_placement_request_la_created", "la_code", "created_at", "id"),
     )
 
     la_code: Mapped[str] = mapped_column(ForeignKey("local_authority.code"))

@@ -26,6 +26,7 @@ from portal.access import get_connected_person  # re-exported: the placements pa
 from portal.auth.permissions import audit_refused
 from portal.db import db
 from portal.errors import NotFound
+from portal.listing import Paged, Sort, paginate, sort_choice
 
 
 @dataclass(frozen=True)
@@ -76,28 +77,32 @@ def get_placement_record(user: User, placement_id: str) -> PlacementRecord:
     return PlacementRecord(*row)
 
 
-PAGE_SIZE = 50
 LIST_STATUSES = ("current", "ended")
+# The orders of the placements list (`sort=`; `-key` is descending), each ended by the placement's id.
+PLACEMENT_SORTS = {
+    "start": (Placement.start_date, Placement.created_at),
+    "child": (func.lower(PlacementRequest.last_name), func.lower(PlacementRequest.first_name)),
+}
+PLACEMENT_DEFAULT_SORT = "-start"  # newest start first
 
 
-def list_placements(user: User, *, status: str | None = None, page: int = 1,
-                    per_page: int = PAGE_SIZE) -> tuple[list[PlacementRecord], int]:
-    """One page of the user's placements (their LA's, or at their provider), newest start first, and how many
-    there are in all: nothing is cut silently (issue 11 §4). `status` is "current", "ended" or None for both."""
+def list_placements(user: User, *, status: str | None = None, sort: Sort | None = None, page: int = 1,
+                    per_page: int | None = None) -> Paged[PlacementRecord]:
+    """One page of the user's placements (their LA's, or at their provider), in `sort`'s order (newest start
+    first by default), and how many there are in all: nothing is cut silently (issue 11 §4). `status` is
+    "current", "ended" or None for both."""
     visible = _visible_to(user)
     if status == "current":
         visible = visible & Placement.end_date.is_(None)
     elif status == "ended":
         visible = visible & Placement.end_date.is_not(None)
+    sort = sort or sort_choice(PLACEMENT_DEFAULT_SORT, PLACEMENT_SORTS, PLACEMENT_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in PLACEMENT_SORTS[sort.key]]
+    order.append(Placement.id.desc() if sort.descending else Placement.id.asc())
     total = db.session.scalar(select(func.count()).select_from(Placement).where(visible)) or 0
-    rows = db.session.execute(
-        _records_query()
-        .where(visible)
-        .order_by(Placement.start_date.desc(), Placement.created_at.desc(), Placement.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return [PlacementRecord(*row) for row in rows], total
+    paged = paginate(_records_query().where(visible).order_by(*order), page=page, per_page=per_page, total=total,
+                     scalars=False)
+    return Paged([PlacementRecord(*row) for row in paged.items], paged.total, paged.page, paged.per_page)
 
 
 def find_offer_for_placement(user: User, placement: Placement) -> Offer | None:

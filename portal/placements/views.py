@@ -8,11 +8,10 @@ from datetime import date
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import geo
+from portal import geo, listing
 from portal.access import get_request_for_officer
 from portal.auth.permissions import audit_now, role_required
 from portal.formatting import format_date
-from portal.forms import page_number
 from portal.placement_records import create_agreement
 from portal.placements import queries, services
 from portal.placements.forms import (
@@ -54,15 +53,13 @@ def _audit_view(record: queries.PlacementRecord, page: str, outcome: str = "allo
 @bp.get("/")
 @role_required("officer", "provider")
 def index():
-    status = request.args.get("status") if request.args.get("status") in queries.LIST_STATUSES else None
-    page = page_number(request.args.get("page"))
-    records, total = queries.list_placements(current_user, status=status, page=page, per_page=queries.PAGE_SIZE)
-    pages = max(1, -(-total // queries.PAGE_SIZE))
-    if page > pages:  # past the end (the list got shorter): the last page
-        return redirect(url_for("placements.index", status=status, page=pages))
-    first = (page - 1) * queries.PAGE_SIZE + 1 if total else 0
-    return render_template("placements/index.html", records=records, total=total, status=status, page=page,
-                           pages=pages, first=first, last=first + len(records) - 1 if records else 0)
+    status = listing.choice(request.args.get("status"), queries.LIST_STATUSES)
+    sort = listing.sort_choice(request.args.get("sort"), queries.PLACEMENT_SORTS, queries.PLACEMENT_DEFAULT_SORT)
+    paged = queries.list_placements(current_user, status=status, sort=sort,
+                                    page=listing.page_number(request.args.get("page")))
+    placements = listing.ListPage(paged, sort, "placements.index", args={"status": status},
+                                  default_sort=queries.PLACEMENT_DEFAULT_SORT)
+    return render_template("placements/index.html", placements=placements, status=status)
 
 
 def _render_detail(record: queries.PlacementRecord, *, form=None, error: str | None = None, status: int = 200):

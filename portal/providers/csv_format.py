@@ -27,8 +27,10 @@ def normalise_urn(text: str) -> str:
     return "".join(text.split()).upper()
 
 
+# The setting's name sits next to its id (issue 11 §5: a file names what its codes stand for); an upload may put
+# the columns in any order.
 CSV_COLUMNS = (
-    "vacancy_id", "setting_id", "ofsted_urn", "setting_name", "places", "available_from", "available_to",
+    "vacancy_id", "setting_id", "setting_name", "ofsted_urn", "places", "available_from", "available_to",
     "fee_gbp_week", "status",
 )
 CSV_REQUIRED = ("places", "available_from", "fee_gbp_week")
@@ -241,7 +243,7 @@ def vacancies_csv(vacancies) -> str:
     writer.writerow(CSV_COLUMNS)
     for v in vacancies:
         writer.writerow([
-            v.id, v.setting_id, v.setting.ofsted_urn or "", _cell(v.setting.name), v.places_free,
+            v.id, v.setting_id, _cell(v.setting.name), v.setting.ofsted_urn or "", v.places_free,
             v.available_from.isoformat(), v.available_to.isoformat() if v.available_to else "",
             f"{v.fee_gbp_week:.2f}", v.status,
         ])

@@ -438,4 +438,5 @@ class InboxFilterForm(PortalForm):
     urgency = SelectField(
         "Needed", widget=GovSelect(), choices=[("", "Any time"), *_choices(vocabulary.URGENCY)], validate_choice=False,
     )
+    status = SelectField("Status", widget=GovSelect(), choices=[], validate_choice=False)
     submit = SubmitField("Filter", widget=GovSubmitInput())

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal import matching
 from portal.auth.permissions import audit_refused
 from portal.db import db, utcnow
 from portal.errors import NotFound
+from portal.listing import Paged, Sort, paginate, paginate_rows, sort_choice
 from portal.models import (
     Offer,
     Placement,
@@ -39,12 +40,10 @@ OFFER_STATUS_ORDER = ("made", "shortlisted", "accepted", "declined", "not_chosen
 
 # -------------------------------------------------------------------------------------------------- people
 
-def list_users_for_provider(user: User) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(User.provider_id == user.provider_id).order_by(User.active.desc(), User.name)
-        )
-    )
+def list_users_for_provider(user: User, *, page: int = 1) -> Paged[User]:
+    """One page of the provider's people, those who can sign in first, by name; and how many in all."""
+    return paginate(select(User).where(User.provider_id == user.provider_id)
+                    .order_by(User.active.desc(), func.lower(User.name), User.id), page=page)
 
 
 def get_user_for_provider(user: User, user_id: str) -> User:
@@ -62,6 +61,26 @@ def list_settings_for_provider(user: User, *, active_only: bool = False) -> list
     if active_only:
         query = query.where(Setting.active.is_(True))
     return list(db.session.scalars(query.order_by(Setting.active.desc(), Setting.name)))
+
+
+# The settings list's orders and filters (`sort=`; `-key` is descending), each order ended by the setting's id.
+SETTING_SORTS = {"name": (func.lower(Setting.name),), "fee": (Setting.fee_gbp_week,),
+                 "places": (Setting.registered_places,)}
+SETTING_DEFAULT_SORT = "name"
+SETTING_STATUSES = {"open": "Open", "closed": "Closed"}
+
+
+def list_setting_page(user: User, *, status: str | None = None, kind: str | None = None, sort: Sort | None = None,
+                      page: int = 1) -> Paged[Setting]:
+    """One page of the provider's settings (open and closed, or one of them; one kind), and how many in all."""
+    query = select(Setting).where(Setting.provider_id == user.provider_id)
+    if status:
+        query = query.where(Setting.active.is_(status == "open"))
+    if kind:
+        query = query.where(Setting.kind == kind)
+    sort = sort or Sort(SETTING_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in SETTING_SORTS[sort.key]]
+    return paginate(query.order_by(*order, Setting.id.desc() if sort.descending else Setting.id), page=page)
 
 
 def get_setting_for_provider(user: User, setting_id: str) -> Setting:
@@ -95,8 +114,8 @@ def vacancy_rows(vacancies: list[Vacancy], stale_days: int, now: datetime | None
     return rows
 
 
-def list_vacancies_for_provider(user: User, statuses: tuple[str, ...] | None = None, *,
-                                setting_id: str | None = None) -> list[Vacancy]:
+def _vacancies_query(user: User, statuses: tuple[str, ...] | None, setting_id: str | None):
+    """The provider's vacancies (of `statuses`, at one setting), each with its setting loaded."""
     query = (
         select(Vacancy).join(Setting).options(contains_eager(Vacancy.setting))
         .where(Setting.provider_id == user.provider_id)
@@ -105,8 +124,36 @@ def list_vacancies_for_provider(user: User, statuses: tuple[str, ...] | None = N
         query = query.where(Vacancy.status.in_(statuses))
     if setting_id:
         query = query.where(Vacancy.setting_id == setting_id)
+    return query
+
+
+def list_vacancies_for_provider(user: User, statuses: tuple[str, ...] | None = None, *,
+                                setting_id: str | None = None) -> list[Vacancy]:
+    query = _vacancies_query(user, statuses, setting_id)
     order = func.coalesce(Vacancy.closed_at, Vacancy.created_at)
     return list(db.session.scalars(query.order_by(Setting.name, Vacancy.available_from, order)))
+
+
+# The vacancies list's orders and its two halves (`sort=`, `show=`); each order is ended by the vacancy's id.
+VACANCY_SORTS = {
+    "setting": (func.lower(Setting.name), Vacancy.available_from),
+    "available": (Vacancy.available_from,),
+    "fee": (Vacancy.fee_gbp_week,),
+    "confirmed": (func.coalesce(Vacancy.confirmed_at, Vacancy.created_at),),
+    "closed": (func.coalesce(Vacancy.closed_at, Vacancy.updated_at),),
+}
+VACANCY_DEFAULT_SORT = "setting"
+VACANCY_VIEWS = {"live": ("open", "held"), "closed": ("filled", "withdrawn")}
+
+
+def list_vacancy_page(user: User, statuses: tuple[str, ...] | None = None, *, setting_id: str | None = None,
+                      sort: Sort | None = None, page: int = 1) -> Paged[Vacancy]:
+    """One page of the provider's vacancies (of `statuses`, at one setting), with their settings, and how many in
+    all: nothing is cut silently (the filled and withdrawn ones used to stop at the latest 50)."""
+    query = _vacancies_query(user, statuses, setting_id)
+    sort = sort or Sort(VACANCY_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in VACANCY_SORTS[sort.key]]
+    return paginate(query.order_by(*order, Vacancy.id.desc() if sort.descending else Vacancy.id), page=page)
 
 
 def find_vacancy_for_provider(user: User, vacancy_id: str | None) -> Vacancy | None:
@@ -264,25 +311,74 @@ def _declines(user: User, referral_ids: list[str]) -> dict[str, ReferralDecline]
     }
 
 
-def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None) -> list[InboxRow]:
-    """The referral inbox: each referral with this provider's offers, answer, and which settings fit now.
+# The inbox's orders (`sort=`; `-key` is descending), each ended by the referral's id: by default open referrals
+# first, the most urgent first, then by the date the child is needed; or by when the referral was received; or by
+# the needed-by date alone.
+_REFERRAL_CLOSED = or_(Referral.status == "closed", PlacementRequest.status.not_in(("searching", "offers")))
+INBOX_SORTS = {
+    "priority": (_REFERRAL_CLOSED, case(URGENCY_RANK, value=PlacementRequest.urgency, else_=9),
+                 PlacementRequest.needed_by),
+    "received": (Referral.sent_at,),
+    "needed_by": (PlacementRequest.needed_by,),
+}
+INBOX_DEFAULT_SORT = "priority"
+INBOX_STATUSES = {"open": "Open", "unanswered": "Open, not answered yet", "answered": "Answered by you",
+                  "closed": "Closed"}
 
-    Filtering by setting keeps the referrals that setting has a vacancy to fit (only open referrals are ranked).
+
+def _answered(user: User) -> ColumnElement[bool]:
+    """This provider has made an offer or said it cannot offer a place."""
+    offered = select(Offer.id).where(Offer.referral_id == Referral.id, Offer.provider_id == user.provider_id)
+    declined = select(ReferralDecline.id).where(ReferralDecline.referral_id == Referral.id,
+                                                ReferralDecline.provider_id == user.provider_id)
+    return or_(offered.exists(), declined.exists())
+
+
+def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None, status: str | None = None,
+               sort: Sort | None = None, page: int = 1) -> Paged[InboxRow]:
+    """One page of the referral inbox and how many referrals match in all: each referral with this provider's
+    offers, answer, and which settings fit now (ranked for the page's open referrals only).
+
+    Filtering by setting keeps the referrals that setting has a vacancy to fit: only open referrals are ranked, so
+    that filter ranks every open referral matching the other filters, then pages them.
     """
-    rows = list_referrals_for_provider(user, urgency=urgency)
-    ids = [r.id for r, _ in rows]
+    query = (select(Referral, PlacementRequest).join(PlacementRequest, PlacementRequest.id == Referral.request_id)
+             .where(Referral.provider_id == user.provider_id))
+    if urgency:
+        query = query.where(PlacementRequest.urgency == urgency)
+    if status in ("open", "unanswered") or setting_id:
+        query = query.where(~_REFERRAL_CLOSED)
+    if status == "unanswered":
+        query = query.where(~_answered(user))
+    elif status == "answered":
+        query = query.where(_answered(user))
+    elif status == "closed":
+        query = query.where(_REFERRAL_CLOSED)
+    sort = sort or Sort(INBOX_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in INBOX_SORTS[sort.key]]
+    query = query.order_by(*order, Referral.id.desc() if sort.descending else Referral.id)
+    checker = FitChecker(user)
+    if setting_id:
+        fitting = []
+        for referral, req in db.session.execute(query):
+            fit = checker.fit(req, explain=False)
+            if setting_id in fit.setting_ids:
+                fitting.append((referral, req, fit))
+        paged = paginate_rows(fitting, page=page)
+        triples = paged.items
+    else:
+        paged = paginate(query, page=page, scalars=False)
+        triples = [(referral, req, None) for referral, req in paged.items]
+    ids = [referral.id for referral, _req, _fit in triples]
     offers = _offers_by_referral(user, ids)
     declines = _declines(user, ids)
-    checker = FitChecker(user)
-    out = []
-    for referral, req in rows:
+    rows = []
+    for referral, req, fit in triples:
         row = InboxRow(referral, req, tuple(offers.get(referral.id, ())), referral.id in declines, None)
         if row.is_open:
-            row = InboxRow(referral, req, row.offers, row.declined, checker.fit(req, explain=False))
-        if setting_id and (row.fit is None or setting_id not in row.fit.setting_ids):
-            continue
-        out.append(row)
-    return out
+            row = InboxRow(referral, req, row.offers, row.declined, fit or checker.fit(req, explain=False))
+        rows.append(row)
+    return Paged(rows, paged.total, paged.page, paged.per_page)
 
 
 def get_referral_for_provider(user: User, referral_id: str) -> Referral:
@@ -337,6 +433,44 @@ def find_decline(user: User, referral: Referral) -> ReferralDecline | None:
 
 def list_offers_for_referral(user: User, referral: Referral) -> list[Offer]:
     return _offers_by_referral(user, [referral.id]).get(referral.id, [])
+
+
+# The provider's offers list: its orders (`sort=`; `-key` is descending, each ended by the offer's id) and statuses.
+OFFER_SORTS = {"made": (Offer.created_at,), "start": (Offer.start_date,), "fee": (Offer.fee_gbp_week,)}
+OFFER_DEFAULT_SORT = "-made"  # the latest first
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    """An offer as the provider's list shows it: the child anonymised (the request is read for age and sex only)."""
+
+    offer: Offer
+    request: PlacementRequest
+    setting: Setting
+
+    @property
+    def children(self) -> list[PlacementRequest]:
+        """The children the offer is for: the child, or the brothers and sisters to be placed together."""
+        return referral_children(self.request)
+
+
+def list_offers_for_provider(user: User, *, status: str | None = None, sort: Sort | None = None,
+                             page: int = 1) -> Paged[OfferRow]:
+    """One page of the offers this provider has made (of one status), and how many in all."""
+    query = (
+        select(Offer, PlacementRequest, Setting)
+        .join(PlacementRequest, PlacementRequest.id == Offer.request_id)
+        .join(Vacancy, Vacancy.id == Offer.vacancy_id)
+        .join(Setting, Setting.id == Vacancy.setting_id)
+        .where(Offer.provider_id == user.provider_id)
+    )
+    if status:
+        query = query.where(Offer.status == status)
+    sort = sort or sort_choice(OFFER_DEFAULT_SORT, OFFER_SORTS, OFFER_DEFAULT_SORT)
+    order = [c.desc() if sort.descending else c.asc() for c in OFFER_SORTS[sort.key]]
+    paged = paginate(query.order_by(*order, Offer.id.desc() if sort.descending else Offer.id), page=page,
+                     scalars=False)
+    return Paged([OfferRow(*row) for row in paged.items], paged.total, paged.page, paged.per_page)
 
 
 def get_offer_for_provider(user: User, offer_id: str) -> Offer:

@@ -14,9 +14,10 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal import geo
+from portal import geo, listing
 from portal.auth.permissions import role_required
 from portal.errors import NotFound
+from portal.matching.vocabulary import SETTING_TYPES
 from portal.providers import queries, services
 from portal.providers.csv_format import CSV_COLUMNS, parse_vacancy_csv, vacancies_csv
 from portal.providers.forms import (
@@ -122,15 +123,21 @@ def home():
     settings = queries.list_settings_for_provider(current_user, active_only=True)
     form = InboxFilterForm(request.args)
     form.setting.choices = [("", "All settings")] + [(s.id, s.name) for s in settings]
-    setting_id = form.setting.data if form.setting.data in {s.id for s in settings} else None
-    urgency = form.urgency.data if form.urgency.data in dict(form.urgency.choices) else None
-    rows = queries.list_inbox(current_user, urgency=urgency or None, setting_id=setting_id)
+    form.status.choices = [("", "Any"), *queries.INBOX_STATUSES.items()]
+    setting_id = listing.choice(form.setting.data, {s.id for s in settings})
+    urgency = listing.choice(form.urgency.data, dict(form.urgency.choices)) or None
+    status = listing.choice(form.status.data, queries.INBOX_STATUSES)
+    sort = listing.sort_choice(request.args.get("sort"), queries.INBOX_SORTS, queries.INBOX_DEFAULT_SORT)
+    paged = queries.list_inbox(current_user, urgency=urgency, setting_id=setting_id, status=status, sort=sort,
+                               page=listing.page_number(request.args.get("page")))
+    referrals = listing.ListPage(paged, sort, "providers.home", default_sort=queries.INBOX_DEFAULT_SORT,
+                                 args={"setting": setting_id, "urgency": urgency, "status": status})
     live = queries.list_vacancies_for_provider(current_user, ("open", "held"))
     stale = [r for r in queries.vacancy_rows(live, _stale_days()) if r.stale]
-    return render_template("providers/home.html", rows=rows, filter_form=form, filtered=bool(setting_id or urgency),
-                           stale=stale, sector=geo.postcode_sector, provider=current_user.provider,
-                           action_form=ConfirmForm(formdata=None), can_write=current_user.provider_role in WRITERS,
-                           stale_days=_stale_days())
+    return render_template("providers/home.html", referrals=referrals, filter_form=form,
+                           filtered=bool(setting_id or urgency or status), stale=stale, sector=geo.postcode_sector,
+                           provider=current_user.provider, action_form=ConfirmForm(formdata=None),
+                           can_write=current_user.provider_role in WRITERS, stale_days=_stale_days())
 
 
 @bp.get("/dashboard")
@@ -251,6 +258,20 @@ def decline_referral(referral_id: str):
     return _render_referral(ref, decline_form=form, error_form=form, status=_form_status(form, work))
 
 
+@bp.get("/offers")
+@role_required("provider")
+def offers():
+    """Every offer the provider has made, with its outcome; the children anonymised."""
+    status = listing.choice(request.args.get("status"), queries.OFFER_STATUS_ORDER)
+    sort = listing.sort_choice(request.args.get("sort"), queries.OFFER_SORTS, queries.OFFER_DEFAULT_SORT)
+    paged = queries.list_offers_for_provider(current_user, status=status, sort=sort,
+                                             page=listing.page_number(request.args.get("page")))
+    rows = listing.ListPage(paged, sort, "providers.offers", args={"status": status},
+                            default_sort=queries.OFFER_DEFAULT_SORT)
+    return render_template("providers/offers.html", offers=rows, status=status,
+                           statuses=queries.OFFER_STATUS_ORDER)
+
+
 @bp.post("/offers/<offer_id>/withdraw")
 @role_required("provider", provider_roles=WRITERS)
 def withdraw_offer(offer_id: str):
@@ -271,18 +292,33 @@ def withdraw_offer(offer_id: str):
 @bp.get("/settings")
 @role_required("provider")
 def settings():
-    rows = queries.list_settings_for_provider(current_user)
-    return render_template("providers/settings.html", rows=rows, can_write=current_user.provider_role in WRITERS)
+    status = listing.choice(request.args.get("status"), queries.SETTING_STATUSES)
+    kind = listing.choice(request.args.get("kind"), SETTING_TYPES)
+    sort = listing.sort_choice(request.args.get("sort"), queries.SETTING_SORTS, queries.SETTING_DEFAULT_SORT)
+    paged = queries.list_setting_page(current_user, status=status, kind=kind, sort=sort,
+                                      page=listing.page_number(request.args.get("page")))
+    rows = listing.ListPage(paged, sort, "providers.settings", args={"status": status, "kind": kind},
+                            default_sort=queries.SETTING_DEFAULT_SORT)
+    return render_template("providers/settings.html", settings=rows, status=status, kind=kind, kinds=SETTING_TYPES,
+                           statuses=queries.SETTING_STATUSES, can_write=current_user.provider_role in WRITERS)
 
 
 @bp.get("/settings/<setting_id>")
 @role_required("provider")
 def setting(setting_id: str):
     found = queries.get_setting_for_provider(current_user, setting_id)
-    vacancies = queries.list_vacancies_for_provider(current_user, setting_id=found.id)
-    return render_template("providers/setting.html", setting=found, rows=queries.vacancy_rows(vacancies, _stale_days()),
-                           stale_days=_stale_days(),
+    sort = listing.sort_choice(request.args.get("sort"), queries.VACANCY_SORTS, "available")
+    vacancies = _vacancy_list(queries.list_vacancy_page(current_user, setting_id=found.id, sort=sort,
+                                                        page=listing.page_number(request.args.get("page"))),
+                              sort, "providers.setting", {"setting_id": found.id}, "available")
+    return render_template("providers/setting.html", setting=found, vacancies=vacancies, stale_days=_stale_days(),
                            can_write=current_user.provider_role in WRITERS, action_form=ConfirmForm(formdata=None))
+
+
+def _vacancy_list(paged, sort, endpoint: str, args: dict, default_sort: str) -> listing.ListPage:
+    """A page of vacancies as the provider's pages show them, each with how long since it was confirmed."""
+    rows = listing.Paged(queries.vacancy_rows(paged.items, _stale_days()), paged.total, paged.page, paged.per_page)
+    return listing.ListPage(rows, sort, endpoint, args=args, default_sort=default_sort)
 
 
 def _setting_details(form: SettingForm) -> services.SettingDetails:
@@ -361,9 +397,16 @@ def close_setting(setting_id: str, action: str):
 @bp.get("/vacancies")
 @role_required("provider")
 def vacancies():
+    """Open and held vacancies (what officers match against), or the filled and withdrawn ones (`show=closed`)."""
+    show = listing.choice(request.args.get("show"), queries.VACANCY_VIEWS) or "live"
+    default_sort = queries.VACANCY_DEFAULT_SORT if show == "live" else "-closed"
+    sort = listing.sort_choice(request.args.get("sort"), queries.VACANCY_SORTS, default_sort)
+    paged = queries.list_vacancy_page(current_user, queries.VACANCY_VIEWS[show], sort=sort,
+                                      page=listing.page_number(request.args.get("page")))
     live = queries.vacancy_rows(queries.list_vacancies_for_provider(current_user, ("open", "held")), _stale_days())
-    closed = queries.list_vacancies_for_provider(current_user, ("filled", "withdrawn"))
-    return render_template("providers/vacancies.html", rows=live, closed=closed[-50:], stale_days=_stale_days(),
+    return render_template("providers/vacancies.html", show=show, stale_days=_stale_days(),
+                           vacancies=_vacancy_list(paged, sort, "providers.vacancies",
+                                                   {"show": None if show == "live" else show}, default_sort),
                            stale=[r for r in live if r.stale], can_write=current_user.provider_role in WRITERS,
                            action_form=ConfirmForm(formdata=None))
 
@@ -529,11 +572,16 @@ def edit_organisation():
     return render_template("providers/organisation_form.html", form=form), _form_status(form, work)
 
 
+def _render_users(error: str | None = None, status: int = 200):
+    paged = queries.list_users_for_provider(current_user, page=listing.page_number(request.args.get("page")))
+    return render_template("providers/users.html", users=listing.ListPage(paged, endpoint="providers.users"),
+                           action_form=ConfirmForm(formdata=None), error=error), status
+
+
 @bp.get("/users")
 @role_required("provider", provider_roles=ADMINS)
 def users():
-    return render_template("providers/users.html", rows=queries.list_users_for_provider(current_user),
-                           action_form=ConfirmForm(formdata=None), error=None)
+    return _render_users()
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -567,8 +615,7 @@ def renew_invite(user_id: str):
         services.renew_invite(current_user, user)
     if work.ok:
         return _render_link(user)
-    return render_template("providers/users.html", rows=queries.list_users_for_provider(current_user),
-                           action_form=ConfirmForm(formdata=None), error=work.message), work.status
+    return _render_users(work.message, work.status)
 
 
 @bp.route("/users/<user_id>/remove", methods=["GET", "POST"])

@@ -72,8 +72,9 @@ class NotEligible:
     reasons: tuple[str, ...]
 
 
-def explain_request_exclusions(req: PlacementRequest, *, search: str | None = None, limit: int = 100):
-    """Why the region's other homes are not eligible: counts per reason, and the nearest ones with reasons.
+def explain_request_exclusions(req: PlacementRequest, *, search: str | None = None):
+    """Why the region's other homes are not eligible: counts per reason, and every one with its reasons, nearest
+    first (the page shows them a page at a time).
 
     `search` narrows the list to homes or providers whose name contains it ("why not this home?").
     """
@@ -100,7 +101,7 @@ def explain_request_exclusions(req: PlacementRequest, *, search: str | None = No
         for ex in exclusions
     ]
     rows.sort(key=lambda row: (row.distance_miles, row.info.setting_name))
-    return counts.most_common(15), rows[:limit], len(rows)
+    return counts.most_common(15), rows
 
 
 def eligible_provider_ids(ranking: Ranking) -> set[str]:

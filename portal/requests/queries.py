@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+from functools import lru_cache
+
+from sqlalchemy import case, func, select
 
 from portal.models import (
     Offer,
@@ -25,12 +28,36 @@ from portal.auth.permissions import audit_refused
 from portal.db import db
 from portal.errors import NotFound
 from portal.options import group_request_ids
+from portal.listing import Paged, Sort, paginate, paginate_rows, sort_choice
 
 __all__ = [
     "find_placement_for_request", "find_request_by_reference", "get_connected_person",
     "get_offer_for_request", "get_request_for_officer", "list_changes_for_request", "list_offers_for_request",
-    "list_referrals_for_request", "list_requests_for_officer", "list_siblings", "sibling_placements",
+    "list_referrals_for_request", "list_requests_for_officer", "list_siblings", "referred_provider_ids",
+    "sibling_placements",
 ]
+
+
+# The orders the officer's list offers (`sort=` in the query string or the posted form; `-key` is descending), each
+# ended by the row's id so that ties keep their places. A request with no needed-by date or urgency yet (a draft)
+# comes last whichever way round.
+_URGENCY_RANK = case({"today": 0, "within_5_days": 1, "over_5_days": 2}, value=PlacementRequest.urgency, else_=3)
+REQUEST_SORTS = {
+    "created": (PlacementRequest.created_at,),
+    "needed_by": (PlacementRequest.needed_by,),
+    "urgency": (_URGENCY_RANK, PlacementRequest.needed_by),
+    "updated": (PlacementRequest.updated_at,),
+    "child": (func.lower(PlacementRequest.last_name), func.lower(PlacementRequest.first_name)),
+}
+REQUEST_DEFAULT_SORT = "-created"  # newest first
+_UNDATED_LAST = {"needed_by": PlacementRequest.needed_by.is_(None), "urgency": PlacementRequest.urgency.is_(None)}
+
+
+def _request_order(sort: Sort) -> list:
+    columns = [column.desc() if sort.descending else column.asc() for column in REQUEST_SORTS[sort.key]]
+    id_order = PlacementRequest.id.desc() if sort.descending else PlacementRequest.id.asc()
+    undated = [_UNDATED_LAST[sort.key].asc()] if sort.key in _UNDATED_LAST else []
+    return [*undated, *columns, id_order]
 
 
 def list_requests_for_officer(
@@ -41,26 +68,45 @@ def list_requests_for_officer(
     age_min: int | None = None,
     age_max: int | None = None,
     search: str | None = None,
+    sort: Sort | None = None,
     page: int = 1,
-    per_page: int = 50,
-) -> tuple[list[PlacementRequest], int]:
-    """One page of the officer's own LA's requests, newest first (a search: best match first), filtered, and how
-    many match in all: nothing is cut silently (issue 11 §4). `search` matches reference or name, typos allowed."""
-    query = select(PlacementRequest).where(officer_requests(user))
+    per_page: int | None = None,
+) -> Paged[PlacementRequest]:
+    """One page of the officer's own LA's requests, filtered, and how many match in all: nothing is cut silently
+    (issue 11 §4). `search` matches reference or name, typos allowed.
+
+    Without a search this is one COUNT and one LIMIT / OFFSET query in `sort`'s order (newest first by default;
+    the (la_code, created_at, id) index serves it). With a search the filtered requests' names and references
+    are scored in Python (rapidfuzz), best match first unless a `sort` is asked for, and only the page's rows
+    are loaded."""
+    where = [officer_requests(user)]
     if status:
-        query = query.where(PlacementRequest.status == status)
+        where.append(PlacementRequest.status == status)
     if urgency:
-        query = query.where(PlacementRequest.urgency == urgency)
+        where.append(PlacementRequest.urgency == urgency)
     today = date.today()
     if age_min is not None:  # at least age_min today: born on or before today minus age_min years
-        query = query.where(PlacementRequest.date_of_birth <= _years_before(today, age_min))
+        where.append(PlacementRequest.date_of_birth <= _years_before(today, age_min))
     if age_max is not None:  # at most age_max today: born after today minus (age_max + 1) years
-        query = query.where(PlacementRequest.date_of_birth > _years_before(today, age_max + 1))
-    rows = list(db.session.scalars(query.order_by(PlacementRequest.created_at.desc())))
-    if search and search.strip():
-        rows = _fuzzy_filter(rows, search)
-    start = (page - 1) * per_page
-    return rows[start:start + per_page], len(rows)
+        where.append(PlacementRequest.date_of_birth > _years_before(today, age_max + 1))
+    if not (search and search.strip()):
+        order = _request_order(sort or sort_choice(REQUEST_DEFAULT_SORT, REQUEST_SORTS, REQUEST_DEFAULT_SORT))
+        total = db.session.scalar(select(func.count(PlacementRequest.id)).where(*where)) or 0
+        return paginate(select(PlacementRequest).where(*where).order_by(*order), page=page, per_page=per_page,
+                        total=total)
+    candidates = db.session.execute(
+        select(PlacementRequest.id, PlacementRequest.first_name, PlacementRequest.last_name,
+               PlacementRequest.child_reference).where(*where)
+        .order_by(PlacementRequest.created_at.desc(), PlacementRequest.id.desc())
+    ).all()
+    found = _fuzzy_filter(candidates, search)
+    if sort is not None:  # the matches in the order asked for
+        ids = [row.id for row in found]
+        return paginate(select(PlacementRequest).where(PlacementRequest.id.in_(ids)).order_by(*_request_order(sort)),
+                        page=page, per_page=per_page, total=len(ids))
+    window = paginate_rows([row.id for row in found], page=page, per_page=per_page)
+    loaded = {r.id: r for r in db.session.scalars(select(PlacementRequest).where(PlacementRequest.id.in_(window.items)))}
+    return Paged([loaded[i] for i in window.items], window.total, window.page, window.per_page)
 
 
 def _years_before(day: date, years: int) -> date:
@@ -70,23 +116,22 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _fuzzy_filter(rows: list[PlacementRequest], search: str) -> list[PlacementRequest]:
-    """Keep requests whose reference or child's name is close to `search` (rapidfuzz), best first."""
-    from rapidfuzz import fuzz
+def _fuzzy_filter(rows: Sequence, search: str) -> list:
+    """Keep the rows (with `first_name`, `last_name`, `child_reference`) whose reference or child's name is close
+    to `search` (rapidfuzz), best first; equally good ones keep their order."""
+    from rapidfuzz import fuzz, process
 
-    from portal.matching import normalise_name
-
-    needle = normalise_name(search)
-    scored = []
-    for row in rows:
-        name = normalise_name(f"{row.first_name} {row.last_name}")
-        reference = row.child_reference.lower()
-        score = max(
-            fuzz.WRatio(needle, name),
-            fuzz.partial_ratio(needle, reference) if len(needle) >= 3 else fuzz.ratio(needle, reference),
-        )
-        if score >= SEARCH_THRESHOLD:
-            scored.append((score, row))
+    if not rows:
+        return []
+    needle = _normalised_name(search)
+    names = [_normalised_name(f"{row.first_name} {row.last_name}") for row in rows]
+    references = [row.child_reference.lower() for row in rows]
+    # The same scorers pair by pair, run over the whole list at once (rapidfuzz's C++ loop).
+    by_name = process.cdist([needle], names, scorer=fuzz.WRatio)[0]
+    by_reference = process.cdist([needle], references,
+                                 scorer=fuzz.partial_ratio if len(needle) >= 3 else fuzz.ratio)[0]
+    scored = [(max(n, r), row) for n, r, row in zip(by_name.tolist(), by_reference.tolist(), rows)
+              if max(n, r) >= SEARCH_THRESHOLD]
     scored.sort(key=lambda pair: -pair[0])
     return [row for _score, row in scored]
 
@@ -95,34 +140,57 @@ def _fuzzy_filter(rows: list[PlacementRequest], search: str) -> list[PlacementRe
 SEARCH_THRESHOLD = 80
 
 
+@lru_cache(maxsize=65_536)
+def _normalised_name(name: str) -> str:
+    """`matching.normalise_name`, remembered: a search scores every name of the LA, and normalising them (Unicode
+    decomposition, titles) cost more than the scoring. The names of a region's requests fit in the cache."""
+    from portal.matching import normalise_name
+
+    return normalise_name(name)
+
+
+def _referrals_query(placement_request: PlacementRequest):
+    return (
+        select(Referral, Provider, ReferralDecline)
+        .join(Provider, Provider.id == Referral.provider_id)
+        .outerjoin(ReferralDecline, ReferralDecline.referral_id == Referral.id)
+        .where(Referral.request_id.in_(group_request_ids(placement_request)))
+        .order_by(func.lower(Provider.name), Referral.id)
+    )
+
+
 def list_referrals_for_request(
-    user: User, placement_request: PlacementRequest
-) -> list[tuple[Referral, Provider, ReferralDecline | None]]:
-    """Who the referral went to, with any provider's 'we cannot offer a place' answer and its reason."""
+    user: User, placement_request: PlacementRequest, *, page: int = 1
+) -> Paged[tuple[Referral, Provider, ReferralDecline | None]]:
+    """Who the referral went to, with any provider's 'we cannot offer a place' answer and its reason: one page (by
+    provider name), and how many providers it was sent to."""
     require_officer_of(user, placement_request)
-    return list(
-        db.session.execute(
-            select(Referral, Provider, ReferralDecline)
-            .join(Provider, Provider.id == Referral.provider_id)
-            .outerjoin(ReferralDecline, ReferralDecline.referral_id == Referral.id)
-            .where(Referral.request_id.in_(group_request_ids(placement_request)))
-            .order_by(Provider.name)
-        ).all()
+    return paginate(_referrals_query(placement_request), page=page, scalars=False)
+
+
+def _offers_query(placement_request: PlacementRequest):
+    return (
+        select(Offer, Vacancy, Setting, Provider)
+        .join(Vacancy, Vacancy.id == Offer.vacancy_id)
+        .join(Setting, Setting.id == Vacancy.setting_id)
+        .join(Provider, Provider.id == Offer.provider_id)
+        .where(Offer.request_id.in_(group_request_ids(placement_request)))
+        .order_by(Offer.created_at, Offer.id)
     )
 
 
-def list_offers_for_request(user: User, placement_request: PlacementRequest) -> list[tuple[Offer, Vacancy, Setting, Provider]]:
+def referred_provider_ids(user: User, placement_request: PlacementRequest) -> set[str]:
+    """Every provider the request (or its sibling group placed together) was referred to, on any page."""
     require_officer_of(user, placement_request)
-    return list(
-        db.session.execute(
-            select(Offer, Vacancy, Setting, Provider)
-            .join(Vacancy, Vacancy.id == Offer.vacancy_id)
-            .join(Setting, Setting.id == Vacancy.setting_id)
-            .join(Provider, Provider.id == Offer.provider_id)
-            .where(Offer.request_id.in_(group_request_ids(placement_request)))
-            .order_by(Offer.created_at)
-        ).all()
-    )
+    return set(db.session.scalars(select(Referral.provider_id).where(
+        Referral.request_id.in_(group_request_ids(placement_request)))))
+
+
+def list_offers_for_request(user: User, placement_request: PlacementRequest, *,
+                            page: int = 1) -> Paged[tuple[Offer, Vacancy, Setting, Provider]]:
+    """One page of the offers received for the request, in the order they came, and how many in all."""
+    require_officer_of(user, placement_request)
+    return paginate(_offers_query(placement_request), page=page, scalars=False)
 
 
 def get_offer_for_request(user: User, placement_request: PlacementRequest, offer_id: str) -> Offer:

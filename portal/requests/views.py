@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import geo
+from portal import geo, listing
 from portal.auth.permissions import audit_now, role_required
 from portal.auth.queries import list_audit_events_for_record, organisation_names
-from portal.forms import page_number
 from portal.errors import Invalid
 from portal.options import get_options_version
 from portal.requests import queries, sections, services
@@ -37,31 +36,25 @@ bp = Blueprint("requests", __name__)
 @role_required("officer")
 def index():
     """The LA's requests. Filters are POSTed, not put in the URL: a search holds a child's name, and no personal
-    data may appear in URLs or access logs (DESIGN.md §5). Searching changes nothing, so no redirect follows."""
+    data may appear in URLs or access logs (DESIGN.md §5). Searching changes nothing, so no redirect follows.
+    A filtered list pages and sorts with the form's own buttons; an unfiltered one with ?page= and ?sort=."""
     filters = request.form if request.method == "POST" else None
     form = RequestFilterForm(formdata=filters)
+    params = filters or request.args
     if filters is not None and not form.validate():
-        return render_template("requests/index.html", rows=[], form=form, filtered=True, total=0, page=1, pages=1,
-                               first=0, last=0), 400
-    # A filtered list pages by the form's own buttons (no personal data in URLs); an unfiltered one by ?page=.
-    page = page_number((filters or request.args).get("page"))
-    rows, total = queries.list_requests_for_officer(
+        return render_template("requests/index.html", form=form, filtered=True,
+                               requests=listing.ListPage(listing.Paged([], 0, 1), form="request-filters")), 400
+    asked = params.get("sort") or params.get("current_sort")
+    # A search lists the best matches first, unless an order is asked for.
+    sort = None if (form.q.data or "").strip() and not asked else \
+        listing.sort_choice(asked, queries.REQUEST_SORTS, queries.REQUEST_DEFAULT_SORT)
+    paged = queries.list_requests_for_officer(
         current_user, form.status.data or None, urgency=form.urgency.data or None, age_min=form.age_min.data,
-        age_max=form.age_max.data, search=form.q.data, page=page, per_page=REQUESTS_PAGE_SIZE,
+        age_max=form.age_max.data, search=form.q.data, sort=sort, page=listing.page_number(params.get("page")),
     )
-    pages = max(1, -(-total // REQUESTS_PAGE_SIZE))
-    if page > pages:  # past the end: the last page
-        page = pages
-        rows, total = queries.list_requests_for_officer(
-            current_user, form.status.data or None, urgency=form.urgency.data or None, age_min=form.age_min.data,
-            age_max=form.age_max.data, search=form.q.data, page=page, per_page=REQUESTS_PAGE_SIZE,
-        )
-    first = (page - 1) * REQUESTS_PAGE_SIZE + 1 if total else 0
-    return render_template("requests/index.html", rows=rows, form=form, filtered=filters is not None, total=total,
-                           page=page, pages=pages, first=first, last=first + len(rows) - 1 if rows else 0)
-
-
-REQUESTS_PAGE_SIZE = 50
+    requests_list = listing.ListPage(paged, sort, "requests.index", default_sort=queries.REQUEST_DEFAULT_SORT,
+                                     form="request-filters" if filters is not None else None)
+    return render_template("requests/index.html", form=form, filtered=filters is not None, requests=requests_list)
 
 
 # "Change" links on the check-your-answers page come back to it: ?next=check-answers (a fixed word, never data).
@@ -211,8 +204,8 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
          for m in ranking.result.matches if ranking.infos[m.option].provider_id},
         key=lambda c: c[1],
     ) if searching else []
-    offers = queries.list_offers_for_request(current_user, placement_request)
-    referrals = queries.list_referrals_for_request(current_user, placement_request)
+    offers = queries.list_offers_for_request(current_user, placement_request,
+                                             page=listing.page_number(request.args.get("offers_page")))
     live = [offer for offer, *_ in offers if offer.status in ("made", "shortlisted")] if searching else []
     unfit_by_vacancy = offer_exclusions(placement_request, [offer.vacancy_id for offer in live])
     matches_by_option = {m.option: m for m in ranking.result.matches} if ranking else {}
@@ -225,6 +218,10 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         for offer, _vacancy, setting, _provider in offers
     }
     siblings = queries.list_siblings(current_user, placement_request)
+    referrals = queries.list_referrals_for_request(current_user, placement_request,
+                                                   page=listing.page_number(request.args.get("referrals_page")))
+    # Two lists on one page: each pages by its own number, keeps the other's, and comes back to its heading.
+    here = {"request_id": placement_request.id}
     page = render_template(
         "requests/detail.html",
         siblings=siblings,
@@ -236,9 +233,11 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         form=form,
         decision_form=DecisionForm(formdata=None),
         error=error,
-        referrals=referrals,
-        referred={provider.id for _referral, provider, _declined in referrals},
-        offers=offers,
+        referrals=listing.ListPage(referrals, endpoint="requests.detail", param="referrals_page", anchor="referrals",
+                                   args={**here, "offers_page": offers.page_arg}),
+        offers=listing.ListPage(offers, endpoint="requests.detail", param="offers_page", anchor="offers",
+                                args={**here, "referrals_page": referrals.page_arg}),
+        referred=queries.referred_provider_ids(current_user, placement_request),
         unfit={offer.id: unfit_by_vacancy[offer.vacancy_id] for offer in live if offer.vacancy_id in unfit_by_vacancy},
         changes=queries.list_changes_for_request(current_user, placement_request),
         change_titles=sections.CHANGE_TITLES,
@@ -349,9 +348,11 @@ def decline_offer(request_id: str, offer_id: str):
 def access_log(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     audit_now(current_user, "view_access_log", "placement_request", placement_request.id)
-    events = list_audit_events_for_record("placement_request", placement_request.id)
-    return render_template("requests/access_log.html", req=placement_request, events=events,
-                           org_names=organisation_names())
+    paged = list_audit_events_for_record("placement_request", placement_request.id,
+                                         page=listing.page_number(request.args.get("page")))
+    return render_template("requests/access_log.html", req=placement_request, org_names=organisation_names(),
+                           events=listing.ListPage(paged, endpoint="requests.access_log",
+                                                   args={"request_id": placement_request.id}))
 
 
 @bp.get("/<request_id>/matches")
@@ -505,9 +506,11 @@ def not_eligible(request_id: str):
         abort(404)
     search = (request.args.get("q") or "")[:100]
     audit_now(current_user, "view", "placement_request", placement_request.id)
-    counts, rows, total = explain_request_exclusions(placement_request, search=search)
-    return render_template("requests/not_eligible.html", req=placement_request, counts=counts, rows=rows,
-                           total=total, search=search)
+    counts, rows = explain_request_exclusions(placement_request, search=search)
+    homes = listing.ListPage(listing.paginate_rows(rows, page=listing.page_number(request.args.get("page"))),
+                             endpoint="requests.not_eligible", args={"request_id": placement_request.id, "q": search})
+    return render_template("requests/not_eligible.html", req=placement_request, counts=counts, homes=homes,
+                           search=search)
 
 
 @bp.route("/<request_id>/withdraw", methods=["GET", "POST"])

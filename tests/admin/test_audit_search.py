@@ -206,12 +206,12 @@ def test_the_export_has_the_same_filters_and_is_itself_audited(client, auth, db_
     assert link.startswith("/admin/audit.csv?") and "record_type=placement_request" in link and "date_from=30" in link
     rows = _csv(client.get(link))
     assert rows[0] == ["time_utc", "user_name", "user_id", "role", "organisation", "organisation_name", "action",
-                       "record_type", "record_id", "outcome", "source_address", "detail"]
-    assert rows[1:] == [
+                       "record_type", "record_id", "record_name", "outcome", "source_address", "detail"]
+    assert rows[1:] == [  # a child's record has no name here: the hub never sees children
         ["2026-06-30T13:00:00+00:00", "Bilal Brum", people["birmingham"].id, "officer", f"la:{BIRMINGHAM}",
-         "Birmingham", "view", "placement_request", "r2", "refused", "192.0.2.1", "endpoint:requests.detail"],
+         "Birmingham", "view", "placement_request", "r2", "", "refused", "192.0.2.1", "endpoint:requests.detail"],
         ["2026-06-30T12:00:00+00:00", "Olivia Officer", people["coventry"].id, "officer", f"la:{COVENTRY}",
-         "Coventry", "view", "placement_request", "r1", "allowed", "192.0.2.1", ""],
+         "Coventry", "view", "placement_request", "r1", "", "allowed", "192.0.2.1", ""],
     ]
     everything = _csv(client.get("/admin/audit.csv?record_type=setting"))
     assert ["'=SUM(A1:A9)"] == [row[1] for row in everything if row[8] == "r3"]  # made inert

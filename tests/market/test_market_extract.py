@@ -27,9 +27,9 @@ from tests.pages import get_page
 
 STANDARD = json.loads((Path(__file__).parent / "reference" / "placements-standard.json").read_text())
 FIELDS = {f["name"]: f for entity in STANDARD["entities"] for f in entity["fields"]}
-# The extract's own columns (not fields of the standard): the LA, the generalised age band and periods, and the
-# needs and risks the standard spreads over per-item yes/no fields.
-EXTRA = {"localAuthority", "ageBand", "referralPeriod", "placementPeriod", "needs", "risks"}
+# The extract's own columns (not fields of the standard): the LA (its ONS code, and its name next to it), the
+# generalised age band and periods, and the needs and risks the standard spreads over per-item yes/no fields.
+EXTRA = {"localAuthority", "localAuthorityName", "ageBand", "referralPeriod", "placementPeriod", "needs", "risks"}
 # The issue's quasi-identifiers: LA, postcode district, age band, month, placement type, needs and risks.
 ISSUE_QUASI_IDENTIFIERS = ("localAuthority", "preferredLocation", "ageBand", "placementPeriod", "placementType",
                            "needs", "risks")
