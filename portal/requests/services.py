@@ -314,6 +314,24 @@ def _placement(user: User, child: PlacementRequest, offer: Offer, setting: Setti
     return placement
 
 
+def _close_live(request_ids: list[str], outcome: str, now) -> tuple[int, int]:
+    """Close the requests' offers still waiting for a decision and their live referrals, telling providers
+    `outcome` (words that name no child). Returns how many offers and referrals were closed."""
+    offers = db.session.execute(
+        update(Offer)
+        .where(Offer.request_id.in_(request_ids), Offer.status.in_(("made", "shortlisted")))
+        .values(status="not_chosen", decision_reason=outcome, decided_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    referrals = db.session.execute(
+        update(Referral)
+        .where(Referral.request_id.in_(request_ids), Referral.status.in_(("sent", "offered")))
+        .values(status="closed", outcome_reason=outcome)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return offers, referrals
+
+
 def split_group(user: User, req: PlacementRequest, reason: str) -> SiblingGroup:
     """The plan allows the brothers and sisters to live apart: stop matching them as one unit, for a reason.
 
@@ -340,18 +358,7 @@ def split_group(user: User, req: PlacementRequest, reason: str) -> SiblingGroup:
     if changed != 1:
         raise Conflict("These brothers and sisters are already to be matched one by one")
     outcome = "The local authority has decided these brothers and sisters can live apart: each child will be referred on their own"
-    db.session.execute(
-        update(Offer)
-        .where(Offer.request_id.in_(ids), Offer.status.in_(("made", "shortlisted")))
-        .values(status="not_chosen", decision_reason=outcome, decided_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(Referral)
-        .where(Referral.request_id.in_(ids), Referral.status.in_(("sent", "offered")))
-        .values(status="closed", outcome_reason=outcome)
-        .execution_options(synchronize_session=False)
-    )
+    _close_live(ids, outcome, utcnow())
     for member in group.requests:
         if member.status == "offers":
             member.status = "searching"
@@ -606,18 +613,7 @@ def withdraw_request(user: User, req: PlacementRequest, reason: str, other: str 
         raise _closed(req)
     category = WITHDRAWAL_REASONS[reason]
     outcome = f"The local authority withdrew this referral: {category[0].lower()}{category[1:]}"
-    offers = db.session.execute(
-        update(Offer)
-        .where(Offer.request_id == req.id, Offer.status.in_(("made", "shortlisted")))
-        .values(status="not_chosen", decision_reason=outcome, decided_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    referrals = db.session.execute(
-        update(Referral)
-        .where(Referral.request_id == req.id, Referral.status.in_(("sent", "offered")))
-        .values(status="closed", outcome_reason=outcome)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    offers, referrals = _close_live([req.id], outcome, now)
     db.session.expire(req)
     audit(user, "withdraw", "placement_request", req.id,
           detail=f"reason:{reason} referrals_closed:{referrals} offers_closed:{offers}")
