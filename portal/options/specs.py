@@ -3,6 +3,7 @@ child's connected persons as options of their own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from portal import matching
@@ -102,35 +103,36 @@ def _connected_person_option(req: PlacementRequest, person, needs: frozenset[str
 OPEN_STATUSES = ("searching", "offers")
 
 
-def placed_together(req: PlacementRequest) -> list[PlacementRequest]:
-    """The child and the brothers and sisters to be placed with them in one setting: the child first, then the
-    group's other submitted, not yet placed requests (a child alone, or a group that may be placed apart: [req])."""
+def _eldest_first(req: PlacementRequest) -> tuple:
+    return (req.date_of_birth, req.id)
+
+
+def _with_siblings(req: PlacementRequest, keep: Callable[[PlacementRequest], bool]) -> list[PlacementRequest]:
+    """The child first, then the brothers and sisters to be placed with them that `keep` admits, eldest first; the
+    child alone when they have none, or when their group may be placed apart (then each is matched on their own)."""
     group = req.sibling_group
     if group is None or not group.together:
         return [req]
-    return [req] + sorted((other for other in group.requests
-                           if other.id != req.id and other.status in OPEN_STATUSES and other.needed_by is not None),
-                          key=lambda other: (other.date_of_birth, other.id))
+    return [req, *sorted((other for other in group.requests if other.id != req.id and keep(other)),
+                         key=_eldest_first)]
+
+
+def placed_together(req: PlacementRequest) -> list[PlacementRequest]:
+    """The child and the brothers and sisters to be placed with them in one setting: the child first, then the
+    group's other submitted, not yet placed requests (a child alone, or a group that may be placed apart: [req])."""
+    return _with_siblings(req, lambda other: other.status in OPEN_STATUSES and other.needed_by is not None)
 
 
 def referral_children(req: PlacementRequest) -> list[PlacementRequest]:
     """The children a referral on `req` is for, as its provider reads it before and after the placement: the
     child, and their brothers and sisters to be placed together (submitted, not withdrawn), eldest first."""
-    group = req.sibling_group
-    if group is None or not group.together:
-        return [req]
-    members = [other for other in group.requests
-               if other.id == req.id or other.status in (*OPEN_STATUSES, "placed")]
-    return sorted(members, key=lambda other: (other.date_of_birth, other.id))
+    return sorted(_with_siblings(req, lambda other: other.status in (*OPEN_STATUSES, "placed")), key=_eldest_first)
 
 
 def group_request_ids(req: PlacementRequest) -> list[str]:
     """The requests whose referrals and offers this child's page shows: the whole group when it is placed
     together (whatever each request's status: a referral or offer for the group is on one sibling's request)."""
-    group = req.sibling_group
-    if group is None or not group.together:
-        return [req.id]
-    return [req.id] + [other.id for other in group.requests if other.id != req.id and other.status != "draft"]
+    return [member.id for member in _with_siblings(req, lambda other: other.status != "draft")]
 
 
 def sibling_specs(req: PlacementRequest) -> list[matching.RequestSpec]:
