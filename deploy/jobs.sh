@@ -3,7 +3,9 @@
 #
 #   1. `flask allocation run --once-per-day`: the region-wide allocation (README, "Scheduled job"). It runs once
 #      across hosts: a PostgreSQL advisory lock lets one run at a time and --once-per-day makes a later one a no-op.
-#   2. When PORTAL_BACKUP_DIR is set: `flask db backup` to PORTAL_BACKUP_DIR/portal-<UTC time>.backup, once a day,
+#   2. `flask retention prune`: deletes sign-in attempts, ended sessions and used form keys past their retention
+#      (portal/retention.py; never the audit trail). Idempotent, so safe on every host.
+#   3. When PORTAL_BACKUP_DIR is set: `flask db backup` to PORTAL_BACKUP_DIR/portal-<UTC time>.backup, once a day,
 #      deleting those older than PORTAL_BACKUP_KEEP_DAYS (default 14). Copy them off this host too
 #      (docs/operations.md, "Backups and restore").
 #
@@ -30,6 +32,7 @@ backup() {
 
 run_jobs() {
   flask allocation run --once-per-day || log "the allocation failed (exit $?)"
+  flask retention prune || log "pruning failed (exit $?)"
   if [ -n "${PORTAL_BACKUP_DIR:-}" ]; then backup; fi
 }
 

@@ -165,7 +165,9 @@ def register_cli(app: Flask) -> None:
     from portal.allocation.cli import allocation
     from portal.cli import init_app as init_db_cli
     from portal.demo.cli import demo
+    from portal.retention import retention
 
     init_db_cli(app)
     app.cli.add_command(demo)
     app.cli.add_command(allocation)
+    app.cli.add_command(retention)

@@ -82,6 +82,10 @@ def load_config() -> dict:
         "DB_CONNECT_TIMEOUT_SECONDS": _env_int("PORTAL_DB_CONNECT_TIMEOUT_SECONDS", 10),
         # `flask db backup` / `restore` on PostgreSQL: the folder holding pg_dump and pg_restore (default: the PATH).
         "PG_BINDIR": os.environ.get("PORTAL_PG_BINDIR") or None,
+        # How long bookkeeping rows are kept before `flask retention prune` deletes them (portal.retention).
+        "RETAIN_SIGN_IN_ATTEMPTS_DAYS": _env_int("PORTAL_RETAIN_SIGN_IN_ATTEMPTS_DAYS", 90),
+        "RETAIN_ENDED_SESSIONS_DAYS": _env_int("PORTAL_RETAIN_ENDED_SESSIONS_DAYS", 90),
+        "RETAIN_FORM_KEYS_DAYS": _env_int("PORTAL_RETAIN_FORM_KEYS_DAYS", 7),
         "SERVICE_NAME": "West Midlands placement portal",
         "TESTING": False,
     }

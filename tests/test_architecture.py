@@ -45,6 +45,8 @@ ALLOWED: dict[str, set[str]] = {
     "unit_of_work": {"db", "errors", "idempotency", "models"},
     "forms": {"geo", "idempotency"},
     "listing": {"db"},
+    # `flask retention prune`: deletes old sign-in attempts, dead sessions and used form keys
+    "retention": {"db", "models"},
     "formatting": {"geo", "matching", "models"},
     # shared below the features
     "access": {"auth", "db", "errors", "models"},
@@ -56,7 +58,8 @@ ALLOWED: dict[str, set[str]] = {
     # on top: the command-line plumbing, the demo loader and the app factory
     "cli": {"backups", "config", "db"},
     "demo": INWARD | FEATURES,
-    "__init__": INWARD | FEATURES | {"backups", "cli", "demo", "headers", "health", "idempotency", "logs", "public"},
+    "__init__": INWARD | FEATURES | {"backups", "cli", "demo", "headers", "health", "idempotency", "logs", "public",
+                              "retention"},
 }
 
 

@@ -1,0 +1,73 @@
+"""How long the portal keeps its own bookkeeping rows, and the daily job that deletes what is past it.
+
+Three tables grow with every visit and are needed only for a while:
+
+* `sign_in_attempt`: read by sign-in throttling for its window (minutes); kept longer so that an attack can be
+  looked into afterwards. Kept `RETAIN_SIGN_IN_ATTEMPTS_DAYS` (default 90).
+* `user_session`: a session that has ended, or has passed its absolute lifetime, is never used again; kept
+  `RETAIN_ENDED_SESSIONS_DAYS` (default 90) after it began, for "where was I signed in" questions.
+* `form_submission`: a one-time form key only matters while a double click or a retry can still arrive; kept
+  `RETAIN_FORM_KEYS_DAYS` (default 7). A form sent after its key was forgotten is saved as a new submission, as
+  one without a key always was.
+
+The audit trail (`audit_event`) is not touched: it is the record of who did what, and its retention is the
+authorities' records policy, not this job's. Nothing here holds a child's data.
+
+`flask retention prune` runs this in one transaction; the jobs service runs it daily (deploy/jobs.sh). Deleting is
+idempotent, so two hosts running it at once delete each row once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import click
+from flask import current_app
+from sqlalchemy import delete, or_
+
+from portal.db import db, utcnow
+from portal.models import FormSubmission, SignInAttempt, UserSession
+
+
+@dataclass(frozen=True)
+class Pruned:
+    sign_in_attempts: int
+    sessions: int
+    form_keys: int
+
+
+def prune(now: datetime | None = None) -> Pruned:
+    """Delete the rows past their retention (see the module docstring). Adds to the unit of work; the caller
+    commits."""
+    now = now or utcnow()
+    config = current_app.config
+    attempts_before = now - timedelta(days=config["RETAIN_SIGN_IN_ATTEMPTS_DAYS"])
+    sessions_before = now - timedelta(days=config["RETAIN_ENDED_SESSIONS_DAYS"])
+    # A session that was never ended (the browser was closed) is dead once its absolute lifetime is over.
+    lifetime = timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
+    keys_before = now - timedelta(days=config["RETAIN_FORM_KEYS_DAYS"])
+
+    attempts = db.session.execute(delete(SignInAttempt).where(SignInAttempt.at < attempts_before))
+    sessions = db.session.execute(
+        delete(UserSession).where(
+            UserSession.created_at < sessions_before,
+            or_(UserSession.ended_at.is_not(None), UserSession.created_at < now - lifetime),
+        )
+    )
+    keys = db.session.execute(delete(FormSubmission).where(FormSubmission.created_at < keys_before))
+    return Pruned(attempts.rowcount or 0, sessions.rowcount or 0, keys.rowcount or 0)
+
+
+@click.group("retention")
+def retention() -> None:
+    """Delete the portal's bookkeeping rows past their retention."""
+
+
+@retention.command("prune")
+def prune_command() -> None:
+    """Delete old sign-in attempts, ended sessions and used form keys (never the audit trail)."""
+    done = prune()
+    db.session.commit()
+    click.echo(f"Deleted {done.sign_in_attempts} sign-in attempts, {done.sessions} ended sessions and "
+               f"{done.form_keys} form keys past their retention.")
