@@ -468,9 +468,21 @@ def shortlist_offer(user: User, req: PlacementRequest, offer: Offer) -> None:
 
 
 def _count_siblings_placed_together(req: PlacementRequest, placement: Placement) -> None:
-    """Placements Data Standard siblingsPlacedTogether: how many of the sibling group live in this one setting."""
+    """Placements Data Standard siblingsPlacedTogether: how many of the sibling group live in this one setting.
+
+    Counted from committed rows: the group's row is locked first (an update), so two brothers or sisters accepted
+    into one home at the same moment are counted one after the other; the second waits for the first to commit and
+    then sees its placement (PostgreSQL reads each statement afresh; on SQLite the unit of work holds the write lock
+    already). Without the lock each would read before the other committed and count only itself. Only a group that
+    was split can have two of its children accepted one by one at once: a group placed together is accepted in one
+    transaction, and its row is left alone (splitting locks it before the offers, an acceptance after them)."""
     if req.sibling_group_id is None or placement.setting_id is None:
         return
+    if not req.sibling_group.together:
+        db.session.execute(
+            update(SiblingGroup).where(SiblingGroup.id == req.sibling_group_id).values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     together = list(
         db.session.scalars(
             select(Placement)

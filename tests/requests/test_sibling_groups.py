@@ -249,3 +249,33 @@ def test_two_officers_accepting_two_offers_for_the_group_at_once_place_it_once(a
     assert sorted(p.request_id for p in placements) == sorted([boy.id, girl.id])
     assert len({p.offer_id for p in placements}) == 1
     assert sum(v.places_taken for v in db_session.scalars(select(Vacancy))) == 2
+
+
+def test_brothers_and_sisters_placed_apart_but_accepted_into_one_home_at_once_are_counted_together(
+        app, client, auth, db_session):
+    """A split group whose children each had their own offer from one home, accepted by two officers' tabs at the
+    same moment: siblingsPlacedTogether is 2 on both placements (each acceptance counts committed rows)."""
+    officer = create_user("officer")
+    boy, girl = the_pair(client, auth, officer)
+    post_page(client, f"/requests/{girl.id}/siblings/split", {"reason": "Assessed: they may live apart"}, status=302)
+    provider = create_provider(name="Arden Fostering")
+    home = create_setting(provider, registered_places=3, needs_met=[THERAPY], risks_managed=[MISSING])
+    offers = [create_offer(create_referral(child, provider), create_vacancy(home, places=1))
+              for child in (boy, girl)]
+    clients = signed_in_clients(app, officer, 2)
+    barrier = threading.Barrier(2)
+    statuses = [0, 0]
+
+    def accept(i):
+        child = (boy, girl)[i]
+        barrier.wait()
+        statuses[i] = clients[i].post(f"/requests/{child.id}/offers/{offers[i].id}/accept").status_code
+
+    threads = [threading.Thread(target=accept, args=(i,)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join(timeout=60) for t in threads]
+    assert statuses == [302, 302]
+    db_session.expire_all()
+    placements = db_session.scalars(select(Placement)).all()
+    assert sorted(p.request_id for p in placements) == sorted([boy.id, girl.id])
+    assert [p.siblings_placed_together for p in placements] == [2, 2]
