@@ -47,7 +47,7 @@ OPEN_STATUSES = ("searching", "offers")
 HIGH_COST_GBP_WEEK = 10_000  # issue 6: placements over £10,000 a week (120 in 2018/19, 1,510 in 2022/23)
 FAMILY_AND_FRIENDS = ("U1", "U2", "U3")  # SSDA903: foster placements with a relative or friend (s22C(6)(a))
 FOSTER_CODES = ("U1", "U2", "U3", "U4", "U5", "U6")
-MOVE_REASONS = ("CARPL", "X1")  # the placement changed; the child stayed looked after
+MOVE_REASONS = tuple(sorted(vocab.CHANGE_OF_PLACEMENT_REASONS))  # the placement changed; the child stayed in care
 LEFT_CARE_REASONS = tuple(code for code in vocab.PLACEMENT_END_REASONS if code not in MOVE_REASONS)
 NEED_AND_RISK_CODES = tuple(vocab.NEEDS) + tuple(vocab.RISKS)
 
