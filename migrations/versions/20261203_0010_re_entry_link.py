@@ -1,4 +1,5 @@
-"""re-entry to care: an officer's decision that an earlier placement was (or was not) this request's child
+"""re-entry to care: an officer's decision that an earlier placement was (or was not) this request's child;
+indexes to find a child's earlier requests in an LA by date of birth or reference
 
 Revision ID: 0010_re_entry_link
 Revises: 0006_list_indexes
@@ -43,9 +44,16 @@ def upgrade() -> None:
     with op.batch_alter_table("re_entry_link", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_re_entry_link_request_id"), ["request_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_re_entry_link_placement_id"), ["placement_id"], unique=False)
+    # Finding a child's earlier requests (by date of birth, or by reference) in one LA without reading them all.
+    with op.batch_alter_table("placement_request", schema=None) as batch_op:
+        batch_op.create_index("ix_placement_request_la_date_of_birth", ["la_code", "date_of_birth"], unique=False)
+        batch_op.create_index("ix_placement_request_la_child_reference", ["la_code", "child_reference"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("placement_request", schema=None) as batch_op:
+        batch_op.drop_index("ix_placement_request_la_child_reference")
+        batch_op.drop_index("ix_placement_request_la_date_of_birth")
     with op.batch_alter_table("re_entry_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_re_entry_link_placement_id"))
         batch_op.drop_index(batch_op.f("ix_re_entry_link_request_id"))

@@ -62,6 +62,10 @@ class PlacementRequest(IdMixin, TimestampMixin, Base):
         Index("ix_placement_request_la_status", "la_code", "status"),
         # The officer's list, newest first, one page at a time (issue 11 §4; migration 0006_list_indexes).
         Index("ix_placement_request_la_created", "la_code", "created_at", "id"),
+        # An earlier placement of the same child (re-entry to care; duplicates): the LA's requests with this date
+        # of birth, or this child reference, read from an index (migration 0010_re_entry_link).
+        Index("ix_placement_request_la_date_of_birth", "la_code", "date_of_birth"),
+        Index("ix_placement_request_la_child_reference", "la_code", "child_reference"),
     )
 
     la_code: Mapped[str] = mapped_column(ForeignKey("local_authority.code"))

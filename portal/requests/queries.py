@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import and_, case, false, func, or_, select, true
+from sqlalchemy import and_, case, func, or_, select, union
 
 from portal.models import (
     Offer,
@@ -327,7 +327,7 @@ def get_earlier_care(user: User, placement_request: PlacementRequest) -> Earlier
 
 def list_earlier_placements(user: User, placement_request: PlacementRequest) -> list[EarlierPlacement]:
     """Placements of the officer's own LA that may be this child's earlier time in care, newest first: those of
-    another request with the same child reference (case-insensitive), or the same date of birth and a name the
+    another request with the same child reference, or the same date of birth and a name the
     matching core's fuzzy matcher finds similar (as the duplicate check does), that have ended or came from a
     request made before this one; plus any placement the officer already decided on for this request.
 
@@ -336,30 +336,40 @@ def list_earlier_placements(user: User, placement_request: PlacementRequest) -> 
     from portal.matching import ChildRecord, find_duplicate_requests
 
     require_officer_of(user, placement_request)
-    links = {link.placement_id: link for link in db.session.scalars(
-        select(ReEntryLink).where(ReEntryLink.request_id == placement_request.id))}
-    reference = (placement_request.child_reference or "").strip().lower()
-    same_child = [PlacementRequest.date_of_birth == placement_request.date_of_birth]
-    if reference:
-        same_child.append(func.lower(PlacementRequest.child_reference) == reference)
-    earlier = or_(Placement.end_date.is_not(None), PlacementRequest.created_at < placement_request.created_at)
-    group = placement_request.sibling_group_id
-    not_sibling = or_(PlacementRequest.sibling_group_id.is_(None), PlacementRequest.sibling_group_id != group) \
-        if group else true()
+    raw = (placement_request.child_reference or "").strip()
+    reference = raw.lower()
+    # One query, driven by two index lookups (la_code with date_of_birth, la_code with child_reference: migration
+    # 0010) and the request's own links, not a scan of the LA's every request: the task list and the request page
+    # run it each time. A reference is looked up as typed, in upper and in lower case (references are codes); the
+    # rows are compared without case below.
+    mine = [officer_requests(user), PlacementRequest.la_code == placement_request.la_code,
+            PlacementRequest.id != placement_request.id]
+    if placement_request.sibling_group_id:  # brothers and sisters are never the same child
+        mine.append(or_(PlacementRequest.sibling_group_id.is_(None),
+                        PlacementRequest.sibling_group_id != placement_request.sibling_group_id))
+    lookups = [select(PlacementRequest.id).where(*mine, PlacementRequest.date_of_birth == placement_request.date_of_birth),
+               # the placements decided on for this request (each was this LA's candidate when decided)
+               select(Placement.request_id).join(ReEntryLink, ReEntryLink.placement_id == Placement.id)
+               .where(ReEntryLink.request_id == placement_request.id, Placement.la_code == placement_request.la_code,
+                      Placement.request_id != placement_request.id)]
+    if raw:
+        lookups.append(select(PlacementRequest.id).where(
+            *mine, PlacementRequest.child_reference.in_(sorted({raw, raw.upper(), reference}))))
+    link_here = and_(ReEntryLink.placement_id == Placement.id, ReEntryLink.request_id == placement_request.id)
+    earlier = or_(Placement.end_date.is_not(None), PlacementRequest.created_at < placement_request.created_at,
+                  ReEntryLink.id.is_not(None))
     rows = db.session.execute(
-        select(Placement, PlacementRequest, Setting, Provider)
+        select(Placement, PlacementRequest, Setting, Provider, ReEntryLink)
         .join(PlacementRequest, PlacementRequest.id == Placement.request_id)
         .outerjoin(Setting, Setting.id == Placement.setting_id)
         .outerjoin(Provider, Provider.id == Placement.provider_id)
-        .where(officer_requests(user), PlacementRequest.la_code == placement_request.la_code,
-               PlacementRequest.id != placement_request.id,
-               or_(and_(or_(*same_child), earlier, not_sibling),
-                   Placement.id.in_(list(links)) if links else false()))
+        .outerjoin(ReEntryLink, link_here)
+        .where(PlacementRequest.id.in_(union(*lookups)), earlier)  # each lookup is scoped (`mine`)
         .order_by(Placement.start_date.desc(), Placement.id)
     ).all()
     by_name = {}
-    to_compare = [(placement, req) for placement, req, *_ in rows
-                  if req.child_reference.strip().lower() != reference and req.date_of_birth == placement_request.date_of_birth]
+    to_compare = [(placement, req) for placement, req, *_ in rows if req.child_reference.strip().lower() != reference
+                  and req.date_of_birth == placement_request.date_of_birth]
     if to_compare:
         wanted = ChildRecord(id=placement_request.id, la=placement_request.la_code,
                              name=placement_request.child_name, date_of_birth=placement_request.date_of_birth)
@@ -367,8 +377,7 @@ def list_earlier_placements(user: User, placement_request: PlacementRequest) -> 
                    for placement, req in to_compare]
         by_name = {s.id: s.score for s in find_duplicate_requests(wanted, records)}
     out = []
-    for placement, req, setting, provider in rows:
-        link = links.get(placement.id)
+    for placement, req, setting, provider, link in rows:
         if req.child_reference.strip().lower() == reference and reference:
             found_by, score = "child_reference", None
         elif placement.id in by_name:

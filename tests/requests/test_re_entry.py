@@ -243,3 +243,20 @@ def test_the_placement_s_name_is_compared_when_found_again_after_a_correction(cl
     db.session.commit()
     [card] = cards(page(client, req))
     assert card["Your answer"] == "Not the same child"
+
+
+def test_a_double_click_saves_one_answer_and_shows_the_first_result(client, auth, db_session):
+    import re
+
+    officer = create_user("officer")
+    earlier = earlier_placement(officer, reference="COV-13")
+    req = new_request(officer, reference="COV-13")
+    auth.sign_in(officer)
+    url = f"/requests/{req.id}/earlier-placements"
+    key = re.search(r'name="form_key"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+    data = {"placement_id": earlier.id, "action": "confirm", "form_key": key}
+    first = client.post(url, data=data)
+    again = client.post(url, data=data)
+    assert first.status_code == 302 and again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert db_session.scalar(select(func.count()).select_from(ReEntryLink)) == 1
