@@ -327,9 +327,9 @@ def get_earlier_care(user: User, placement_request: PlacementRequest) -> Earlier
 
 def list_earlier_placements(user: User, placement_request: PlacementRequest) -> list[EarlierPlacement]:
     """Placements of the officer's own LA that may be this child's earlier time in care, newest first: those of
-    another request with the same child reference, or the same date of birth and a name the
-    matching core's fuzzy matcher finds similar (as the duplicate check does), that have ended or came from a
-    request made before this one; plus any placement the officer already decided on for this request.
+    another request with the same child reference, or the same date of birth and a name the matching core's fuzzy
+    matcher finds similar (as the duplicate check does), that have ended or came from a request made before this
+    one; plus any placement the officer already decided on for this request.
 
     Another LA's children are never candidates (the earlier request must be the officer's LA's); brothers and
     sisters of the same sibling group are never the same child."""
@@ -347,7 +347,8 @@ def list_earlier_placements(user: User, placement_request: PlacementRequest) -> 
     if placement_request.sibling_group_id:  # brothers and sisters are never the same child
         mine.append(or_(PlacementRequest.sibling_group_id.is_(None),
                         PlacementRequest.sibling_group_id != placement_request.sibling_group_id))
-    lookups = [select(PlacementRequest.id).where(*mine, PlacementRequest.date_of_birth == placement_request.date_of_birth),
+    lookups = [select(PlacementRequest.id)
+               .where(*mine, PlacementRequest.date_of_birth == placement_request.date_of_birth),
                # the placements decided on for this request (each was this LA's candidate when decided)
                select(Placement.request_id).join(ReEntryLink, ReEntryLink.placement_id == Placement.id)
                .where(ReEntryLink.request_id == placement_request.id, Placement.la_code == placement_request.la_code,

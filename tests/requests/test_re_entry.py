@@ -177,7 +177,8 @@ def test_the_same_child_still_in_care_is_not_a_re_entry(client, auth, db_session
     current = earlier_placement(officer, reference="COV-9", start_days_ago=100, ended_days_ago=None)
     req = new_request(officer, reference="COV-9")
     auth.sign_in(officer)
-    assert {c["Ended"] for c in cards(page(client, req))} == {"Not ended", f"{moved.end_date.day} {moved.end_date:%B %Y}"}
+    ended = f"{moved.end_date.day} {moved.end_date:%B %Y}"
+    assert {c["Ended"] for c in cards(page(client, req))} == {"Not ended", ended}
     for placement in (moved, current):
         assert answer(client, req, placement.id, "confirm").status_code == 302
     p = page(client, req)
