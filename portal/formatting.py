@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from portal.matching import vocabulary
-from portal.models import CONTRACTS, PROVIDER_KINDS, REQUEST_STATUSES, ROLES, WITHDRAWAL_REASONS
+from portal.models import (
+    CONTRACTS,
+    PROVIDER_KINDS,
+    RE_ENTRY_DECISIONS,
+    RE_ENTRY_FOUND_BY,
+    REQUEST_STATUSES,
+    ROLES,
+    WITHDRAWAL_REASONS,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -119,6 +127,8 @@ def _tables() -> dict[str, dict[str, str]]:
         "contract": CONTRACTS,
         "request_status": REQUEST_STATUSES,
         "withdrawal_reason": WITHDRAWAL_REASONS,
+        "re_entry_found_by": RE_ENTRY_FOUND_BY,
+        "re_entry_decision": RE_ENTRY_DECISIONS,
         "role": ROLES,
     }
 

@@ -43,6 +43,8 @@ CONFLICT_MESSAGES = {
     "uq_placement_offer_request": "This offer has already been accepted. Nothing has been saved",
     "uq_offer_one_accepted_per_request": "Another offer has already been accepted for this child. Nothing has been saved",
     "uq_referral_request_provider": "The referral has already been sent to this provider. Nothing has been saved",
+    "uq_re_entry_link_request_placement": "Someone has already answered for this earlier placement. Nothing has "
+                                          "been saved: reload the page to see the answer",
 }
 GENERIC_CONFLICT = "Someone else changed this record while you were working. Nothing has been saved: reload and try again"
 

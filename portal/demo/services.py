@@ -35,6 +35,7 @@ from portal.models import (
     Placement,
     PlacementRequest,
     Provider,
+    ReEntryLink,
     Referral,
     ReferralDecline,
     Setting,
@@ -94,6 +95,15 @@ CONNECTED_SHARE = 1 / 5  # children with a connected person put forward (issue 2
 CLOSED_SHARE = 0.07  # past requests closed without a placement (the child went home, or no longer needed one)
 STALE_SHARE = 0.10  # open vacancies not confirmed for over 14 days
 HIGH_COST_SHARE = 0.04  # children's homes in the high-cost tail (£10,000 a week and more)
+# Children placed who had been in care before (issue 11 §7; in Coventry 14% of children in care had been): of the
+# children placed alone whose request came late enough in the year for an earlier placement in it, this share had
+# one, which makes about one child in seven of all those placed.
+RE_ENTRY_CHANCE = 0.21
+RE_ENTRY_CONFIRMED_SHARE = 0.9  # past requests whose officer confirmed the earlier placement (the rest unanswered)
+OPEN_RE_ENTRY_CONFIRMED_SHARE = 0.4  # open requests: officers have not looked at most of them yet
+NEW_REFERENCE_SHARE = 0.15  # the child had another reference then: found by name and date of birth
+# Why a child's earlier placement ended with them leaving care (SSDA903 reasons; returns home the most common).
+LEFT_CARE_WEIGHTS = {"E4A": 48, "E13": 20, "E8": 12, "E41": 10, "E45": 6, "E11": 4}
 URGENCY_WEIGHTS = {"today": 20, "within_5_days": 35, "over_5_days": 45}
 # Ages of children needing a placement (0-17), skewed to 10-15 as issue 2 asks.
 AGE_WEIGHTS = (4, 2, 2, 2, 2, 2, 2, 3, 3, 3, 5, 6, 7, 9, 10, 10, 7, 4)
@@ -1028,8 +1038,10 @@ def _open_connected_persons(world: _World, rng: random.Random, cases: list[_Case
 def make_history(world: _World, table: _SettingTable) -> None:
     """Twelve months of past requests, referrals, offers and placements (placed or closed), so commissioners'
     pages have a history. Children are placed with family (about 1 in 7), with their LA's own carers, with
-    agencies or in homes; about a fifth over 20 miles; some placements have ended."""
+    agencies or in homes; about a fifth over 20 miles; some placements have ended. About one child in seven placed
+    had been in care earlier in the year (a re-entry: `_earlier_time_in_care`)."""
     rng = world.rng("history")
+    back = world.rng("re-entry")
     las = people.REGION
     placed = 0
     while placed < world.scale.past_placements:
@@ -1041,6 +1053,59 @@ def make_history(world: _World, table: _SettingTable) -> None:
         created = _at(start - timedelta(days=lead), rng)
         case = _new_case(world, rng, la_code, size, urgency, start, created, "placed")
         placed += _past_outcome(world, rng, table, case, start)
+        if case.size == 1 and case.rows[0]["status"] == "placed" and back.random() < RE_ENTRY_CHANCE:
+            placed += _earlier_time_in_care(world, back, table, case, RE_ENTRY_CONFIRMED_SHARE)
+
+
+def _earlier_time_in_care(world: _World, rng: random.Random, table: _SettingTable, case: _Case,
+                          confirmed_share: float) -> int:
+    """The child of a single-child case was in care earlier in the year: an earlier request and placement of the
+    same child (same LA, name, date of birth and, mostly, reference), ended with the child leaving care at least a
+    week before this request; the officer confirmed the link (`confirmed_share` of the time). Returns the children
+    placed (0 when the request came too early in the year for an earlier placement in it)."""
+    window_start = world.today - timedelta(days=365)
+    room = (case.created.date() - window_start).days
+    if room < 75:
+        return 0
+    child = case.children[0]
+    row = child["row"]
+    first = window_start + timedelta(days=rng.randint(0, room - 75))
+    last_end = case.created.date() - timedelta(days=7)
+    ended = first + timedelta(days=rng.randint(14, min(240, (last_end - first).days)))
+    created = _at(first - timedelta(days=rng.randint(0, 20)), rng)
+    earlier = _Case(case.la_code, case.home, _pick(rng, URGENCY_WEIGHTS), first, created, [], pets=case.pets)
+    dob = row["date_of_birth"]
+    age = first.year - dob.year - ((first.month, first.day) < (dob.month, dob.day))
+    then = _child(world, rng, earlier, row["last_name"], age, "placed")
+    new_reference = rng.random() < NEW_REFERENCE_SHARE
+    then["row"].update(first_name=row["first_name"], date_of_birth=dob, sex=row["sex"],
+                       ethnicity=row["ethnicity"], religion=row["religion"], first_language=row["first_language"],
+                       **({} if new_reference else {"child_reference": row["child_reference"]}))
+    then["sex"] = row["sex"]
+    earlier.children.append(then)
+    _place_in_setting(world, rng, table, earlier, first)  # a single child is always placed somewhere
+    placement = world.table(Placement)[-1]
+    placement.update(end_date=ended, end_reason=_pick(rng, LEFT_CARE_WEIGHTS if age < 8 else
+                                                      {k: w for k, w in LEFT_CARE_WEIGHTS.items() if k != "E11"}))
+    if rng.random() < confirmed_share:
+        world.add(ReEntryLink, {
+            "id": world.ids(), "request_id": row["id"], "placement_id": placement["id"], "status": "confirmed",
+            "found_by": "name_and_date_of_birth" if new_reference else "child_reference",
+            "name_score": Decimal("100.0") if new_reference else None, "decided_by_id": row["created_by_id"],
+            "decided_at": min(world.now, case.created + timedelta(hours=rng.uniform(0.1, 2))),
+        })
+    return 1
+
+
+def make_open_re_entries(world: _World, table: _SettingTable, cases: list[_Case]) -> None:
+    """Open requests for children who were in care earlier in the year, most not yet checked by the officer; the
+    first Coventry showcase child among them, so the demo officer meets the "may have been in care before" notice."""
+    rng = world.rng("open-re-entry")
+    singles = [case for case in cases if len(case.children) == 1]
+    showcase = singles[0]
+    for case in singles:
+        if case is showcase or rng.random() < RE_ENTRY_CHANCE * 0.7:
+            _earlier_time_in_care(world, rng, table, case, 0.0 if case is showcase else OPEN_RE_ENTRY_CONFIRMED_SHARE)
 
 
 def _past_outcome(world: _World, rng: random.Random, table: _SettingTable, case: _Case, start: date) -> int:
@@ -1307,6 +1372,7 @@ def _counts(world: _World) -> dict[str, int]:
         "referrals": len(world.table(Referral)),
         "offers": len(world.table(Offer)),
         "placements": len(world.table(Placement)),
+        "re-entries confirmed": sum(1 for link in world.table(ReEntryLink) if link["status"] == "confirmed"),
     }
 
 
@@ -1321,8 +1387,9 @@ def load_demo(session: Session, *, seed: int = 2026, scale: str = "region", toda
     make_people(world)
     table = _SettingTable(world)
     make_open_vacancies(world, table)
-    make_open_requests(world, table)
+    open_cases = make_open_requests(world, table)
     make_history(world, table)
+    make_open_re_entries(world, table, open_cases)
     _insert(session, world)
     return DemoSummary(scale, seed, _counts(world))
 

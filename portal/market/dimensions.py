@@ -29,7 +29,7 @@ def axis_for(name: str, labels: dict[str, str], groups: dict[str, tuple[str, ...
 EXTRAS: dict[str, dict[str, str]] = {
     "urgency": dict(vocab.URGENCY),
     "outcome": {"placed": "Placed", "open": "Still looking", "not_placed": "Closed or withdrawn without a placement"},
-    "reentry": {"reentry": "Had left care before", "first": "No earlier placement ending in leaving care"},
+    "reentry": {"reentry": "Had left care before", "first": "No confirmed earlier placement ending in leaving care"},
     "inside": {"inside": "Inside the child's own local authority",
                "outside": "Outside the child's own local authority"},
     "distance": {"up_to_20": "Up to 20 miles from home", "over_20": "Over 20 miles from home"},

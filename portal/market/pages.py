@@ -542,9 +542,11 @@ def outcomes(f: MarketFilters, ctx: Context) -> Page:
                    key="reentry"),
                Row("All requests in the period", (requests.cell(), share(requests.cell(), requests.cell())),
                    total=True, key="total")),
-              None, "Re-entry: the same child (the LA's child reference) had a placement that ended, for a reason "
-                    "other than a change of placement, before this request was submitted."),
+              None, REENTRY_NOTE),
     ]
+    for axis, title in (("la", "by local authority"), ("age", "by age band")):
+        if axis_allowed(f, axis):
+            tables.append(_reentry_by(requests, axis, f"reentry-by-{axis}", f"Re-entries into care, {title}"))
     return Page(
         "outcomes", "Outcomes",
         "What happened for the children placed: family and friends, brothers and sisters together, how long it took, "
@@ -565,6 +567,25 @@ def outcomes(f: MarketFilters, ctx: Context) -> Page:
         ),
         tables=tuple(tables),
     )
+
+
+REENTRY_NOTE = ("Re-entry: an officer confirmed that an earlier placement in the local authority was this child's "
+                "(found by the LA's child reference, or a similar name and the same date of birth), and it ended, "
+                "for a reason other than a change of placement, before this request was submitted.")
+
+
+def _reentry_by(requests: View, axis: str, key: str, title: str) -> Table:
+    """Requests in the period, the re-entries among them and their share, for each LA or age band (one line of the
+    requests cube, so its suppression holds here too)."""
+    cells, total = requests.line(axis)
+    whole = requests.total_key(axis)
+    rows = []
+    for k, count in cells + [(whole, total)]:
+        reentries = requests.cell({"reentry": "reentry"}, **{axis: k})
+        rows.append(Row("Total" if k == whole else dim.label(axis, k), (count, reentries, share(reentries, count)),
+                        total=k == whole, key=k))
+    return Table(key, title, AXIS_HEADERS[axis], ("Requests", "Re-entries", "Share"), tuple(rows),
+                 Chart("bar", 2, "Share of requests that are re-entries"), REENTRY_NOTE)
 
 
 def _time_to_placement(view: View, days: dict, ctx: Context) -> Table:

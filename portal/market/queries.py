@@ -34,6 +34,7 @@ from portal.models import (
     PlacementRequest,
     Provider,
     Referral,
+    ReEntryLink,
     ReferralDecline,
     Setting,
     Vacancy,
@@ -47,7 +48,7 @@ OPEN_STATUSES = ("searching", "offers")
 HIGH_COST_GBP_WEEK = 10_000  # issue 6: placements over £10,000 a week (120 in 2018/19, 1,510 in 2022/23)
 FAMILY_AND_FRIENDS = ("U1", "U2", "U3")  # SSDA903: foster placements with a relative or friend (s22C(6)(a))
 FOSTER_CODES = ("U1", "U2", "U3", "U4", "U5", "U6")
-MOVE_REASONS = ("CARPL", "X1")  # the placement changed; the child stayed looked after
+MOVE_REASONS = tuple(sorted(vocab.CHANGE_OF_PLACEMENT_REASONS))  # the placement changed; the child stayed in care
 LEFT_CARE_REASONS = tuple(code for code in vocab.PLACEMENT_END_REASONS if code not in MOVE_REASONS)
 NEED_AND_RISK_CODES = tuple(vocab.NEEDS) + tuple(vocab.RISKS)
 
@@ -129,30 +130,22 @@ class Dataset:
 
 def requests_dataset() -> Dataset:
     r = PlacementRequest
-    # Re-entry: the same child (LA and the LA's child reference) had a placement that ended with the child leaving
-    # care (any 903 reason but a change of placement) before this request was submitted.
-    earlier = aliased(PlacementRequest)
-    left = (
-        select(earlier.la_code.label("la_code"), earlier.child_reference.label("child_reference"),
-               func.min(Placement.end_date).label("left_on"))
-        .join(Placement, Placement.request_id == earlier.id)
-        .where(Placement.end_reason.in_([_text(c) for c in LEFT_CARE_REASONS]))
-        .group_by(earlier.la_code, earlier.child_reference)
-        .subquery()
+    # Re-entry to care: an officer confirmed that an earlier placement in the LA was this child's (re_entry_link,
+    # from the child reference or a similar name with the same date of birth), and it ended with the child leaving
+    # care (any 903 reason but a change of placement) on or before the day this request was submitted.
+    reentry = exists().where(
+        ReEntryLink.request_id == r.id, ReEntryLink.status == _text("confirmed"),
+        Placement.id == ReEntryLink.placement_id,
+        Placement.end_reason.in_([_text(c) for c in LEFT_CARE_REASONS]),
+        sql.days_between(r.submitted_at, Placement.end_date) >= 0,
     )
-    base = (
-        select(r.id)
-        .outerjoin(left, and_(left.c.la_code == r.la_code, left.c.child_reference == r.child_reference))
-        .where(r.status != _text("draft"), r.submitted_at.is_not(None), r.needed_by.is_not(None))
-    )
+    base = select(r.id).where(r.status != _text("draft"), r.submitted_at.is_not(None), r.needed_by.is_not(None))
     return Dataset(
         name="requests", base=base, date=r.submitted_at, is_timestamp=True, la=r.la_code,
         age=sql.age_years(r.date_of_birth, r.needed_by), type=request_type_sought(r), needs=r.needs, risks=r.risks,
         extras={
             "urgency": func.coalesce(r.urgency, _text("over_5_days")),
-            "reentry": _bool_key(
-                and_(left.c.left_on.is_not(None), sql.days_between(r.submitted_at, left.c.left_on) >= 0),
-                "reentry", "first"),
+            "reentry": _bool_key(reentry, "reentry", "first"),
             "outcome": case(
                 (r.status == _text("placed"), _text("placed")),
                 (r.status.in_([_text(s) for s in OPEN_STATUSES]), _text("open")),

@@ -132,6 +132,9 @@ PLACEMENT_END_REASONS = {
     "CARPL": "Change of placement (carer or setting)",
 }
 RETURN_HOME_REASONS = frozenset({"E4A", "E13"})
+# The placement changed but the child stayed looked after; every other reason is the child leaving care, so a later
+# placement of the same child is a re-entry to care (the 903 guide's episodes).
+CHANGE_OF_PLACEMENT_REASONS = frozenset({"CARPL", "X1"})
 
 # Connected person assessment stages (Care Planning Regulations 2010, reg 24 temporary approval).
 CONNECTED_PERSON_STAGES = {

@@ -31,6 +31,8 @@ from portal.models.providers import (
     Vacancy,
 )
 from portal.models.requests import (
+    RE_ENTRY_DECISIONS,
+    RE_ENTRY_FOUND_BY,
     REQUEST_STATUSES,
     WITHDRAWAL_REASONS,
     ConnectedPerson,
@@ -38,6 +40,7 @@ from portal.models.requests import (
     Placement,
     PlacementAgreement,
     PlacementRequest,
+    ReEntryLink,
     Referral,
     RequestChange,
     SiblingGroup,
@@ -48,6 +51,6 @@ metadata = Base.metadata
 __all__ = [
     "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "FormSubmission", "LocalAuthority", "MatchRun", "Offer",
     "OptionsVersion", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
-    "Provider", "REQUEST_STATUSES", "ROLES", "RecoveryCode", "RequestChange", "WITHDRAWAL_REASONS", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
+    "Provider", "RE_ENTRY_DECISIONS", "RE_ENTRY_FOUND_BY", "REQUEST_STATUSES", "ReEntryLink", "ROLES", "RecoveryCode", "RequestChange", "WITHDRAWAL_REASONS", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
     "Vacancy", "metadata",
 ]

@@ -62,6 +62,10 @@ class PlacementRequest(IdMixin, TimestampMixin, Base):
         Index("ix_placement_request_la_status", "la_code", "status"),
         # The officer's list, newest first, one page at a time (issue 11 §4; migration 0006_list_indexes).
         Index("ix_placement_request_la_created", "la_code", "created_at", "id"),
+        # An earlier placement of the same child (re-entry to care; duplicates): the LA's requests with this date
+        # of birth, or this child reference, read from an index (migration 0010_re_entry_link).
+        Index("ix_placement_request_la_date_of_birth", "la_code", "date_of_birth"),
+        Index("ix_placement_request_la_child_reference", "la_code", "child_reference"),
     )
 
     la_code: Mapped[str] = mapped_column(ForeignKey("local_authority.code"))
@@ -262,3 +266,34 @@ class MatchRun(IdMixin, Base):
     purpose: Mapped[str] = mapped_column(String(40))
     problem: Mapped[dict] = mapped_column(default=dict)
     result: Mapped[dict] = mapped_column(default=dict)
+
+
+# How an earlier placement was found to be the same child's (docs/matching.md, "Re-entry to care").
+RE_ENTRY_FOUND_BY = {
+    "child_reference": "The same child reference",
+    "name_and_date_of_birth": "The same date of birth and a similar name",
+}
+RE_ENTRY_DECISIONS = {"confirmed": "The same child", "dismissed": "Not the same child"}
+
+
+class ReEntryLink(IdMixin, Base):
+    """An officer's decision that an earlier placement in the same LA was (confirmed) or was not (dismissed) this
+    request's child. Confirmed links make the request a re-entry to care, which commissioners count; the portal
+    only suggests candidates (the LA's child reference, or rapidfuzz on the name with the same date of birth) and
+    never links by itself. One decision per request and earlier placement (the unique constraint behind it)."""
+
+    __tablename__ = "re_entry_link"
+    __table_args__ = (
+        UniqueConstraint("request_id", "placement_id", name="uq_re_entry_link_request_placement"),
+        CheckConstraint("status IN ('confirmed', 'dismissed')", name="status"),
+        CheckConstraint("found_by IN ('child_reference', 'name_and_date_of_birth')", name="found_by"),
+    )
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("placement_request.id"), index=True)
+    placement_id: Mapped[str] = mapped_column(ForeignKey("placement.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    found_by: Mapped[str] = mapped_column(String(30))
+    # The name similarity (0-100, rapidfuzz token sort ratio) when the name was compared; None for a reference match.
+    name_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)

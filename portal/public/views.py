@@ -39,6 +39,7 @@ AXE_CHECKED_PAGES: dict[str, str] = {
     "check-answers": "checking a placement request's answers before submitting it",
     "request-changed": "a placement request ranked again after a change of circumstances",
     "matches": "a placement request with its ranked matches",
+    "earlier-placements": "a child's earlier placements, to say whether each is the same child (re-entry to care)",
     "provider-inbox": "a provider's list of referrals",
     "provider-referral": "one referral as a provider sees it",
     "provider-sibling-referral": "a referral for brothers and sisters to be placed together, as a provider sees it",

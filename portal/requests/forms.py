@@ -11,7 +11,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, DecimalField, IntegerField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.forms import GovDateField, MultiCheckboxField, PortalForm, Postcode
@@ -294,3 +303,16 @@ class WithdrawForm(PortalForm):
     def validate_reason_other(self, field):
         if self.reason.data == "other" and not (field.data or "").strip():
             raise ValidationError("Enter why the request is being withdrawn")
+
+
+RE_ENTRY_ACTIONS = {"confirm": "This is the same child", "dismiss": "Not the same child", "undo": "Undo"}
+
+
+class ReEntryDecisionForm(PortalForm):
+    """One earlier placement on the "Earlier placements" page: the same child (confirm), not (dismiss), or take
+    the decision back (undo). Each candidate has its own small form; the button sends the action."""
+
+    placement_id = HiddenField(validators=[InputRequired(message="Choose an earlier placement"),
+                                           Length(max=32, message="Choose an earlier placement")])
+    action = RadioField("Decision", choices=list(RE_ENTRY_ACTIONS.items()),
+                        validators=[InputRequired(message="Choose whether this is the same child")])

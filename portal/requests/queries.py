@@ -4,18 +4,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select, union
 
 from portal.models import (
     Offer,
     Placement,
     PlacementRequest,
     Provider,
+    ReEntryLink,
     Referral,
     ReferralDecline,
     RequestChange,
@@ -29,10 +30,12 @@ from portal.db import db
 from portal.errors import NotFound
 from portal.options import group_request_ids
 from portal.listing import Paged, Sort, paginate, paginate_rows, sort_choice
+from portal.matching.vocabulary import CHANGE_OF_PLACEMENT_REASONS
 
 __all__ = [
-    "find_placement_for_request", "find_request_by_reference", "get_connected_person",
-    "get_offer_for_request", "get_request_for_officer", "list_changes_for_request", "list_offers_for_request",
+    "EarlierCare", "EarlierPlacement", "find_placement_for_request", "find_request_by_reference",
+    "get_connected_person", "get_earlier_care", "get_earlier_placement", "get_offer_for_request",
+    "get_request_for_officer", "list_changes_for_request", "list_earlier_placements", "list_offers_for_request",
     "list_referrals_for_request", "list_requests_for_officer", "list_siblings", "referred_provider_ids",
     "sibling_placements",
 ]
@@ -259,3 +262,143 @@ def list_changes_for_request(user: User, placement_request: PlacementRequest) ->
         .where(RequestChange.request_id == placement_request.id)
         .order_by(RequestChange.changed_at.desc())
     ).all()]
+
+
+# ------------------------------------------------------------------------------------------ re-entry to care
+
+@dataclass(frozen=True)
+class EarlierPlacement:
+    """An earlier placement in the officer's own LA that may be this child's: how it was found, and the officer's
+    decision (None until they decide)."""
+
+    placement: Placement
+    request: PlacementRequest  # the earlier request the placement came from
+    setting: Setting | None
+    provider: Provider | None
+    found_by: str  # "child_reference" or "name_and_date_of_birth" (models.RE_ENTRY_FOUND_BY)
+    name_score: float | None  # rapidfuzz name similarity, 0-100, when found by name and date of birth
+    link: ReEntryLink | None
+
+    @property
+    def decision(self) -> str | None:
+        return self.link.status if self.link is not None else None
+
+    @property
+    def left_care(self) -> bool:
+        """The placement ended with the child leaving care (any SSDA903 reason but a change of placement)."""
+        return self.placement.end_date is not None and self.placement.end_reason is not None \
+            and self.placement.end_reason not in CHANGE_OF_PLACEMENT_REASONS
+
+
+@dataclass(frozen=True)
+class EarlierCare:
+    """What the portal knows of a request's child's earlier time in care: the candidates and the answers so far."""
+
+    candidates: list[EarlierPlacement]
+    # The day a re-entry is counted at: the request's submission (today for a draft).
+    on: date
+
+    @property
+    def unreviewed(self) -> list[EarlierPlacement]:
+        return [c for c in self.candidates if c.decision is None]
+
+    @property
+    def confirmed(self) -> list[EarlierPlacement]:
+        return [c for c in self.candidates if c.decision == "confirmed"]
+
+    @property
+    def left_care(self) -> list[EarlierPlacement]:
+        """Confirmed earlier placements that ended with the child leaving care on or before `on`, latest first."""
+        return sorted((c for c in self.confirmed if c.left_care and c.placement.end_date <= self.on),
+                      key=lambda c: c.placement.end_date, reverse=True)
+
+    @property
+    def re_entry(self) -> bool:
+        """The child had left care before this request: it is a re-entry to care (commissioners count it)."""
+        return bool(self.left_care)
+
+
+def get_earlier_care(user: User, placement_request: PlacementRequest) -> EarlierCare:
+    """The request's earlier-placement candidates with the officer's answers (404 unless it is the officer's)."""
+    submitted = placement_request.submitted_at
+    return EarlierCare(list_earlier_placements(user, placement_request),
+                       submitted.date() if submitted is not None else date.today())
+
+
+def list_earlier_placements(user: User, placement_request: PlacementRequest) -> list[EarlierPlacement]:
+    """Placements of the officer's own LA that may be this child's earlier time in care, newest first: those of
+    another request with the same child reference, or the same date of birth and a name the matching core's fuzzy
+    matcher finds similar (as the duplicate check does), that have ended or came from a request made before this
+    one; plus any placement the officer already decided on for this request.
+
+    Another LA's children are never candidates (the earlier request must be the officer's LA's); brothers and
+    sisters of the same sibling group are never the same child."""
+    from portal.matching import ChildRecord, find_duplicate_requests
+
+    require_officer_of(user, placement_request)
+    raw = (placement_request.child_reference or "").strip()
+    reference = raw.lower()
+    # One query, driven by two index lookups (la_code with date_of_birth, la_code with child_reference: migration
+    # 0010) and the request's own links, not a scan of the LA's every request: the task list and the request page
+    # run it each time. A reference is looked up as typed, in upper and in lower case (references are codes); the
+    # rows are compared without case below.
+    mine = [officer_requests(user), PlacementRequest.la_code == placement_request.la_code,
+            PlacementRequest.id != placement_request.id]
+    if placement_request.sibling_group_id:  # brothers and sisters are never the same child
+        mine.append(or_(PlacementRequest.sibling_group_id.is_(None),
+                        PlacementRequest.sibling_group_id != placement_request.sibling_group_id))
+    lookups = [select(PlacementRequest.id)
+               .where(*mine, PlacementRequest.date_of_birth == placement_request.date_of_birth),
+               # the placements decided on for this request (each was this LA's candidate when decided)
+               select(Placement.request_id).join(ReEntryLink, ReEntryLink.placement_id == Placement.id)
+               .where(ReEntryLink.request_id == placement_request.id, Placement.la_code == placement_request.la_code,
+                      Placement.request_id != placement_request.id)]
+    if raw:
+        lookups.append(select(PlacementRequest.id).where(
+            *mine, PlacementRequest.child_reference.in_(sorted({raw, raw.upper(), reference}))))
+    link_here = and_(ReEntryLink.placement_id == Placement.id, ReEntryLink.request_id == placement_request.id)
+    earlier = or_(Placement.end_date.is_not(None), PlacementRequest.created_at < placement_request.created_at,
+                  ReEntryLink.id.is_not(None))
+    rows = db.session.execute(
+        select(Placement, PlacementRequest, Setting, Provider, ReEntryLink)
+        .join(PlacementRequest, PlacementRequest.id == Placement.request_id)
+        .outerjoin(Setting, Setting.id == Placement.setting_id)
+        .outerjoin(Provider, Provider.id == Placement.provider_id)
+        .outerjoin(ReEntryLink, link_here)
+        .where(PlacementRequest.id.in_(union(*lookups)), earlier)  # each lookup is scoped (`mine`)
+        .order_by(Placement.start_date.desc(), Placement.id)
+    ).all()
+    by_name = {}
+    to_compare = [(placement, req) for placement, req, *_ in rows if req.child_reference.strip().lower() != reference
+                  and req.date_of_birth == placement_request.date_of_birth]
+    if to_compare:
+        wanted = ChildRecord(id=placement_request.id, la=placement_request.la_code,
+                             name=placement_request.child_name, date_of_birth=placement_request.date_of_birth)
+        records = [ChildRecord(id=placement.id, la=req.la_code, name=req.child_name, date_of_birth=req.date_of_birth)
+                   for placement, req in to_compare]
+        by_name = {s.id: s.score for s in find_duplicate_requests(wanted, records)}
+    out = []
+    for placement, req, setting, provider, link in rows:
+        if req.child_reference.strip().lower() == reference and reference:
+            found_by, score = "child_reference", None
+        elif placement.id in by_name:
+            found_by, score = "name_and_date_of_birth", by_name[placement.id]
+        elif link is not None:  # decided on earlier; the record has changed since
+            found_by, score = link.found_by, float(link.name_score) if link.name_score is not None else None
+        else:
+            continue
+        out.append(EarlierPlacement(placement, req, setting, provider, found_by, score, link))
+    return out
+
+
+def get_earlier_placement(user: User, placement_request: PlacementRequest, placement_id: str) -> EarlierPlacement:
+    """One of the request's earlier-placement candidates; any other placement (another LA's, another child's, or
+    none) is 404, and asking for a record that exists through this child's address is audited."""
+    found = next((c for c in list_earlier_placements(user, placement_request) if c.placement.id == placement_id), None)
+    if found is None:
+        other = db.session.get(Placement, placement_id) if placement_id else None
+        if other is not None:
+            audit_refused(user, "view_placement", "placement_request", other.request_id,
+                          detail=f"placement:{other.id}")
+        raise NotFound()
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import geo
@@ -18,6 +18,7 @@ from portal.models import (
     Placement,
     PlacementRequest,
     Provider,
+    ReEntryLink,
     Referral,
     RequestChange,
     Setting,
@@ -666,3 +667,44 @@ def start_sibling_request(user: User, source: PlacementRequest, child: dict) -> 
     link_sibling(user, new, source, together=together)
     audit(user, "copy_for_sibling", "placement_request", new.id, detail=f"from:{source.id}")
     return new, copied
+
+
+# ------------------------------------------------------------------------------------------ re-entry to care
+
+def decide_re_entry(user: User, req: PlacementRequest, candidate, action: str) -> ReEntryLink | None:
+    """Record the officer's answer on an earlier placement (`queries.EarlierPlacement`) found for this request:
+    "confirm" (the same child: the request is a re-entry to care if that placement ended with the child leaving
+    care), "dismiss" (not the same child), or "undo" (take the answer back; the placement is a candidate again).
+
+    One answer per request and placement: a second one is refused with the reason (409), and the unique
+    constraint stops two at once. Both children's records are audited: the link joins their histories."""
+    placement = candidate.placement
+    existing = db.session.scalar(select(ReEntryLink).where(ReEntryLink.request_id == req.id,
+                                                           ReEntryLink.placement_id == placement.id))
+    if action == "undo":
+        if existing is None:
+            raise Conflict("There is no answer to undo for this earlier placement: it may have been undone already")
+        db.session.execute(delete(ReEntryLink).where(ReEntryLink.id == existing.id)
+                           .execution_options(synchronize_session=False))
+        _audit_re_entry(user, req, candidate, "undo_re_entry", existing.status)
+        return None
+    if action not in ("confirm", "dismiss"):
+        raise Invalid("Choose whether this is the same child", field="action")
+    if existing is not None:
+        said = "is the same child" if existing.status == "confirmed" else "is not the same child"
+        raise Conflict(f"You have already said this placement {said}. Nothing has been saved: use Undo to change "
+                       "the answer", code="already_decided")
+    status = "confirmed" if action == "confirm" else "dismissed"
+    link = ReEntryLink(request_id=req.id, placement_id=placement.id, status=status, found_by=candidate.found_by,
+                       name_score=Decimal(str(candidate.name_score)) if candidate.name_score is not None else None,
+                       decided_by_id=user.id, decided_at=utcnow())
+    db.session.add(link)
+    db.session.flush()
+    _audit_re_entry(user, req, candidate, f"{action}_re_entry", status)
+    return link
+
+
+def _audit_re_entry(user: User, req: PlacementRequest, candidate, action: str, status: str) -> None:
+    detail = f"placement:{candidate.placement.id};found_by:{candidate.found_by};decision:{status}"
+    audit(user, action, "placement_request", req.id, detail=detail)
+    audit(user, action, "placement_request", candidate.request.id, detail=f"{detail};request:{req.id}")

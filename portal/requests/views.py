@@ -14,6 +14,7 @@ from portal.requests import queries, sections, services
 from portal.requests.forms import (
     ConnectedPersonForm,
     DecisionForm,
+    ReEntryDecisionForm,
     RequestFilterForm,
     SendReferralsForm,
     SiblingForm,
@@ -102,7 +103,8 @@ def task_list(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     audit_now(current_user, "view", "placement_request", placement_request.id)
     return render_template("requests/task_list.html", req=placement_request, sections=sections,
-                           form=DecisionForm(formdata=None), error=None)
+                           form=DecisionForm(formdata=None), error=None,
+                           care=queries.get_earlier_care(current_user, placement_request))
 
 
 @bp.route("/<request_id>/edit/<key>", methods=["GET", "POST"])
@@ -159,6 +161,7 @@ def _render_check_answers(placement_request, *, form=None, errors=(), status: in
         missing=sections.missing_required(placement_request), back=BACK_TO_CHECK,
         siblings=queries.list_siblings(current_user, placement_request), errors=list(errors),
         form=form or DecisionForm(formdata=None), editable=placement_request.status in services.EDITABLE_STATUSES,
+        care=queries.get_earlier_care(current_user, placement_request),
     ), status
 
 
@@ -242,6 +245,7 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         changes=queries.list_changes_for_request(current_user, placement_request),
         change_titles=sections.CHANGE_TITLES,
         placement=queries.find_placement_for_request(current_user, placement_request),
+        care=queries.get_earlier_care(current_user, placement_request),
     )
     return page, status, ranking, eligible
 
@@ -353,6 +357,42 @@ def access_log(request_id: str):
     return render_template("requests/access_log.html", req=placement_request, org_names=organisation_names(),
                            events=listing.ListPage(paged, endpoint="requests.access_log",
                                                    args={"request_id": placement_request.id}))
+
+
+# What the officer is told after answering on an earlier placement.
+RE_ENTRY_DONE = {
+    "confirm": "Recorded: the same child. If that placement ended with the child leaving care, this request is a "
+               "re-entry to care.",
+    "dismiss": "Recorded: not the same child.",
+    "undo": "Answer taken back: the placement is to check again.",
+}
+
+
+@bp.route("/<request_id>/earlier-placements", methods=["GET", "POST"])
+@role_required("officer")
+def earlier_placements(request_id: str):
+    """Re-entry to care: earlier placements in the officer's LA that may be this child's (the same child reference,
+    or rapidfuzz on the name with the same date of birth). The officer answers each; a confirmed one that ended
+    with the child leaving care makes the request a re-entry, which commissioners count (never who)."""
+    placement_request = queries.get_request_for_officer(current_user, request_id)
+    form = ReEntryDecisionForm()
+    error, work = None, None
+    if form.validate_on_submit():
+        candidate = queries.get_earlier_placement(current_user, placement_request, form.placement_id.data)
+        with unit_of_work(form) as work:
+            services.decide_re_entry(current_user, placement_request, candidate, form.action.data)
+        if work.ok:
+            flash(RE_ENTRY_DONE[form.action.data], "success")
+            return redirect(url_for("requests.earlier_placements", request_id=placement_request.id)
+                            + f"#earlier-{candidate.placement.id}")
+        error = work.message
+    elif form.is_submitted():
+        error = _refused_decision(form)
+    else:
+        audit_now(current_user, "view", "placement_request", placement_request.id)
+    care = queries.get_earlier_care(current_user, placement_request)
+    return render_template("requests/earlier_placements.html", req=placement_request, care=care,
+                           form=ReEntryDecisionForm(formdata=None), error=error), _form_status(form, work)
 
 
 @bp.get("/<request_id>/matches")

@@ -23,6 +23,7 @@ from portal.models import (
     Placement,
     PlacementRequest,
     Provider,
+    ReEntryLink,
     Referral,
     Setting,
     SiblingGroup,
@@ -257,6 +258,47 @@ def test_past_offers_and_referrals(region):
     assert len(pairs) == len(set(pairs))
 
 
+def _children_in_care_before(session) -> tuple[int, int]:
+    """(children with a placement, those of them with more than one: in care before), a child being one LA's
+    name and date of birth (a child may have had another reference then)."""
+    episodes = Counter(session.execute(
+        select(PlacementRequest.la_code, PlacementRequest.first_name, PlacementRequest.last_name,
+               PlacementRequest.date_of_birth).join(Placement, Placement.request_id == PlacementRequest.id)).all())
+    return len(episodes), sum(1 for n in episodes.values() if n > 1)
+
+
+def test_about_one_child_in_seven_had_been_in_care_before(region):
+    """Re-entry to care (issue 11 §7): earlier placements of the same child, ended with the child leaving care
+    before the new request, most confirmed by the officer, some found by name and date of birth only."""
+    children, before = _children_in_care_before(region)
+    assert 0.09 <= before / children <= 0.2, (before, children)
+    links = _all(region, ReEntryLink)
+    assert links and all(link.status == "confirmed" for link in links)
+    assert {link.found_by for link in links} == {"child_reference", "name_and_date_of_birth"}
+    for link in links:
+        now, placement = region.get(PlacementRequest, link.request_id), region.get(Placement, link.placement_id)
+        then = region.get(PlacementRequest, placement.request_id)
+        assert then.id != now.id and then.la_code == now.la_code == placement.la_code
+        assert (then.first_name, then.last_name, then.date_of_birth) == (now.first_name, now.last_name,
+                                                                          now.date_of_birth)
+        assert (then.child_reference == now.child_reference) == (link.found_by == "child_reference")
+        assert placement.end_reason in vocab.PLACEMENT_END_REASONS
+        assert placement.end_reason not in vocab.CHANGE_OF_PLACEMENT_REASONS
+        assert placement.end_date < now.created_at.date() and link.decided_by_id == now.created_by_id
+
+
+def test_the_demo_officer_meets_a_child_who_may_have_been_in_care_before(region_app):
+    """officer.coventry's first showcase child has an earlier placement nobody has checked yet."""
+    from portal.requests.queries import get_earlier_care
+
+    with region_app.app_context():
+        officer = db.session.scalar(select(User).where(User.email == f"officer.coventry@{people.DEMO_DOMAIN}"))
+        coventry = db.session.scalars(select(PlacementRequest).where(
+            PlacementRequest.la_code == people.COVENTRY, PlacementRequest.status.in_(OPEN))).all()
+        waiting = [r for r in coventry if get_earlier_care(officer, r).unreviewed]
+        assert waiting
+
+
 # ------------------------------------------------------------------------------------------- people
 
 def test_every_demo_person_can_sign_in(region):
@@ -449,4 +491,8 @@ def test_region_scale_looks_like_the_real_region(tmp_path, sqlite_template):
             assert abs(urgency[key] / total - expected) < 0.05
         ages = [r.age_on(r.needed_by) for r in session.scalars(select(PlacementRequest))]
         assert sum(10 <= age <= 15 for age in ages) / len(ages) > 0.45
+        # About one child in seven in care had been in care before (Coventry: 14%), most links confirmed.
+        children, before = _children_in_care_before(session)
+        assert 1 / 8 <= before / children <= 1 / 6, (before, children)
+        assert count(ReEntryLink) >= 0.8 * before
     app.extensions["portal_db"][0].dispose()

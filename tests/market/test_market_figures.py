@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from portal.models import AllocationRun
+from portal.models import AllocationRun, ReEntryLink
 from portal.db import db
 from portal.market.filters import month_key
 from tests.factories import (
@@ -105,14 +105,16 @@ def build_placements():
                      weekly_cost="5000", miles="25.0", inside=False, end=t - timedelta(5), end_reason="CARPL")
     create_placement(b4, start=t - timedelta(40), placement_type="K2", provider_code="PR5", provider=charity_homes,
                      setting=charity_home, weekly_cost="10500", miles="30.0", inside=False)
-    create_placement(b5, start=t - timedelta(15), placement_type="U3", provider_code="PR1", weekly_cost="250",
-                     miles="2.0", end=t - timedelta(2), end_reason="E4A")
+    went_home = create_placement(b5, start=t - timedelta(15), placement_type="U3", provider_code="PR1",
+                                 weekly_cost="250", miles="2.0", end=t - timedelta(2), end_reason="E4A")
     for req, days in ((c1, 2), (c2, 5), (c3, 0), (b4, 10), (b5, 1)):
         start = {c1: 10, c2: 20, c3: 40, b4: 40, b5: 15}[req]
         submitted(req, t - timedelta(start + days))
-    # The child of b5 went home, and comes back: a re-entry.
+    # The child of b5 went home, and comes back: the officer confirms it is the same child, a re-entry.
     back = create_request(bham, age=7, home_postcode="B15 2TT")
     back.child_reference = b5.child_reference
+    db.session.add(ReEntryLink(request_id=back.id, placement_id=went_home.id, status="confirmed",
+                               found_by="child_reference", decided_by_id=bham.id))
     db.session.commit()
 
 
