@@ -42,6 +42,7 @@ CONFLICT_MESSAGES = {
     "uq_placement_request": "This request already has a placement. Nothing has been saved",
     "uq_placement_offer_request": "This offer has already been accepted. Nothing has been saved",
     "uq_offer_one_accepted_per_request": "Another offer has already been accepted for this child. Nothing has been saved",
+    "uq_offer_live_per_referral_vacancy": "You have already offered this vacancy for this child. Nothing has been saved",
     "uq_referral_request_provider": "The referral has already been sent to this provider. Nothing has been saved",
 }
 GENERIC_CONFLICT = "Someone else changed this record while you were working. Nothing has been saved: reload and try again"
