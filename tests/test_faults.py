@@ -7,12 +7,16 @@
   dropped connection and sends the same form again with the same one-time key; it then gets the first result
   (303) or a clean save, and every form is saved exactly once: nothing committed is lost, nothing saved twice,
   nothing saved that the person was told had failed.
+* A worker that dies of a fatal signal leaves every thread's Python stack in gunicorn's log (faulthandler), and is
+  replaced.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -33,7 +37,7 @@ from tests.conftest import free_port, make_app, postgres_only, require
 from tests.factories import create_user
 from tests.requests.helpers import date_fields
 from tests.test_races_over_http import Person, gunicorn_env
-from tests.test_serving import gunicorn
+from tests.test_serving import fetch, gunicorn
 
 CHILD = {"first_name": "Amara", "last_name": "Okafor", "sex": "female", "not_a_duplicate": "y",
          **date_fields("date_of_birth", date(2015, 4, 1))}
@@ -230,3 +234,126 @@ def test_postgres_restarted_under_load_answers_503_then_recovers_and_loses_nothi
     last_failure = max((s.finished - up for s in sent if s.status not in (200, 302, 303)), default=None)
     print(f"restart took {up - down:.2f} s; last failed answer {last_failure} s after it; {len(sent)} requests: "
           f"{ {code: sum(1 for s in sent if s.status == code) for code in statuses} }")
+
+
+# ------------------------------------------------------------------------------------ a worker killed mid-request
+
+WRITERS, KILLS, KILL_EVERY_S = 6, 3, 1.5
+
+
+def worker_pids(master: int) -> list[int]:
+    """The gunicorn master's worker processes (its children), from /proc."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+@dataclass
+class Form:
+    reference: str
+    answers: list[int] = field(default_factory=list)  # every try's status, 0 for a dropped connection
+    location: str = ""  # where the last answer led
+
+
+def send_until_answered(person: Person, form: Form, deadline: float) -> None:
+    """As a person (or their browser) does: when the connection drops or the service is busy, send the same form
+    again, with the same one-time key, until it is answered."""
+    key = uuid.uuid4().hex
+    while time.monotonic() < deadline:
+        try:
+            status, headers, _ = person.send("/requests/new", {**CHILD, "child_reference": form.reference}, key=key)
+            form.location = headers.get("location", "")
+        except (OSError, http.client.HTTPException):
+            status = 0
+        form.answers.append(status)
+        if status not in (0, 503):
+            return
+        time.sleep(0.2)
+
+
+def test_a_worker_killed_mid_request_loses_nothing_and_saves_nothing_twice(database_url, db_session, tmp_path):
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    env = {**gunicorn_env(database_url, tmp_path), "PORTAL_MAX_REQUESTS": "0"}
+    with gunicorn(port, log, env, "--workers", "2", "--threads", "4") as server:
+        person = signed_in_officer(database_url, f"http://127.0.0.1:{port}")
+        forms: list[list[Form]] = [[] for _ in range(WRITERS)]
+        deadline = time.monotonic() + 90
+        killed: list[int] = []
+        done = threading.Event()
+
+        def write(mine: list[Form]) -> None:
+            while not done.is_set():  # forms one after another, until the last kill has been recovered from
+                form = Form(f"K{len(mine)}-{uuid.uuid4().hex[:8]}")
+                mine.append(form)
+                send_until_answered(person, form, deadline)
+
+        def kill() -> None:
+            for _ in range(KILLS):
+                time.sleep(KILL_EVERY_S)
+                live = worker_pids(server.pid)
+                if live:
+                    os.kill(live[0], signal.SIGKILL)  # mid-request: six writers keep both workers busy
+                    killed.append(live[0])
+            time.sleep(KILL_EVERY_S)
+            done.set()
+
+        threads = [threading.Thread(target=write, args=(mine,)) for mine in forms] + [threading.Thread(target=kill)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert len(killed) == KILLS
+    every = [form for mine in forms for form in mine]
+    assert all(form.answers and form.answers[-1] in (302, 303) for form in every), \
+        [form.answers for form in every if not form.answers or form.answers[-1] not in (302, 303)]
+    assert not [form for form in every if any(status >= 500 and status != 503 for status in form.answers)]
+    db_session.expire_all()
+    saved = dict(db_session.execute(select(PlacementRequest.child_reference, func.count())
+                                    .group_by(PlacementRequest.child_reference)).all())
+    assert {form.reference: saved.get(form.reference, 0) for form in every} == {form.reference: 1 for form in every}, \
+        "every form saved exactly once: nothing lost, nothing twice"
+    dropped = sum(form.answers.count(0) for form in every)
+    replayed = sum(1 for form in every if form.answers[-1] == 303)
+    lost_answers = sum(1 for form in every if form.answers[-1] == 303 and "/requests/" not in form.location)
+    assert dropped >= 1, "a worker was killed while it had requests in flight"
+    text = log.read_text()
+    assert "Traceback" not in text and "Fatal Python error" not in text, text[-3000:]
+    print(f"{len(every)} forms, {sum(len(f.answers) for f in every)} posts, {KILLS} workers killed: "
+          f"{dropped} dropped connections, {replayed} answered with the first result "
+          f"({lost_answers} of them saved but never answered: sent home)")
+
+
+def test_a_worker_that_crashes_leaves_every_threads_stack_in_the_log_and_is_replaced(tmp_path, sqlite_template):
+    """faulthandler is on in every worker (gunicorn.conf.py): a fatal signal (here SIGSEGV sent to a worker, as a
+    crash in a C extension would raise it) writes each thread's Python stack to the log before the worker dies,
+    and gunicorn starts another in its place."""
+    database = tmp_path / "portal.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    with gunicorn(port, log, gunicorn_env(f"sqlite:///{database}", tmp_path), "--workers", "1", "--threads", "2") as server:
+        [worker] = worker_pids(server.pid)
+        os.kill(worker, signal.SIGSEGV)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and log.read_text().count("Booting worker") < 2:
+            time.sleep(0.2)
+        assert fetch_status(port) == 200, "a new worker serves"
+    text = log.read_text()
+    assert "Fatal Python error: Segmentation fault" in text
+    assert re.search(r"(Current thread|Thread) 0x[0-9a-f]+", text), "with the threads' stacks"
+    assert "gunicorn/workers/gthread.py" in text, "naming the code each thread was in"
+
+
+def fetch_status(port: int) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            return fetch(f"http://127.0.0.1:{port}/health/live")[0]
+        except OSError:
+            time.sleep(0.2)
+    return 0
