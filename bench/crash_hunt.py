@@ -51,6 +51,7 @@ def main() -> None:
         upgrade_database(url)
     app = make_app(url)
     counts: Counter = Counter()
+    unanswered: Counter = Counter()
     lock = threading.Lock()
     with app.app_context():
         officer = create_user("officer")
@@ -84,9 +85,11 @@ def main() -> None:
                       "provider": Person(base).sign_in(provider_user)}
             stop = threading.Event()
 
-            def record(status: int) -> None:
+            def record(status: int, path: str = "") -> None:
                 with lock:
                     counts[status] += 1
+                    if status == 0:  # no answer within the client's 15 s (or the connection dropped)
+                        unanswered[path.split("/")[1] + ("/run" if path.endswith("/run") else "")] += 1
                     if sum(counts.values()) >= args.requests or time.monotonic() - started > args.seconds:
                         stop.set()
 
@@ -100,7 +103,7 @@ def main() -> None:
                         status = people[who].get(path)[0]
                     except OSError:
                         status = 0
-                    record(status)
+                    record(status, path)
 
             readers = [threading.Thread(target=browse) for _ in range(args.threads)]
             for thread in readers:
@@ -119,7 +122,7 @@ def main() -> None:
                         status = person.send(path, {})[0]
                     except OSError:
                         status = 0
-                    record(status)
+                    record(status, path)
 
                 racers = [threading.Thread(target=post, args=p) for p in posts]
                 for thread in racers:
@@ -135,6 +138,8 @@ def main() -> None:
     fatal = [line for line in text.splitlines() if FATAL.search(line)]
     print(f"{sum(counts.values())} requests in {elapsed:.0f} s ({rounds} rounds of 12 racing accepts, every fifth "
           f"with two allocation runs at once, {args.threads} threads of pages): statuses {dict(sorted(counts.items()))}")
+    if unanswered:
+        print(f"unanswered within 15 s, by section: {dict(unanswered)} (load average {os.getloadavg()[0]:.1f})")
     print(f"workers booted: {text.count('Booting worker')}; fatal signals in the log: {len(fatal)}")
     for line in fatal[:5]:
         print("  ", line)

@@ -39,6 +39,8 @@ from tests.requests.helpers import date_fields
 from tests.test_races_over_http import Person, gunicorn_env
 from tests.test_serving import fetch, gunicorn
 
+pytestmark = pytest.mark.slow  # real processes: about two minutes for the module on two busy cores
+
 CHILD = {"first_name": "Amara", "last_name": "Okafor", "sex": "female", "not_a_duplicate": "y",
          **date_fields("date_of_birth", date(2015, 4, 1))}
 RECOVERY_SECONDS = 5.0
