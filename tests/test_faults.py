@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from portal.models import PlacementRequest
 from portal.cli import upgrade_database
-from tests.conftest import free_port, make_app, postgres_only, require
+from tests.conftest import free_port, make_app, require
 from tests.factories import create_user
 from tests.requests.helpers import date_fields
 from tests.test_races_over_http import Person, gunicorn_env
