@@ -111,7 +111,14 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     """Warm each worker once: the West Midlands postcode tables (about 0.25 s) and the matching index (about 1 s
-    at the large scale), so no visitor waits for them on the first page."""
+    at the large scale), so no visitor waits for them on the first page.
+
+    And turn on faulthandler: a worker that dies of a fatal signal (a segmentation fault in a C extension, an
+    abort) writes every thread's Python stack to stderr, which is gunicorn's log, before it goes (issue 16 §3)."""
+    import faulthandler
+    import sys
+
+    faulthandler.enable(file=sys.stderr, all_threads=True)
     from portal import geo
     from portal.options import current_options
 
@@ -124,3 +131,10 @@ def post_worker_init(worker):
             current_options()
         except Exception:  # noqa: BLE001 - an empty database: the first page builds the index instead
             worker.log.warning("matching index not warmed at start-up (is the database migrated?)")
+    # Everything loaded so far (modules, the app, the postcode tables, the first index) lives as long as the
+    # worker: keep it out of the garbage collector's scans. Done here, once, before the worker's threads start;
+    # never from a request thread, where a freeze would also catch other requests' objects.
+    import gc
+
+    gc.collect()
+    gc.freeze()

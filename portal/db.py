@@ -80,6 +80,9 @@ class TimestampMixin:
 _writing: ContextVar[bool] = ContextVar("portal_writing", default=False)
 # PostgreSQL SQLSTATEs of a transaction that can simply be tried again: deadlock, serialization failure.
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
+# PostgreSQL SQLSTATEs that mean the server ended the connection: the connection exceptions (class 08) seen on a
+# statement, and operator intervention: admin_shutdown, crash_shutdown, cannot_connect_now (starting or stopping).
+DISCONNECT_SQLSTATES = {"08000", "08003", "08006", "08001", "08004", "57P01", "57P02", "57P03"}
 
 
 class DatabaseBusy(Exception):
@@ -148,8 +151,19 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15000, connect_timeout_s: in
 
         return engine
     connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": connect_timeout_s}
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         connect_args=connect_args)
+    engine = create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                           connect_args=connect_args)
+
+    @event.listens_for(engine, "handle_error")
+    def _server_went_away(context):  # pragma: no cover - runs when PostgreSQL goes away under a statement
+        # A restart or failover ends each connection with an error result (57P01 admin_shutdown and its kin)
+        # before the socket closes, and the driver does not yet see the connection as broken. Call it a
+        # disconnect: SQLAlchemy then drops the connection and every one pooled before it (they are all dead),
+        # and pre-ping replaces them on the next checkout, so the pool recovers by itself.
+        if sqlstate(context.original_exception) in DISCONNECT_SQLSTATES:
+            context.is_disconnect = True
+
+    return engine
 
 
 class Database:
@@ -164,7 +178,10 @@ class Database:
         def _close_session(_exc):
             session = g.pop("_portal_session", None)
             if session is not None:
-                session.close()
+                try:
+                    session.close()
+                except DBAPIError:  # the connection died under the request (already answered): drop it
+                    session.invalidate()
 
     def begin_write(self) -> None:
         """Start the unit of work's write transaction: end the read transaction the request may have open (its
@@ -173,6 +190,14 @@ class Database:
         if session.in_transaction():
             session.commit()
         _writing.set(True)
+
+    def rollback_quietly(self) -> None:
+        """Roll the request's session back. On a connection that has just died that can fail too, and whatever
+        answers next (an error page, a retry) must not: the dead connection is dropped instead."""
+        try:
+            self.session.rollback()
+        except DBAPIError:
+            self.session.invalidate()
 
     def end_write(self) -> None:
         _writing.set(False)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from portal.db import DatabaseBusy, db
+from portal.db import DatabaseBusy, db, is_busy
 from portal.logs import current_request_id, log_unhandled
 
 MESSAGES = {
@@ -80,6 +80,32 @@ def render_error(status: int, title: str | None = None, body: str | None = None,
     return page, status, headers or {}
 
 
+def _busy_page():
+    db.rollback_quietly()
+    # The page's header names the signed-in person, whose record the rollback expired: reloading it needs the
+    # database, which may be the thing that is down. Then the page is drawn as for a visitor (still a 503).
+    from flask import current_app, g
+    from flask_login import current_user
+
+    try:
+        current_user.is_authenticated and current_user.name
+    except DBAPIError:
+        db.rollback_quietly()
+        g._login_user = current_app.login_manager.anonymous_user()
+    return render_error(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def log_database_unavailable(error: BaseException) -> None:
+    """One warning line: the error's type and SQLSTATE, never its message (it can quote values)."""
+    from flask import current_app
+
+    from portal.db import sqlstate
+
+    orig = getattr(error, "orig", error)
+    current_app.logger.warning("database unavailable: %s (sqlstate %s); answered 503", type(orig).__name__,
+                               sqlstate(error) or "none")
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
@@ -100,19 +126,30 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DatabaseBusy)
     def _busy(error: DatabaseBusy):
-        db.session.rollback()
-        return render_error(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return _busy_page()
+
+    @app.errorhandler(DBAPIError)
+    def _database(error: DBAPIError):
+        # The database went away under a request (a restart, a failover, a dropped connection) or cannot be
+        # reached yet: outside a unit of work too (a page's reads, the session check), that is a 503 with
+        # Retry-After, never a 500. The pool drops the dead connection; pre-ping tests the others before use.
+        if is_busy(error):
+            log_database_unavailable(error)
+            return _busy_page()
+        log_unhandled(error)
+        db.rollback_quietly()
+        return render_error(500)
 
     @app.errorhandler(DataError)
     def _data(error: DataError):
         # A value the database cannot store (a NUL byte in text on PostgreSQL, a number out of range) that a form
         # should have refused: still the user's input, so a 422 and never a 500; logged (type only) to be fixed.
         log_unhandled(error)
-        db.session.rollback()
+        db.rollback_quietly()
         return render_error(422)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log_unhandled(error)  # type, endpoint, request id and frames: never the message (it can hold values)
-        db.session.rollback()
+        db.rollback_quietly()
         return render_error(500)

@@ -8,7 +8,9 @@ Every portal form carries a hidden `form_key`, new each time the form is drawn (
   succeed (a form error, a conflict), so the person can correct their answers and send the same form again.
 * A POST whose key was already used with the same answers, by the same person, to the same page, gets the first
   result again (303 to where the first went) and saves nothing; with other answers it is refused (422): a
-  one-time key is for one submission. While the first is still being saved the second waits briefly for it.
+  one-time key is for one submission. While the first is still being saved the second waits briefly for it; if
+  the first was saved but never answered (its worker was killed between the commit and the answer), the copy is
+  told it was saved and sent to the person's home page (303), never saved again.
 
 Keys are random (the form draws them) and only their SHA-256 is stored; fingerprints are hashes too, so this table
 holds no answers and no personal data. A POST without a key (an old page, a script) is saved as before.
@@ -22,14 +24,15 @@ import json
 import re
 import secrets
 import time
+from datetime import timezone
 
-from flask import Flask, current_app, g, has_request_context, redirect, request
+from flask import Flask, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from portal.db import db
+from portal.db import db, utcnow
 from portal.models import FormSubmission
 
 KEY_FIELD = "form_key"
@@ -101,7 +104,7 @@ def answer_again(row: FormSubmission | None = None):
     key_hash = g.pop("form_key_hash", None)
     fingerprint = g.pop("form_fingerprint", None)
     g.form_key_answered = True
-    deadline = time.monotonic() + _WAIT_SECONDS
+    started = time.monotonic()
     while True:
         if row is None or row.outcome_url is None:
             db.session.rollback()  # read what has been committed since
@@ -115,10 +118,25 @@ def answer_again(row: FormSubmission | None = None):
                                 "saved this time: go back, reload the page and enter your answers again.")
         if row.outcome_url is not None:
             return redirect(row.outcome_url, 303)
-        if time.monotonic() > deadline:
-            return render_error(409, "Your first click is still being saved",
-                                "Wait a moment, then reload the page to see the result. Nothing has been saved twice.")
+        if _first_answer_lost(row, started):
+            # The row is only visible once what the form sent was committed with it: the form was saved, but the
+            # request that saved it never said where it led (its worker was killed, or the database went away
+            # between the commit and the answer). Say so, and send the person home rather than leave them waiting.
+            flash("Your form was saved when you first sent it, but the answer was lost on the way. "
+                  "Nothing has been saved twice: find what you saved here.", "info")
+            return redirect(url_for("auth.index"), 303)
         time.sleep(0.1)
+
+
+def _first_answer_lost(row: FormSubmission, started: float) -> bool:
+    """Whether to stop waiting for the first submission's answer: this copy has waited `_WAIT_SECONDS`, or at
+    least a second and the key was claimed over `_WAIT_SECONDS` ago (every request answers within moments of its
+    commit)."""
+    waited = time.monotonic() - started
+    if waited > _WAIT_SECONDS:
+        return True
+    claimed_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+    return waited > 1.0 and (utcnow() - claimed_at).total_seconds() > _WAIT_SECONDS
 
 
 class FormAlreadySent(Exception):

@@ -24,7 +24,7 @@ from functools import cache
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import current_app, has_request_context
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ CONFLICT_MESSAGES = {
     "uq_placement_request": "This request already has a placement. Nothing has been saved",
     "uq_placement_offer_request": "This offer has already been accepted. Nothing has been saved",
     "uq_offer_one_accepted_per_request": "Another offer has already been accepted for this child. Nothing has been saved",
+    "uq_offer_live_per_referral_vacancy": "You have already offered this vacancy for this child. Nothing has been saved",
     "uq_referral_request_provider": "The referral has already been sent to this provider. Nothing has been saved",
     "uq_re_entry_link_request_placement": "Someone has already answered for this earlier placement. Nothing has "
                                           "been saved: reload the page to see the answer",
@@ -147,22 +148,43 @@ def unit_of_work(form: Any = None) -> Iterator[Work]:
 
 def retry_transient(run: Callable[[], T], *, attempts: int = ATTEMPTS) -> T:
     """Run `run` again when its transaction lost a deadlock or a serialization check (PostgreSQL), at most
-    `attempts` times in all, with a short random pause; the last loss is a Conflict (409), never a 500."""
-    for attempt in range(1, attempts + 1):
+    `attempts` times in all, with a short random pause; the last loss is a Conflict (409), never a 500.
+
+    A page read (GET or HEAD) whose database connection was lost under it (PostgreSQL restarted or failed over)
+    is run again on a fresh connection after a pause, at most `len(READ_AGAIN_PAUSES_S)` times: a short restart
+    then costs the reader a second, not an error page. A form post is never run again here (its outcome is for
+    the person to see: 503, and their one-time form key makes sending it again safe)."""
+    losses = reads_again = 0
+    while True:
         try:
             return run()
         except (RetryTransaction, DBAPIError) as error:
             if isinstance(error, DBAPIError) and not is_retryable(error):
+                if _may_read_again(error) and reads_again < len(READ_AGAIN_PAUSES_S):
+                    db.rollback_quietly()
+                    time.sleep(READ_AGAIN_PAUSES_S[reads_again])
+                    reads_again += 1
+                    continue
                 if is_busy(error):
-                    db.session.rollback()
+                    db.rollback_quietly()
                     raise DatabaseBusy() from error
                 raise
             db.session.rollback()
             db.end_write()
-            if attempt == attempts:
+            losses += 1
+            if losses == attempts:
                 raise Conflict(GENERIC_CONFLICT, code="conflict:retries") from error
-            time.sleep(random.uniform(0.01, 0.05) * attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+            time.sleep(random.uniform(0.01, 0.05) * losses)
+
+
+# Pauses before a page read whose connection was lost is run again (about a second in all: a fast PostgreSQL
+# restart takes well under that; longer, and the reader gets the 503 with Retry-After).
+READ_AGAIN_PAUSES_S = (0.3, 0.7)
+
+
+def _may_read_again(error: DBAPIError) -> bool:
+    """A lost connection (not a lock wait: SQLite's has already waited its busy timeout), under a page read."""
+    return error.connection_invalidated and has_request_context() and request.method in ("GET", "HEAD")
 
 
 def guard_writes(session_factory) -> None:

@@ -187,3 +187,45 @@ def test_a_unique_violation_on_a_known_constraint_is_a_409_and_any_other_integri
                                        available_from=date.today()))
     db_session.rollback()
     assert db_session.scalar(select(func.count()).select_from(Referral)) == 1
+
+
+def _lost_connection():
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("SELECT 1", {}, Exception("server closed the connection"), connection_invalidated=True)
+
+
+def test_a_page_whose_connection_dies_is_read_again_then_answered_503_never_500(app, db_session, monkeypatch):
+    """A lost connection under a page's reads: run again on a fresh connection twice (a restart that short costs
+    a second), then the busy page with Retry-After; a form post is never run again (its key makes a retry safe)."""
+    import portal.requests.queries as queries
+    import portal.unit_of_work as uow
+
+    officer = create_user("officer")
+    create_request(officer, first_name="Amara")
+    client = _signed_in(app, officer)
+    real = queries.list_requests_for_officer
+    calls = []
+    monkeypatch.setattr(uow, "READ_AGAIN_PAUSES_S", (0.01, 0.01))
+
+    def dies(times):
+        def list_requests(*args, **kwargs):
+            calls.append(1)
+            if len(calls) <= times:
+                raise _lost_connection()
+            return real(*args, **kwargs)
+        return list_requests
+
+    monkeypatch.setattr(queries, "list_requests_for_officer", dies(2))
+    page = client.get("/requests/")
+    assert (page.status_code, len(calls)) == (200, 3) and "Amara" in page.get_data(as_text=True)
+
+    calls.clear()
+    monkeypatch.setattr(queries, "list_requests_for_officer", dies(10))
+    busy = client.get("/requests/")
+    assert (busy.status_code, len(calls)) == (503, 3), "read twice more, no more"
+    assert busy.headers["Retry-After"].isdigit() and "Nothing you entered has been saved" in busy.get_data(as_text=True)
+
+    calls.clear()
+    busy = client.post("/requests/", data={"q": "Amara"})  # the filter form: a post, so not run again
+    assert (busy.status_code, len(calls)) == (503, 1)

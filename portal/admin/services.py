@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
 from portal.models import Provider, User
 from portal.auth.permissions import audit
-from portal.db import utcnow
+from portal.db import db, utcnow
 from portal.options import bump_options_version
 from portal.errors import Conflict, Forbidden, Invalid, ServiceError
 
 __all__ = ["ServiceError", "decide_provider", "set_extract_access"]
 
 
+DECIDED_ALREADY = "This provider has already been decided. Nothing has been saved"
+
+
 def decide_provider(user: User, provider: Provider, *, approve: bool, reason: str) -> None:
     """Approve a provider (its active settings' open vacancies join matching at once) or reject it with a reason.
 
     Before approval nothing of the provider reaches officers: the matching glue reads approved providers only.
+    A decision is made once: one conditional update (only while the registration is pending), so of two
+    administrators deciding at the same moment one succeeds and the other gets a Conflict (409).
     """
     if provider.status != "pending":
-        raise Conflict("This provider has already been decided")
+        raise Conflict(DECIDED_ALREADY)
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ServiceError("Enter the reason for rejecting the registration")
-    provider.status = "approved" if approve else "rejected"
-    provider.status_reason = reason or None
-    provider.approved_at = utcnow() if approve else None
+    values = {"status": "approved" if approve else "rejected", "status_reason": reason or None,
+              "approved_at": utcnow() if approve else None, "updated_at": utcnow()}
+    decided = db.session.execute(
+        update(Provider).where(Provider.id == provider.id, Provider.status == "pending").values(values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if decided != 1:
+        raise Conflict(DECIDED_ALREADY)
+    for name, value in values.items():  # already so in the database: the object says it too
+        set_committed_value(provider, name, value)
     bump_options_version()
     audit(user, "approve_provider" if approve else "reject_provider", "provider", provider.id)
 

@@ -41,6 +41,7 @@ equally good answers alternate between runs), which auditing a decision needs.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,12 @@ from .eligibility import Group
 from .policy import Policy
 from .rank import OptionIndex, _as_index, eligible_scores, exclusion_summary
 from .types import Allocation, Assignment, OptionSpec, RequestSpec, Unplaced
+
+# One CP-SAT solve at a time per process. Solves of different models from several threads of one process have
+# crashed the process (google/or-tools#1958, fixed for its reporter only by a lock around Solve); a web worker's
+# threads can run two (two administrators on the allocation page), and a solve is rare and bounded by its time
+# limit, so the second simply waits its turn (issue 16 §3).
+_SOLVE_LOCK = threading.Lock()
 
 __all__ = ["Unit", "allocate", "band_weights", "build_units", "greedy_assign"]
 
@@ -437,10 +444,11 @@ class _Repair:
 
     def _solve(self, objective, deadline: float):
         solver = self.cp.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
         solver.parameters.num_workers = 1
         self.model.Maximize(objective)
-        status = solver.Solve(self.model)
+        with _SOLVE_LOCK:  # the time limit counts from when this solve may start: the caller's deadline holds
+            solver.parameters.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
+            status = solver.Solve(self.model)
         if status not in (self.cp.OPTIMAL, self.cp.FEASIBLE):
             return None, False
         choice: dict[int, int | None] = dict.fromkeys(range(len(self.units)))

@@ -138,6 +138,15 @@ class Offer(IdMixin, TimestampMixin, Base):
             sqlite_where=text("status = 'accepted'"),
             postgresql_where=text("status = 'accepted'"),
         ),
+        # One live offer of one vacancy per referral: two people of a provider offering it at once make one.
+        Index(
+            "uq_offer_live_per_referral_vacancy",
+            "referral_id",
+            "vacancy_id",
+            unique=True,
+            sqlite_where=text("status IN ('made', 'shortlisted')"),
+            postgresql_where=text("status IN ('made', 'shortlisted')"),
+        ),
     )
 
     referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)

@@ -8,7 +8,6 @@ version it was built from, so anything that acts on a ranking can rely on the sn
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -135,15 +134,16 @@ class OptionsCache:
         with self._lock:
             snapshot = self._snapshot
             if snapshot is None or (snapshot.version, snapshot.day) != key:
-                gc.unfreeze()  # the previous index, if any, can be collected again
+                # No gc.collect() / gc.freeze() / gc.unfreeze() here (there were, issue 16 §3): this runs in
+                # whichever request thread sees the new version first, and those act on the whole process: a full
+                # collection running every thread's finalizers (pooled database connections among them) from
+                # here, and a freeze that kept the other threads' in-flight objects out of the collector until
+                # the next rebuild. The worker's start-up objects are frozen once, before it serves anyone
+                # (gunicorn.conf.py post_worker_init); ranking pauses the collector while it builds its results.
                 specs, infos = _load_open_options(key[1])
                 snapshot = OptionsSnapshot(index=matching.OptionIndex.build(specs), specs=tuple(specs), infos=infos,
                                            version=key[0], day=key[1], by_id={s.id: s for s in specs})
                 self._snapshot = snapshot
-                # The index is tens of thousands of long-lived objects: move them out of the garbage collector's
-                # sight, or every full collection scans them again (measured: 200-300 ms pauses on page views).
-                gc.collect()
-                gc.freeze()
             return snapshot
 
     def clear(self) -> None:

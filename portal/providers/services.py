@@ -510,6 +510,9 @@ def _request_is_open(referral: Referral) -> PlacementRequest:
     return placement_request
 
 
+OFFERED_ALREADY = "You have already offered this vacancy for this child"
+
+
 def make_offer(
     user: User,
     referral: Referral,
@@ -542,7 +545,7 @@ def make_offer(
                                Offer.status.in_(LIVE_OFFER_STATUSES))
     )
     if already:
-        raise ServiceError("You have already offered this vacancy for this child")
+        raise Conflict(OFFERED_ALREADY, field="vacancy_id", code="offered_already")
     if fee_gbp_week is None:
         fee_gbp_week = vacancy.fee_gbp_week
     if start_date is None:

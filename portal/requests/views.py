@@ -284,8 +284,8 @@ def send_referrals(request_id: str):
     with unit_of_work(form) as work:
         sent = services.send_referrals(current_user, placement_request, chosen, eligible)
         record_match_run(placement_request, current_user, "send_referrals", ranking)
-    if not work.ok:
-        return _render_detail(placement_request, form=form, status=422, error=work.message)[:2]
+    if not work.ok:  # 422, or 409 when the same referral was sent a moment ago from another tab
+        return _render_detail(placement_request, form=form, status=work.status, error=work.message)[:2]
     if sent:
         flash(f"Referral sent to {len(sent)} provider{'s' if len(sent) != 1 else ''}.", "success")
     else:

@@ -31,9 +31,9 @@ def test_offer_form_is_prefilled_and_makes_an_offer(client, auth, db_session):
     assert fresh(Referral, ids["referral"]).status == "offered"
     assert fresh(PlacementRequest, ids["request"]).status == "offers"
     db.session.rollback()
-    # The same vacancy cannot be offered twice for one child.
+    # The same vacancy cannot be offered twice for one child: a conflict with what is saved (409).
     response = client.post(f"/provider/referrals/{ids['referral']}", data=offer_data(ids["vacancy"]))
-    assert response.status_code == 422 and "already offered this vacancy" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "already offered this vacancy" in response.get_data(as_text=True)
     assert len(offers()) == 1
 
 
