@@ -1,7 +1,7 @@
 """an offer is made once: at most one live offer of one vacancy per referral, enforced by the database
 
 Revision ID: 0010_offer_once
-Revises: 0006_list_indexes
+Revises: 0010_re_entry_link
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_offer_once"
-down_revision = "0006_list_indexes"
+down_revision = "0010_re_entry_link"
 branch_labels = None
 depends_on = None
 
