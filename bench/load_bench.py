@@ -71,7 +71,7 @@ BASELINE = {"postgresql": "14.2 req/s, p50 2.1 s, p95 9.0 s, p99 30.5 s",
             "sqlite": "9.8 req/s, p95 15.4 s, 53 x 500 \"database is locked\""}
 MARKET_PAGES = ("/market/", "/market/demand", "/market/supply", "/market/gaps", "/market/prices", "/market/distance",
                 "/market/outcomes", "/market/responses", "/market/shape", "/market/summary")
-MARKET_FILTERS = ("?age=10_15", "?period=last_6_months", "?need=going_missing", "?type=fostering")
+MARKET_FILTERS = ("?age=10_15", "?period=12m-1", "?need=going_missing", "?type=foster", "?type=residential&age=16_plus")
 OK_GET = (200,)
 OK_POST = (302, 303)
 
@@ -228,10 +228,11 @@ _NAME = re.compile(rb'name="([^"]+)"')
 _VALUE = re.compile(rb'value="([^"]*)"')
 
 
-def hidden_fields(answer: Answer, action: str) -> dict[str, str]:
-    """The hidden fields (CSRF token, one-time form key) of the form posting to `action` on a page."""
+def hidden_fields(answer: Answer, action: str = "", marker: str = "") -> dict[str, str]:
+    """The hidden fields (CSRF token, one-time form key) of the form posting to `action` (or whose tag holds
+    `marker`) on a page."""
     body = answer.body
-    start = body.find(f'action="{action}"'.encode())
+    start = body.find((marker or f'action="{action}"').encode())
     if start < 0:
         return {}
     end = body.find(b"</form>", start)
@@ -328,7 +329,7 @@ class VirtualUser:
         self.think(deadline)
         if page.status != 200:
             return
-        form = {**hidden_fields(page, path), "budget_gbp_week": str(self.rng.randrange(900, 6000)),
+        form = {**hidden_fields(page, marker='id="section-form"'), "budget_gbp_week": str(self.rng.randrange(900, 6000)),
                 "notes": "", "action": "draft"}
         self.post("officer: save a draft section", path, form)
         self.think(deadline)
