@@ -744,6 +744,28 @@ def rank(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], poli
     return RankResult(request.id, matches, excluded, eligible=int(scored.rows.size))
 
 
+def fitting_options(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], policy: Policy | None = None,
+                    *, siblings: Sequence[RequestSpec] = (),
+                    option_ids: Collection[str] | None = None) -> tuple[tuple[str, float], ...]:
+    """The eligible options for `request`, best first, as (option id, distance in miles): the order and distances
+    of `rank(...).matches` (a sibling group's distance is its farthest child's) without building the matches and
+    their parts. For pages that only list what fits, such as a provider's inbox over fifty referrals."""
+    index = _as_index(options, policy)
+    wanted = _wanted(index, option_ids)
+    unit = _unit(index, request, policy, siblings)
+    eligible = ~unit.failed if wanted is None else ~unit.failed & wanted
+    ids = index.ids
+    if unit.size > 1:
+        scored = [_score(index, m, ctx, eligible, sort=False) for m, ctx in zip(unit.members, unit.contexts)]
+        rows = scored[0].rows
+        total = np.sum([s.score for s in scored], axis=0)
+        farthest = np.max([s.tenths for s in scored], axis=0)
+        order = np.lexsort((rows, farthest, -total))
+        return tuple((ids[r], t / 10) for r, t in zip(rows[order].tolist(), farthest[order].tolist()))
+    scored = _score(index, request, unit.contexts[0], eligible)
+    return tuple((ids[r], t / 10) for r, t in zip(scored.rows.tolist(), scored.tenths.tolist()))
+
+
 def _wanted(index: OptionIndex, option_ids: Collection[str] | None) -> np.ndarray | None:
     """A mask of the index's rows for `option_ids` (None: every row)."""
     if option_ids is None:

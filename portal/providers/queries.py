@@ -229,6 +229,27 @@ class FitChecker:
                            for e in matching.explain_exclusions(spec, self.index, self.mine, siblings=siblings))
         return Fit(matches, misses)
 
+    def fitting(self, placement_request: PlacementRequest, siblings: list | None = None) -> InboxFit:
+        """The settings of this provider that fit now, best first (as `fit(...).settings`), for a list's row."""
+        if not self.mine:
+            return InboxFit((), frozenset())
+        spec = request_spec(placement_request)
+        siblings = sibling_specs(placement_request) if siblings is None else siblings
+        names: dict[str, tuple[str, float]] = {}
+        for option_id, miles in matching.fitting_options(spec, self.index, siblings=siblings, option_ids=self.mine):
+            info = self.infos[option_id]
+            names.setdefault(info.setting_id, (info.setting_name, miles))
+        return InboxFit(tuple(names.values()), frozenset(names))
+
+
+@dataclass(frozen=True)
+class InboxFit:
+    """Which of the provider's settings fit a referral now, best first, with the distance from the child's home
+    area in miles: what the inbox and the dashboard list (the ranking's order, without its matches' parts)."""
+
+    settings: tuple[tuple[str, float], ...]
+    setting_ids: frozenset[str]
+
 
 @dataclass(frozen=True)
 class InboxRow:
@@ -236,7 +257,7 @@ class InboxRow:
     request: PlacementRequest
     offers: tuple[Offer, ...]
     declined: bool
-    fit: Fit | None
+    fit: InboxFit | None
 
     @property
     def answered(self) -> bool:
@@ -364,7 +385,7 @@ def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None
     if setting_id:
         fitting = []
         for referral, req in db.session.execute(query):
-            fit = checker.fit(req, explain=False)
+            fit = checker.fitting(req)
             if setting_id in fit.setting_ids:
                 fitting.append((referral, req, fit))
         paged = paginate_rows(fitting, page=page)
@@ -379,7 +400,7 @@ def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None
     for referral, req, fit in triples:
         row = InboxRow(referral, req, tuple(offers.get(referral.id, ())), referral.id in declines, None)
         if row.is_open:
-            row = InboxRow(referral, req, row.offers, row.declined, fit or checker.fit(req, explain=False))
+            row = InboxRow(referral, req, row.offers, row.declined, fit or checker.fitting(req))
         rows.append(row)
     return Paged(rows, paged.total, paged.page, paged.per_page)
 
@@ -538,7 +559,7 @@ def provider_dashboard(user: User, stale_days: int) -> Dashboard:
         row = InboxRow(referral, req, (), False, None)
         if row.is_open:
             checker = checker or FitChecker(user)
-            unanswered_open.append(InboxRow(referral, req, (), False, checker.fit(req, explain=False)))
+            unanswered_open.append(InboxRow(referral, req, (), False, checker.fitting(req)))
         else:
             unanswered_closed += 1
     return Dashboard(

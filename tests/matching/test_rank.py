@@ -12,6 +12,7 @@ from portal.matching import (
     DEFAULT_POLICY,
     OptionIndex,
     check_option,
+    fitting_options,
     rank,
     score_option,
 )
@@ -81,6 +82,11 @@ def test_ranking_some_options_gives_them_the_places_and_reasons_of_the_whole_ran
         assert some.eligible == len(some.matches)
         top = rank(request, index, siblings=siblings, option_ids=chosen, limit=1, with_exclusions=False)
         assert top.matches == some.matches[:1] and top.excluded == ()
+        # What fits, in the same order and at the same distances, without building the matches.
+        assert fitting_options(request, index, siblings=siblings, option_ids=chosen) == tuple(
+            (m.option, m.distance_miles) for m in some.matches)
+        assert fitting_options(request, index, siblings=siblings) == tuple(
+            (m.option, m.distance_miles) for m in whole.matches)
 
 
 def test_ranking_an_option_the_index_does_not_hold_is_an_error():
