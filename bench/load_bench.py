@@ -487,6 +487,9 @@ class Result:
 def measure(database: str, url: str, users: int, seconds: float, reference_seconds: float, think_ms: int,
             reuse: bool = False) -> Result:
     if reuse and loaded(url):
+        from portal.cli import upgrade_database
+
+        upgrade_database(url)
         load_s = float("nan")
         print(f"\n--- {database}: reusing the loaded region (--reuse: figures not for the record)", flush=True)
     else:

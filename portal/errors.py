@@ -100,6 +100,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DatabaseBusy)
     def _busy(error: DatabaseBusy):
+        # A lock wait past the busy timeout, a statement cancelled by PostgreSQL's statement_timeout, or the
+        # request's deadline (portal.db.RequestDeadline): nothing was saved, and the person may try again shortly.
+        db.lift_deadline()
         db.session.rollback()
         return render_error(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
