@@ -114,6 +114,24 @@ def vacancy_rows(vacancies: list[Vacancy], stale_days: int, now: datetime | None
     return rows
 
 
+def list_stale_vacancies(user: User, stale_days: int, now: datetime | None = None) -> list[VacancyRow]:
+    """The provider's open and held vacancies not confirmed for `stale_days` days, chosen in the database (the
+    banner on the home and vacancies pages; a large agency has hundreds of vacancies, few of them stale)."""
+    now = now or utcnow()
+    confirmed = func.coalesce(Vacancy.confirmed_at, Vacancy.created_at)
+    query = _vacancies_query(user, ("open", "held"), None).where(confirmed < now - timedelta(days=stale_days))
+    stale = db.session.scalars(query.order_by(Setting.name, Vacancy.available_from, Vacancy.created_at))
+    return [row for row in vacancy_rows(list(stale), stale_days, now) if row.stale]
+
+
+def list_setting_names(user: User) -> list[tuple[str, str]]:
+    """(id, name) of the provider's open settings, by name: what a filter's choices need, without the settings."""
+    rows = db.session.execute(
+        select(Setting.id, Setting.name).where(Setting.provider_id == user.provider_id, Setting.active.is_(True))
+        .order_by(Setting.name))
+    return [(setting_id, name) for setting_id, name in rows]
+
+
 def _vacancies_query(user: User, statuses: tuple[str, ...] | None, setting_id: str | None):
     """The provider's vacancies (of `statuses`, at one setting), each with its setting loaded."""
     query = (
