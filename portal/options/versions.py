@@ -8,13 +8,13 @@
   market pages are kept per process under it (portal/market/cache.py).
 
 Accounts, sessions, sign-in attempts, one-time form keys, recovery codes, the audit trail and match runs are not
-the region's data (no aggregate reads them), so writing them alone (as most page views do) leaves the data
-version where it is.
+the region's data (no aggregate reads them), nor is a draft request, so writing them alone (as most page views
+and an officer's drafting do) leaves the data version where it is.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db import db
@@ -45,10 +45,21 @@ def _is_data(table_name: str | None) -> bool:
     return table_name is None or table_name not in NOT_DATA
 
 
+def _changes_data(obj) -> bool:
+    table = getattr(obj, "__tablename__", None)
+    if not _is_data(table):
+        return False
+    if table == "placement_request" and obj.status == "draft" and not inspect(obj).attrs.status.history.has_changes():
+        # A draft is the officer's work in progress: no aggregate counts it (the market pages count submitted
+        # requests only), so writing one leaves the data version alone; submitting or withdrawing it moves it.
+        return False
+    return True
+
+
 def _flushed(session: Session, _context) -> None:
     # Still the flush's own lists here: what was new, changed (with a real change) or deleted.
     changed = [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]
-    if any(_is_data(getattr(o, "__tablename__", None)) for o in changed):
+    if any(_changes_data(o) for o in changed):
         session.info[_CHANGED] = True
 
 

@@ -82,6 +82,19 @@ def test_views_and_sign_ins_leave_the_data_version_where_it_is(app, client, auth
     assert get_data_version() == version
 
 
+def test_drafting_a_request_leaves_the_data_version_and_submitting_it_moves_it(db_session):
+    # The market pages never count drafts, so an officer's drafting must not make every process rebuild them.
+    officer = create_user("officer")
+    draft = create_request(officer, status="draft")
+    version = get_data_version()
+    draft.budget_gbp_week = 950
+    db_session.commit()
+    assert get_data_version() == version
+    draft.status = "searching"
+    db_session.commit()
+    assert get_data_version() == version + 1
+
+
 def test_two_app_instances_on_one_database_agree(app, database_url, exact, db_session):
     other = make_app(database_url)
     other.config["SUPPRESSION_THRESHOLD"] = 0
