@@ -5,7 +5,8 @@ import importlib
 import sys
 
 MODULES = ["bench.geo_bench", "bench.demo_bench", "bench.matching_bench", "bench.portal_bench",
-           "bench.requests_list_bench", "bench.market_bench", "bench.contention_bench", "bench.sign_in_bench"]
+           "bench.requests_list_bench", "bench.market_bench", "bench.contention_bench", "bench.sign_in_bench",
+           "bench.load_bench"]
 
 if __name__ == "__main__":
     only = sys.argv[1:]

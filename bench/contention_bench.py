@@ -156,10 +156,22 @@ class Browser:
         return self.request("POST", path, form, keep_cookies=False)
 
     def sign_in(self, email: str) -> Browser:
+        """The password, then the security code from the demo account's authenticator secret (every account
+        uses MFA; a demo account's secret comes from its email: portal/demo/people.py)."""
+        import pyotp
+
+        from portal.demo.people import demo_mfa_secret
+
         page = self.get("/sign-in")
         answer = self.request("POST", "/sign-in", {"csrf_token": csrf_token(page), "email": email, "password": PASSWORD})
         if answer.status != 302:
             raise SystemExit(f"{email} could not sign in: {answer.status} {answer.error}")
+        if answer.headers.get("location", "").endswith("/sign-in/security-code"):
+            page = self.get("/sign-in/security-code")
+            code = pyotp.TOTP(demo_mfa_secret(email)).now()
+            answer = self.request("POST", "/sign-in/security-code", {"csrf_token": csrf_token(page), "code": code})
+            if answer.status != 302:
+                raise SystemExit(f"{email}: the security code was refused ({answer.status} {answer.error})")
         return self
 
 
@@ -188,17 +200,20 @@ def field_value(answer: Answer, name: str) -> str:
 # ------------------------------------------------------------------------------------------------ the server
 
 ACCESS_FORMAT = '%(p)s "%({x-bench-id}i)s" %(s)s %(D)s "%(r)s"'
-ACCESS_LINE = re.compile(r'^<?(\d+)>? "([^"]*)" (\d{3}) (\d+) ')
+# An access line on its own (--access-logfile) or inside the portal's log format (gunicorn.conf.py's logconfig_dict
+# sends access lines to the error log's stream: "... INFO gunicorn.access [-] <pid> ...").
+ACCESS_LINE = re.compile(r'(?:^|gunicorn\.access \S+ )<?(\d+)>? "([^"]*)" (\d{3}) (\d+) ')
 
 
 class Server:
     """gunicorn with the repository's gunicorn.conf.py, on a free loopback port, logs under instance/."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, workers: int = WORKERS, threads: int = THREADS, log_dir: Path = LOG_DIR) -> None:
         self.url = url
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        self.access_log = LOG_DIR / "access.log"
-        self.server_log = LOG_DIR / "server.log"
+        self.worker_count, self.threads = workers, threads
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.access_log = log_dir / "access.log"
+        self.server_log = log_dir / "server.log"
         for path in (self.access_log, self.server_log):
             path.write_text("")
         self.port = free_port()
@@ -210,7 +225,7 @@ class Server:
     def start(self) -> None:
         command = [
             sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(WORKERS), "--threads", str(THREADS), "--no-control-socket",
+            "--workers", str(self.worker_count), "--threads", str(self.threads), "--no-control-socket",
             "--access-logfile", str(self.access_log), "--access-logformat", ACCESS_FORMAT, "wsgi:app",
         ]
         env = {**os.environ, "DATABASE_URL": self.url, "PYTHONUNBUFFERED": "1"}
@@ -224,11 +239,11 @@ class Server:
             answer = probe.get("/sign-in")
             if answer.status == 200:
                 self.workers.add(self.worker_of(answer))
-                if len(self.workers) == WORKERS:
+                if len(self.workers) == self.worker_count:
                     return
             else:
                 time.sleep(0.2)
-        raise SystemExit(f"gunicorn did not answer from {WORKERS} workers within 90 s; see {self.server_log}")
+        raise SystemExit(f"gunicorn did not answer from {self.worker_count} workers within 90 s; see {self.server_log}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -244,13 +259,15 @@ class Server:
         """(worker pid, status) of a request from the access log, which is written just after the answer."""
         deadline = time.monotonic() + wait_s
         while True:
+            if self._read == 0 and not self.access_log.stat().st_size and self.access_log != self.server_log:
+                self.access_log = self.server_log  # the access lines went to the server's log
             with open(self.access_log) as log:
                 log.seek(self._read)
                 chunk = log.read()
             complete = chunk[: chunk.rfind("\n") + 1]
             self._read += len(complete.encode())
             for line in complete.splitlines():
-                match = ACCESS_LINE.match(line)
+                match = ACCESS_LINE.search(line)
                 if match:
                     self._served[match.group(2)] = (int(match.group(1)), int(match.group(3)))
             if bench_id in self._served or time.monotonic() > deadline:

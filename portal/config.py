@@ -17,6 +17,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 # Values that must never sign production cookies: the old built-in default and the ones the tests use.
 KNOWN_DEVELOPMENT_SECRETS = frozenset({
     "dev-only-not-secret-change-me", "test-secret", "browser-test", "change-me", "changeme", "secret", "dev",
@@ -80,6 +85,13 @@ def load_config() -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 15000),
         # PostgreSQL: how long opening a connection may take before it fails (a 503, a failed readiness check).
         "DB_CONNECT_TIMEOUT_SECONDS": _env_int("PORTAL_DB_CONNECT_TIMEOUT_SECONDS", 10),
+        # PostgreSQL: the server cancels any one statement running longer than this (statement_timeout; 0: never);
+        # the request is answered 503 with Retry-After and nothing it began is saved. Jobs and CLI commands too.
+        "DB_STATEMENT_TIMEOUT_MS": _env_int("PORTAL_DB_STATEMENT_TIMEOUT_MS", 15000),
+        # A web request still running after this many seconds issues no further SQL statement: it is answered 503
+        # with Retry-After and rolled back, rather than holding a worker thread until gunicorn's 60 s timeout
+        # (0: no deadline). A statement started before the deadline is bounded by the statement timeout.
+        "REQUEST_DEADLINE_SECONDS": _env_float("PORTAL_REQUEST_DEADLINE_SECONDS", 30.0),
         # `flask db backup` / `restore` on PostgreSQL: the folder holding pg_dump and pg_restore (default: the PATH).
         "PG_BINDIR": os.environ.get("PORTAL_PG_BINDIR") or None,
         # How long bookkeeping rows are kept before `flask retention prune` deletes them (portal.retention).

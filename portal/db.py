@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,8 @@ class TimestampMixin:
 
 # True while a unit of work runs in this thread: the next SQLite transaction takes the write lock at BEGIN.
 _writing: ContextVar[bool] = ContextVar("portal_writing", default=False)
+# When the current web request must stop issuing statements (time.monotonic()); None outside requests.
+_deadline: ContextVar[float | None] = ContextVar("portal_deadline", default=None)
 # PostgreSQL SQLSTATEs of a transaction that can simply be tried again: deadlock, serialization failure.
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
 # PostgreSQL SQLSTATEs that mean the server ended the connection: the connection exceptions (class 08) seen on a
@@ -87,6 +90,11 @@ DISCONNECT_SQLSTATES = {"08000", "08003", "08006", "08001", "08004", "57P01", "5
 
 class DatabaseBusy(Exception):
     """The database could not be reached or locked in time; nothing was saved. Answered 503 with Retry-After."""
+
+
+class RequestDeadline(DatabaseBusy):
+    """The web request ran past its deadline (REQUEST_DEADLINE_SECONDS) and was stopped before its next statement;
+    nothing it began is saved. Answered 503 with Retry-After, like any other busy database."""
 
 
 class RetryTransaction(Exception):
@@ -120,13 +128,30 @@ def is_busy(error: BaseException) -> bool:
     return isinstance(orig, psycopg.OperationalError) and sqlstate(error) not in RETRYABLE_SQLSTATES
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 15000, connect_timeout_s: int = 10) -> Engine:
+def _check_deadline(*_args) -> None:
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise RequestDeadline("the request ran past its deadline")
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15000, connect_timeout_s: int = 10,
+                statement_timeout_ms: int = 0) -> Engine:
     """Create the engine with the per-database settings the portal relies on.
 
     `hide_parameters=True`: a statement's parameters (a child's name, a postcode) never appear in an error's
     message or in SQLAlchemy's own log; no `echo` (issue 15 §7). On PostgreSQL a connection attempt gives up after
     `connect_timeout_s` (libpq waits for ever by default), so an unreachable database is a prompt 503 and a failed
-    readiness check rather than a hung worker; a `connect_timeout` in the URL wins."""
+    readiness check rather than a hung worker; a `connect_timeout` in the URL wins. On PostgreSQL every session
+    has `statement_timeout_ms` as its statement_timeout (0: none; `options` in the URL win), so the server cancels
+    a statement that runs too long (SQLSTATE 57014, answered 503). Before every statement of a web request the
+    request's deadline is checked (`RequestDeadline`)."""
+    engine = _make_engine(url, busy_timeout_ms=busy_timeout_ms, connect_timeout_s=connect_timeout_s,
+                          statement_timeout_ms=statement_timeout_ms)
+    event.listen(engine, "before_cursor_execute", _check_deadline)
+    return engine
+
+
+def _make_engine(url: str, *, busy_timeout_ms: int, connect_timeout_s: int, statement_timeout_ms: int) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, hide_parameters=True,
                                connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
@@ -150,7 +175,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15000, connect_timeout_s: in
             conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
         return engine
-    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": connect_timeout_s}
+    query = make_url(url).query
+    connect_args = {} if "connect_timeout" in query else {"connect_timeout": connect_timeout_s}
+    if statement_timeout_ms > 0 and "options" not in query:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
     engine = create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10,
                            connect_args=connect_args)
 
@@ -171,8 +199,20 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000),
-                             connect_timeout_s=app.config.get("DB_CONNECT_TIMEOUT_SECONDS", 10))
+                             connect_timeout_s=app.config.get("DB_CONNECT_TIMEOUT_SECONDS", 10),
+                             statement_timeout_ms=app.config.get("DB_STATEMENT_TIMEOUT_MS", 0))
         app.extensions["portal_db"] = (engine, sessionmaker(bind=engine, expire_on_commit=False))
+
+        @app.before_request
+        def _start_deadline():
+            seconds = app.config.get("REQUEST_DEADLINE_SECONDS") or 0
+            g._portal_deadline = _deadline.set(time.monotonic() + seconds if seconds > 0 else None)
+
+        @app.teardown_request
+        def _end_deadline(_exc):
+            token = g.pop("_portal_deadline", None)
+            if token is not None:
+                _deadline.set(None)  # the teardown's own statements (closing the session) are not cut off
 
         @app.teardown_appcontext
         def _close_session(_exc):
@@ -198,6 +238,10 @@ class Database:
             self.session.rollback()
         except DBAPIError:
             self.session.invalidate()
+
+    def lift_deadline(self) -> None:
+        """Let the rest of this request (its error page) run statements after its deadline has passed."""
+        _deadline.set(None)
 
     def end_write(self) -> None:
         _writing.set(False)

@@ -81,6 +81,7 @@ def render_error(status: int, title: str | None = None, body: str | None = None,
 
 
 def _busy_page():
+    db.lift_deadline()  # the error page may read (the signed-in person) after the request's deadline
     db.rollback_quietly()
     # The page's header names the signed-in person, whose record the rollback expired: reloading it needs the
     # database, which may be the thing that is down. Then the page is drawn as for a visitor (still a 503).
@@ -126,6 +127,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DatabaseBusy)
     def _busy(error: DatabaseBusy):
+        # A lock wait past the busy timeout, a statement cancelled by PostgreSQL's statement_timeout, or the
+        # request's deadline (portal.db.RequestDeadline): nothing was saved, and the person may try again shortly.
         return _busy_page()
 
     @app.errorhandler(DBAPIError)

@@ -25,7 +25,7 @@ REQUIRE_ALL = os.environ.get("PORTAL_REQUIRE_ALL") == "1"
 # The tests run in development mode (production, the default, refuses their short keys), whoever starts pytest.
 os.environ["PORTAL_ENV"] = "development"
 # Reference data the migrations insert; every other table is emptied between tests.
-KEEP_TABLES = {"local_authority", "options_version", "alembic_version"}
+KEEP_TABLES = {"local_authority", "options_version", "data_version", "alembic_version"}
 TEST_PASSWORD_HASHING = {"PASSWORD_ARGON2_TIME_COST": 1, "PASSWORD_ARGON2_MEMORY_KIB": 1024, "PASSWORD_ARGON2_PARALLELISM": 1}
 
 

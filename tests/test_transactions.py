@@ -229,3 +229,80 @@ def test_a_page_whose_connection_dies_is_read_again_then_answered_503_never_500(
     calls.clear()
     busy = client.post("/requests/", data={"q": "Amara"})  # the filter form: a post, so not run again
     assert (busy.status_code, len(calls)) == (503, 1)
+
+
+# ------------------------------------------------------------------------------------ bounded requests
+
+def test_a_request_past_its_deadline_gets_503_and_saves_nothing(app, db_session, monkeypatch):
+    """A request still running after REQUEST_DEADLINE_SECONDS issues no further statement: 503 with Retry-After,
+    rolled back, the error page still drawn (it may read the database), and the next request served as usual."""
+    import time
+
+    from portal.requests import services
+
+    officer = create_user("officer")
+    provider = create_provider()
+    req = create_request(officer)
+    offer = create_offer(create_referral(req, provider), create_vacancy(create_setting(provider)))
+    client = _signed_in(app, officer)
+    app.config["REQUEST_DEADLINE_SECONDS"] = 0.3
+    real = services.shortlist_offer
+
+    def slow_shortlist(*args, **kwargs):
+        real(*args, **kwargs)  # the change is made (flushed) ...
+        time.sleep(0.4)  # ... then the request runs past its deadline before it commits
+        from portal.db import db
+
+        db.session.flush()
+        db.session.execute(select(func.count()).select_from(Offer))
+
+    monkeypatch.setattr(services, "shortlist_offer", slow_shortlist)
+    started = time.monotonic()
+    late = client.post(f"/requests/{req.id}/offers/{offer.id}/shortlist")
+    assert late.status_code == 503 and late.headers["Retry-After"].isdigit()
+    assert "Nothing you entered has been saved" in late.get_data(as_text=True)
+    assert time.monotonic() - started < 5
+    db_session.expire_all()
+    assert db_session.get(Offer, offer.id).status == "made"
+    monkeypatch.setattr(services, "shortlist_offer", real)
+    assert client.post(f"/requests/{req.id}/offers/{offer.id}/shortlist").status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Offer, offer.id).status == "shortlisted"
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_statement_past_the_postgresql_statement_timeout_is_cancelled_and_answered_503(database_url, monkeypatch):
+    """DB_STATEMENT_TIMEOUT_MS is every PostgreSQL session's statement_timeout: the server cancels a statement that
+    runs longer (SQLSTATE 57014) and the page is a 503 with Retry-After, not a 500 after a minute."""
+    import time
+
+    from sqlalchemy import text
+
+    from portal import create_app
+    from portal.db import db
+    from portal.requests import queries
+    from tests.conftest import TEST_PASSWORD_HASHING
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                      "WTF_CSRF_ENABLED": False, "DB_STATEMENT_TIMEOUT_MS": 200, **TEST_PASSWORD_HASHING})
+    try:
+        with app.app_context():
+            assert db.session.scalar(text("SHOW statement_timeout")) == "200ms"
+            officer = create_user("officer")
+            create_request(officer)
+            client = _signed_in(app, officer)
+        real = queries.list_requests_for_officer
+
+        def slow_list(*args, **kwargs):
+            db.session.execute(text("SELECT pg_sleep(2)"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(queries, "list_requests_for_officer", slow_list)
+        started = time.monotonic()
+        page = client.get("/requests/")
+        assert page.status_code == 503 and page.headers["Retry-After"].isdigit()
+        assert time.monotonic() - started < 1.5, "cancelled by the server, not left to run"
+        monkeypatch.setattr(queries, "list_requests_for_officer", real)
+        assert client.get("/requests/").status_code == 200
+    finally:
+        app.extensions["portal_db"][0].dispose()

@@ -1311,7 +1311,7 @@ class DemoSummary:
 
 
 # Reference data that migrations insert and a demo load never touches.
-REFERENCE_TABLES = frozenset({"local_authority", "options_version", "alembic_version"})
+REFERENCE_TABLES = frozenset({"local_authority", "options_version", "data_version", "alembic_version"})
 
 
 def _tables_parents_first() -> list:

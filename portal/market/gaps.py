@@ -76,9 +76,15 @@ _PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple(
 )
 
 
+# A sibling group's reasons name the child they are about first ("Girl aged 3: Needs not met: ..."; the core's
+# member_labels): the rule is the same as for a child alone.
+_MEMBER_PREFIX = re.compile(r"^(?:Girl|Boy|Child) aged \d+(?: \([a-z0-9]+\))?: ")
+
+
 @lru_cache(maxsize=16384)
 def classify(sentence: str) -> str:
     """The check (portal.matching.eligibility.CHECKS) a reason sentence reports."""
+    sentence = _MEMBER_PREFIX.sub("", sentence, count=1)
     for pattern, check in _PATTERNS:
         if pattern.search(sentence):
             return check

@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from portal.auth.permissions import audit_now, role_required
 from portal.market import pages, queries
+from portal.market.cache import cached_page
 from portal.market.extract import K, build_extract
 from portal.market.filters import (
     AGE_BANDS,
@@ -93,14 +94,21 @@ def _refused(error: CohortRefused):
 @role_required("commissioner", "admin")
 def home():
     f = _filters()
-    return render_template("market/home.html", page=pages.overview(f, _context()), f=f)
+    ctx = _context()
+    return render_template("market/home.html", page=cached_page("home", f, ctx, lambda: pages.overview(f, ctx)), f=f)
+
+
+def _built(name: str, f: MarketFilters):
+    """The page as built once for this view and data version (portal/market/cache.py); its CSV files too."""
+    ctx = _context()
+    return cached_page(name, f, ctx, lambda: pages.build(name, f, ctx))
 
 
 @bp.get(f"/<any({PAGE_NAMES}):name>")
 @role_required("commissioner", "admin")
 def page(name: str):
     f = _filters()
-    built = pages.build(name, f, _context())
+    built = _built(name, f)
     template = "market/summary.html" if name == "summary" else "market/page.html"
     return render_template(template, page=built, f=f, threshold=current_app.config["SUPPRESSION_THRESHOLD"])
 
@@ -109,7 +117,7 @@ def page(name: str):
 @role_required("commissioner", "admin")
 def table_download(name: str, table: str):
     f = _filters()
-    built = pages.build(name, f, _context())
+    built = _built(name, f)
     if table not in {t.key for t in built.tables}:
         abort(404)
     audit_now(current_user, "export_table_csv", "market_table", f"{name}/{table}", detail=f.audit_detail)

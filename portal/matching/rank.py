@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -393,9 +393,9 @@ def _unit(index: OptionIndex, request: RequestSpec, policy: Policy | None,
 
 
 def _rank_group(index: OptionIndex, request: RequestSpec, unit: _Unit, limit: int | None,
-                with_exclusions: bool) -> RankResult:
-    """rank() for siblings placed together: one list for the group (see scoring.py and eligibility.py)."""
-    eligible = ~unit.failed
+                with_exclusions: bool, eligible: np.ndarray, failed: np.ndarray) -> RankResult:
+    """rank() for siblings placed together: one list for the group (see scoring.py and eligibility.py).
+    `eligible` and `failed` are the rows to score and to explain."""
     scored = [_score(index, m, ctx, eligible, sort=False) for m, ctx in zip(unit.members, unit.contexts)]
     rows = scored[0].rows
     total = np.sum([s.score for s in scored], axis=0)
@@ -405,7 +405,7 @@ def _rank_group(index: OptionIndex, request: RequestSpec, unit: _Unit, limit: in
     with _no_cycle_collection():
         per_member = [_matches(index, s.take(top), ctx, None) for s, ctx in zip(scored, unit.contexts)]
         matches = tuple(merge_matches(unit.labels, found) for found in zip(*per_member))
-        excluded = _group_exclusions(index, unit, np.flatnonzero(unit.failed)) if with_exclusions else ()
+        excluded = _group_exclusions(index, unit, np.flatnonzero(failed)) if with_exclusions else ()
     return RankResult(request.id, matches, excluded, eligible=int(rows.size))
 
 
@@ -716,25 +716,66 @@ def _exclusions(index: OptionIndex, request: RequestSpec, group: Group, checks: 
 
 def rank(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], policy: Policy | None = None, *,
          siblings: Sequence[RequestSpec] = (), limit: int | None = None,
-         with_exclusions: bool = True) -> RankResult:
+         with_exclusions: bool = True, option_ids: Collection[str] | None = None) -> RankResult:
     """Rank every option for `request`: eligible ones scored and sorted best first, the others with reasons.
 
     `options` is an `OptionIndex` (fast: build it once) or a plain sequence (indexed on the fly). `policy`
     defaults to the index's policy (DEFAULT_POLICY for a sequence); passing a different one than the index was
     built with is an error. `siblings` are the other requests of the child's sibling group (places must cover the
     group; a connected person put forward for any of them counts). `limit` keeps only the best `limit` matches;
-    `with_exclusions=False` skips building the excluded list (see `explain_exclusions`).
+    `with_exclusions=False` skips building the excluded list (see `explain_exclusions`). `option_ids` ranks only
+    those options of the index (one provider's, say): each keeps the score and reasons it has in the whole
+    ranking (scores never depend on the other options), and `eligible` counts only them.
     """
     index = _as_index(options, policy)
+    wanted = _wanted(index, option_ids)
     unit = _unit(index, request, policy, siblings)
+    failed = unit.failed
+    considered_failed = failed if wanted is None else failed & wanted
+    eligible = ~failed if wanted is None else ~failed & wanted
     if unit.size > 1:
-        return _rank_group(index, request, unit, limit, with_exclusions)
-    group, ctx, checks, failed = unit.group, unit.contexts[0], unit.checks[0], unit.failed
-    scored = _score(index, request, ctx, ~failed)
+        return _rank_group(index, request, unit, limit, with_exclusions, eligible, considered_failed)
+    group, ctx, checks = unit.group, unit.contexts[0], unit.checks[0]
+    scored = _score(index, request, ctx, eligible)
     with _no_cycle_collection():
         matches = _matches(index, scored, ctx, limit)
-        excluded = _exclusions(index, request, group, checks, np.flatnonzero(failed)) if with_exclusions else ()
+        excluded = (_exclusions(index, request, group, checks, np.flatnonzero(considered_failed))
+                    if with_exclusions else ())
     return RankResult(request.id, matches, excluded, eligible=int(scored.rows.size))
+
+
+def fitting_options(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], policy: Policy | None = None,
+                    *, siblings: Sequence[RequestSpec] = (),
+                    option_ids: Collection[str] | None = None) -> tuple[tuple[str, float], ...]:
+    """The eligible options for `request`, best first, as (option id, distance in miles): the order and distances
+    of `rank(...).matches` (a sibling group's distance is its farthest child's) without building the matches and
+    their parts. For pages that only list what fits, such as a provider's inbox over fifty referrals."""
+    index = _as_index(options, policy)
+    wanted = _wanted(index, option_ids)
+    unit = _unit(index, request, policy, siblings)
+    eligible = ~unit.failed if wanted is None else ~unit.failed & wanted
+    ids = index.ids
+    if unit.size > 1:
+        scored = [_score(index, m, ctx, eligible, sort=False) for m, ctx in zip(unit.members, unit.contexts)]
+        rows = scored[0].rows
+        total = np.sum([s.score for s in scored], axis=0)
+        farthest = np.max([s.tenths for s in scored], axis=0)
+        order = np.lexsort((rows, farthest, -total))
+        return tuple((ids[r], t / 10) for r, t in zip(rows[order].tolist(), farthest[order].tolist()))
+    scored = _score(index, request, unit.contexts[0], eligible)
+    return tuple((ids[r], t / 10) for r, t in zip(scored.rows.tolist(), scored.tenths.tolist()))
+
+
+def _wanted(index: OptionIndex, option_ids: Collection[str] | None) -> np.ndarray | None:
+    """A mask of the index's rows for `option_ids` (None: every row)."""
+    if option_ids is None:
+        return None
+    mask = np.zeros(len(index), dtype=bool)
+    try:
+        mask[[index.position[oid] for oid in option_ids]] = True
+    except KeyError as err:
+        raise KeyError(f"no option {err.args[0]!r} in the index") from None
+    return mask
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from portal.models.auth import (
     User,
     UserSession,
 )
-from portal.models.options import OptionsVersion
+from portal.models.options import DataVersion, OptionsVersion
 from portal.models.providers import (
     CONTRACTS,
     PROVIDER_KINDS,
@@ -49,7 +49,7 @@ from portal.models.requests import (
 metadata = Base.metadata
 
 __all__ = [
-    "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "FormSubmission", "LocalAuthority", "MatchRun", "Offer",
+    "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "DataVersion", "FormSubmission", "LocalAuthority", "MatchRun", "Offer",
     "OptionsVersion", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
     "Provider", "RE_ENTRY_DECISIONS", "RE_ENTRY_FOUND_BY", "REQUEST_STATUSES", "ReEntryLink", "ROLES", "RecoveryCode", "RequestChange", "WITHDRAWAL_REASONS", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
     "Vacancy", "metadata",

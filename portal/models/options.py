@@ -18,3 +18,18 @@ class OptionsVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
+
+
+class DataVersion(Base):
+    """A counter that moves with every committed change to the region's data (requests, referrals, offers,
+    placements, vacancies, settings, providers...), bumped once per transaction by `portal.options.versions`.
+
+    Pages computed from the whole region's data (the commissioners' market pages and their downloads) are kept
+    per process under the number they were computed at, so every process and host serves figures of the same
+    data and recomputes them once after a change.
+    """
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)

@@ -153,7 +153,10 @@ class OptionsCache:
 
 
 def init_app(app: Flask) -> None:
+    from portal.options.versions import track_data_changes
+
     app.extensions["portal_options"] = OptionsCache()
+    track_data_changes(app.extensions["portal_db"][1])
 
 
 def current_options() -> OptionsSnapshot:

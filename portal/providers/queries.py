@@ -114,6 +114,24 @@ def vacancy_rows(vacancies: list[Vacancy], stale_days: int, now: datetime | None
     return rows
 
 
+def list_stale_vacancies(user: User, stale_days: int, now: datetime | None = None) -> list[VacancyRow]:
+    """The provider's open and held vacancies not confirmed for `stale_days` days, chosen in the database (the
+    banner on the home and vacancies pages; a large agency has hundreds of vacancies, few of them stale)."""
+    now = now or utcnow()
+    confirmed = func.coalesce(Vacancy.confirmed_at, Vacancy.created_at)
+    query = _vacancies_query(user, ("open", "held"), None).where(confirmed < now - timedelta(days=stale_days))
+    stale = db.session.scalars(query.order_by(Setting.name, Vacancy.available_from, Vacancy.created_at))
+    return [row for row in vacancy_rows(list(stale), stale_days, now) if row.stale]
+
+
+def list_setting_names(user: User) -> list[tuple[str, str]]:
+    """(id, name) of the provider's open settings, by name: what a filter's choices need, without the settings."""
+    rows = db.session.execute(
+        select(Setting.id, Setting.name).where(Setting.provider_id == user.provider_id, Setting.active.is_(True))
+        .order_by(Setting.name))
+    return [(setting_id, name) for setting_id, name in rows]
+
+
 def _vacancies_query(user: User, statuses: tuple[str, ...] | None, setting_id: str | None):
     """The provider's vacancies (of `statuses`, at one setting), each with its setting loaded."""
     query = (
@@ -215,7 +233,10 @@ class FitChecker:
             return Fit((), ())
         # Brothers and sisters to be placed together: only settings that fit the whole group, with places for all.
         spec, siblings = request_spec(placement_request), sibling_specs(placement_request)
-        result = matching.rank(spec, self.index, siblings=siblings, with_exclusions=False)
+        # Only this provider's options are ranked (their scores are the ones officers see: a score never depends
+        # on the other options); ranking the region's ten thousand built a Match for every eligible one, per row
+        # of the inbox.
+        result = matching.rank(spec, self.index, siblings=siblings, with_exclusions=False, option_ids=self.mine)
         matches = tuple(
             (m, self.infos[m.option]) for m in result.matches
             if m.option in self.infos and self.infos[m.option].provider_id == self.provider_id
@@ -226,6 +247,27 @@ class FitChecker:
                            for e in matching.explain_exclusions(spec, self.index, self.mine, siblings=siblings))
         return Fit(matches, misses)
 
+    def fitting(self, placement_request: PlacementRequest, siblings: list | None = None) -> InboxFit:
+        """The settings of this provider that fit now, best first (as `fit(...).settings`), for a list's row."""
+        if not self.mine:
+            return InboxFit((), frozenset())
+        spec = request_spec(placement_request)
+        siblings = sibling_specs(placement_request) if siblings is None else siblings
+        names: dict[str, tuple[str, float]] = {}
+        for option_id, miles in matching.fitting_options(spec, self.index, siblings=siblings, option_ids=self.mine):
+            info = self.infos[option_id]
+            names.setdefault(info.setting_id, (info.setting_name, miles))
+        return InboxFit(tuple(names.values()), frozenset(names))
+
+
+@dataclass(frozen=True)
+class InboxFit:
+    """Which of the provider's settings fit a referral now, best first, with the distance from the child's home
+    area in miles: what the inbox and the dashboard list (the ranking's order, without its matches' parts)."""
+
+    settings: tuple[tuple[str, float], ...]
+    setting_ids: frozenset[str]
+
 
 @dataclass(frozen=True)
 class InboxRow:
@@ -233,7 +275,7 @@ class InboxRow:
     request: PlacementRequest
     offers: tuple[Offer, ...]
     declined: bool
-    fit: Fit | None
+    fit: InboxFit | None
 
     @property
     def answered(self) -> bool:
@@ -361,7 +403,7 @@ def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None
     if setting_id:
         fitting = []
         for referral, req in db.session.execute(query):
-            fit = checker.fit(req, explain=False)
+            fit = checker.fitting(req)
             if setting_id in fit.setting_ids:
                 fitting.append((referral, req, fit))
         paged = paginate_rows(fitting, page=page)
@@ -376,7 +418,7 @@ def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None
     for referral, req, fit in triples:
         row = InboxRow(referral, req, tuple(offers.get(referral.id, ())), referral.id in declines, None)
         if row.is_open:
-            row = InboxRow(referral, req, row.offers, row.declined, fit or checker.fit(req, explain=False))
+            row = InboxRow(referral, req, row.offers, row.declined, fit or checker.fitting(req))
         rows.append(row)
     return Paged(rows, paged.total, paged.page, paged.per_page)
 
@@ -535,7 +577,7 @@ def provider_dashboard(user: User, stale_days: int) -> Dashboard:
         row = InboxRow(referral, req, (), False, None)
         if row.is_open:
             checker = checker or FitChecker(user)
-            unanswered_open.append(InboxRow(referral, req, (), False, checker.fit(req, explain=False)))
+            unanswered_open.append(InboxRow(referral, req, (), False, checker.fitting(req)))
         else:
             unanswered_closed += 1
     return Dashboard(

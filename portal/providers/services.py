@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from flask import current_app
@@ -372,6 +372,10 @@ def withdraw_vacancy(user: User, vacancy: Vacancy) -> None:
     bump_options_version()
 
 
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
 def confirm_vacancies(user: User, vacancies: list[Vacancy]) -> int:
     """'Still available': the vacancies are confirmed now, so they stop being stale and rank normally again."""
     ids = [v.id for v in vacancies if v.setting.provider_id == user.provider_id and v.status in ("open", "held")]
@@ -381,9 +385,14 @@ def confirm_vacancies(user: User, vacancies: list[Vacancy]) -> int:
         update(Vacancy).where(Vacancy.id.in_(ids), Vacancy.status.in_(("open", "held")))
         .values(confirmed_at=utcnow()).execution_options(synchronize_session=False)
     )
+    # Matching reads a vacancy's confirmation only as "stale or not" (portal.options.index): confirming one that
+    # is not stale changes no option, so the processes keep their matching index rather than all rebuilding it.
+    stale_before = utcnow() - timedelta(days=current_app.config["VACANCY_STALE_DAYS"])
+    was_stale = any(_as_utc(v.confirmed_at or v.created_at) < stale_before for v in vacancies if v.id in ids)
     for vacancy in vacancies:
         db.session.expire(vacancy)
-    bump_options_version()
+    if was_stale:
+        bump_options_version()
     for vacancy_id in ids:
         audit(user, "confirm_vacancy", "vacancy", vacancy_id)
     return len(ids)

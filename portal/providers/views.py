@@ -120,11 +120,11 @@ def _link_invalid(message: str | None, status: int = 404):
 @bp.get("/")
 @role_required("provider")
 def home():
-    settings = queries.list_settings_for_provider(current_user, active_only=True)
+    settings = queries.list_setting_names(current_user)
     form = InboxFilterForm(request.args)
-    form.setting.choices = [("", "All settings")] + [(s.id, s.name) for s in settings]
+    form.setting.choices = [("", "All settings")] + settings
     form.status.choices = [("", "Any"), *queries.INBOX_STATUSES.items()]
-    setting_id = listing.choice(form.setting.data, {s.id for s in settings})
+    setting_id = listing.choice(form.setting.data, {setting_id for setting_id, _name in settings})
     urgency = listing.choice(form.urgency.data, dict(form.urgency.choices)) or None
     status = listing.choice(form.status.data, queries.INBOX_STATUSES)
     sort = listing.sort_choice(request.args.get("sort"), queries.INBOX_SORTS, queries.INBOX_DEFAULT_SORT)
@@ -132,8 +132,7 @@ def home():
                                page=listing.page_number(request.args.get("page")))
     referrals = listing.ListPage(paged, sort, "providers.home", default_sort=queries.INBOX_DEFAULT_SORT,
                                  args={"setting": setting_id, "urgency": urgency, "status": status})
-    live = queries.list_vacancies_for_provider(current_user, ("open", "held"))
-    stale = [r for r in queries.vacancy_rows(live, _stale_days()) if r.stale]
+    stale = queries.list_stale_vacancies(current_user, _stale_days())
     return render_template("providers/home.html", referrals=referrals, filter_form=form,
                            filtered=bool(setting_id or urgency or status), stale=stale, sector=geo.postcode_sector,
                            provider=current_user.provider, action_form=ConfirmForm(formdata=None),
@@ -403,11 +402,11 @@ def vacancies():
     sort = listing.sort_choice(request.args.get("sort"), queries.VACANCY_SORTS, default_sort)
     paged = queries.list_vacancy_page(current_user, queries.VACANCY_VIEWS[show], sort=sort,
                                       page=listing.page_number(request.args.get("page")))
-    live = queries.vacancy_rows(queries.list_vacancies_for_provider(current_user, ("open", "held")), _stale_days())
+    stale = queries.list_stale_vacancies(current_user, _stale_days())
     return render_template("providers/vacancies.html", show=show, stale_days=_stale_days(),
                            vacancies=_vacancy_list(paged, sort, "providers.vacancies",
                                                    {"show": None if show == "live" else show}, default_sort),
-                           stale=[r for r in live if r.stale], can_write=current_user.provider_role in WRITERS,
+                           stale=stale, can_write=current_user.provider_role in WRITERS,
                            action_form=ConfirmForm(formdata=None))
 
 

@@ -43,6 +43,14 @@ def test_every_reason_of_the_matching_core_is_read_as_its_rule(sentence, check):
     assert classify(sentence) == check
 
 
+@pytest.mark.parametrize("label", ["Girl aged 3", "Boy aged 11", "Child aged 15", "Girl aged 8 (second)"])
+def test_a_sibling_groups_reason_is_read_as_its_rule_whichever_child_it_names(label):
+    # A sibling group's exclusion names the child it is about first (matching.eligibility.member_labels); the gap
+    # page once answered 500 on such a group.
+    assert classify(f"{label}: {rules.needs_reason({'bsl'})}") == "needs"
+    assert classify(f"{label}: {rules.age_reason(12, 0, 8)}") == "age"
+
+
 def test_every_check_of_the_core_is_known():
     assert set(rules.CHECKS) - {"cp_other_child", "cp_stage"} <= set(RULES)
 

@@ -12,6 +12,7 @@ from portal.matching import (
     DEFAULT_POLICY,
     OptionIndex,
     check_option,
+    fitting_options,
     rank,
     score_option,
 )
@@ -62,6 +63,40 @@ def test_the_index_agrees_with_the_scalar_reference(problem):
         assert rank_json(request, index, siblings) == json.dumps(result.to_dict(), ensure_ascii=False)
         top = rank(request, index, siblings=siblings, limit=2, with_exclusions=False)
         assert top.matches == result.matches[:2] and top.excluded == () and top.eligible == result.eligible
+
+
+@FAST
+@given(problems(max_requests=4, max_options=12, lenient=True), st.data())
+def test_ranking_some_options_gives_them_the_places_and_reasons_of_the_whole_ranking(problem, data):
+    """A provider's inbox ranks only its own options: each keeps its score, parts, order and reasons from the
+    ranking of every option, sibling groups included, and `eligible` counts only those options."""
+    reqs, opts = problem
+    index = OptionIndex.build(opts)
+    chosen = data.draw(st.sets(st.sampled_from([o.id for o in opts]))) if opts else set()
+    for request in reqs:
+        siblings = siblings_of(request, reqs)
+        whole = rank(request, index, siblings=siblings)
+        some = rank(request, index, siblings=siblings, option_ids=chosen)
+        assert list(some.matches) == [m for m in whole.matches if m.option in chosen]
+        assert list(some.excluded) == [e for e in whole.excluded if e.option in chosen]
+        assert some.eligible == len(some.matches)
+        top = rank(request, index, siblings=siblings, option_ids=chosen, limit=1, with_exclusions=False)
+        assert top.matches == some.matches[:1] and top.excluded == ()
+        # What fits, in the same order and at the same distances, without building the matches.
+        assert fitting_options(request, index, siblings=siblings, option_ids=chosen) == tuple(
+            (m.option, m.distance_miles) for m in some.matches)
+        assert fitting_options(request, index, siblings=siblings) == tuple(
+            (m.option, m.distance_miles) for m in whole.matches)
+
+
+def test_ranking_an_option_the_index_does_not_hold_is_an_error():
+    index = OptionIndex.build([make_option(id="O1")])
+    try:
+        rank(make_request(), index, option_ids={"O2"})
+    except KeyError as error:
+        assert "O2" in str(error)
+    else:
+        raise AssertionError("an unknown option id was ignored")
 
 
 @FAST

@@ -131,6 +131,23 @@ def test_stale_vacancies_are_shown_ask_to_be_confirmed_and_rank_lower(client, au
         stale_id].flags
 
 
+def test_confirming_a_vacancy_moves_the_options_version_only_when_it_was_stale(client, auth, db_session):
+    # Matching reads a confirmation only as stale or not: re-confirming a fresh vacancy must not make every process
+    # rebuild its matching index (under load, providers confirm often), but confirming a stale one must.
+    provider = create_provider()
+    vacancy_id = create_vacancy(create_setting(provider)).id
+    auth.sign_in(create_user("provider", provider=provider, provider_role="manager"))
+    version = get_options_version()
+    db_session.rollback()
+    assert client.post(f"/provider/vacancies/{vacancy_id}/confirm").status_code == 302
+    assert fresh(Vacancy, vacancy_id).confirmed_at > utcnow() - timedelta(minutes=1)
+    assert get_options_version() == version
+    _make_stale(vacancy_id, days=15)
+    db_session.rollback()
+    assert client.post(f"/provider/vacancies/{vacancy_id}/confirm").status_code == 302
+    assert get_options_version() == version + 1
+
+
 def test_confirm_all_confirms_every_open_and_held_vacancy(client, auth, db_session):
     provider = create_provider()
     setting = create_setting(provider)
