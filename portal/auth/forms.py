@@ -26,6 +26,15 @@ class SignInForm(PortalForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
+class ForgotPasswordForm(PortalForm):
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter your email address"), Regexp(EMAIL_RE, message="Enter an email address in the correct format, like name@example.org.uk"), Length(max=254)],
+    )
+    submit = SubmitField("Send the link", widget=GovSubmitInput())
+
+
 class SecurityCodeForm(PortalForm):
     """The GOV.UK "enter a security code" pattern: one field, digits, spaces allowed."""
 

@@ -16,6 +16,7 @@ from portal.auth import mfa, services, sessions, throttle
 from portal.auth.forms import (
     ChangePasswordForm,
     ConfirmForm,
+    ForgotPasswordForm,
     ReauthenticateForm,
     RecoveryCodeForm,
     ResetPasswordForm,
@@ -430,6 +431,21 @@ def end_session(session_id: str):
 
 
 # ----------------------------------------------------------------------------------------- reset links
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    """Email a one-time link to reset the password (issue 17 §3). The answer is the same page whether or not the
+    address has an account, and whether or not it was throttled; the email is sent afterwards by the worker."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.change_password"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        with unit_of_work(form):
+            services.request_password_reset(form.email.data, sessions.client_address())
+        return render_template("auth/forgot_password_sent.html", email=form.email.data.strip(),
+                               minutes=current_app.config["PASSWORD_RESET_MINUTES"])
+    return render_template("auth/forgot_password.html", form=form), 422 if form.is_submitted() else 200
+
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
