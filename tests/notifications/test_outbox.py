@@ -17,7 +17,7 @@ from portal.notifications.senders import SmtpSender, configured_sender
 from portal.notifications.services import link, queue_notification
 from portal.unit_of_work import unit_of_work
 from tests.factories import create_provider, create_user
-from tests.notifications.conftest import body
+from tests.smtp import body
 
 
 def _queue_reset(user) -> None:
