@@ -58,6 +58,18 @@ def queue_notification(user: User, template: str, *, kind: str | None = None, **
     return row
 
 
+# A provider's people who answer referrals (staff only read): they are told of a new referral.
+ANSWERING_PROVIDER_ROLES = ("admin", "manager")
+
+
+def queue_for_provider(provider_id: str, template: str, **personalisation) -> int:
+    """Queue `template` for each active person of the provider who answers referrals; returns how many."""
+    users = db.session.scalars(
+        select(User).where(User.provider_id == provider_id, User.role == "provider", User.active.is_(True),
+                           User.provider_role.in_(ANSWERING_PROVIDER_ROLES)).order_by(User.id))
+    return sum(queue_notification(user, template, **personalisation) is not None for user in users)
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A claimed message, as plain values: it is sent after its claim's transaction has committed."""

@@ -28,6 +28,7 @@ from portal.providers.csv_format import CsvProblem, VacancyRow
 from portal.options import bump_options_version, group_request_ids, placed_together
 from portal.providers.queries import LIVE_OFFER_STATUSES
 from portal.errors import Conflict, NotFound, ServiceError
+from portal.formatting import children_summary
 from portal.notifications.services import link, queue_notification
 
 INVITE_DAYS = tokens.INVITATION.max_age.days
@@ -552,7 +553,20 @@ def make_offer(
             child.status = "offers"
     db.session.flush()
     audit(user, "make_offer", "placement_request", referral.request_id, detail=f"offer:{offer.id}")
+    _tell_officer_of_offer(referral, placement_request)  # issue 17 §2: an email to the officer who referred
     return offer
+
+
+def _tell_officer_of_offer(referral: Referral, placement_request: PlacementRequest) -> None:
+    """Queue "new offer" for the officer who sent the referral (else whoever created the request): the
+    provider's name, the anonymised summary and a link; never the child's name."""
+    officer = db.session.get(User, referral.sent_by_id or placement_request.created_by_id or "")
+    if officer is None:
+        return
+    provider = db.session.get(Provider, referral.provider_id)
+    queue_notification(officer, "offer_received", provider=provider.name,
+                       summary=children_summary(placed_together(placement_request)),
+                       link=link("requests.detail", request_id=placement_request.id))
 
 
 def _withdraw_offer(user: User, offer: Offer) -> None:

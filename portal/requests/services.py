@@ -9,7 +9,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import geo
-from portal.formatting import format_date, label, labels
+from portal.formatting import children_summary, format_date, la_name, label, labels
 from portal.models import (
     REQUEST_STATUSES,
     WITHDRAWAL_REASONS,
@@ -28,6 +28,7 @@ from portal.models import (
 from portal.auth.permissions import audit
 from portal.db import db, utcnow
 from portal.errors import Conflict, Invalid, ServiceError
+from portal.notifications.services import link, queue_for_provider
 from portal.placement_records import create_agreement, education_continuity, placement_type_for, provider_code_for
 from portal.options import bump_options_version, group_request_ids, placed_together
 from portal.requests import sections
@@ -164,7 +165,17 @@ def send_referrals(
     db.session.flush()
     for referral in referrals:
         audit(user, "send_referral", "placement_request", req.id, detail=f"provider:{referral.provider_id}")
+    _tell_providers_of_referrals(req, referrals)  # issue 17 §2: an email to each provider referred
     return referrals
+
+
+def _tell_providers_of_referrals(req: PlacementRequest, referrals: list[Referral]) -> None:
+    """Queue "new referral" emails: the anonymised summary providers see (no name, no date of birth) and a link."""
+    summary, urgency = children_summary(placed_together(req)), label(req.urgency, "urgency")
+    for referral in referrals:
+        queue_for_provider(referral.provider_id, "referral_received", summary=summary, urgency=urgency,
+                           local_authority=la_name(req.la_code),
+                           link=link("providers.referral", referral_id=referral.id))
 
 
 def _siblings_ready(req: PlacementRequest) -> None:
