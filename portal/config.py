@@ -99,6 +99,7 @@ def load_config() -> dict:
         "SMTP_TIMEOUT_SECONDS": _env_int("SMTP_TIMEOUT_SECONDS", 30),
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "West Midlands placement portal <no-reply@localhost>",
         "NOTIFY_API_KEY": os.environ.get("NOTIFY_API_KEY") or None,
+        "NOTIFY_BASE_URL": os.environ.get("NOTIFY_BASE_URL") or "https://api.notifications.service.gov.uk",
         "NOTIFY_TEMPLATE_IDS": {key.removeprefix("NOTIFY_TEMPLATE_").lower(): value
                                 for key, value in os.environ.items() if key.startswith("NOTIFY_TEMPLATE_") and value},
         # The worker (`flask notifications send`): attempts before a message is dead, the first wait after a

@@ -99,7 +99,7 @@ class NotifySender:
 
     name = "notify"
 
-    def __init__(self, api_key: str, template_ids: dict[str, str], client=None):
+    def __init__(self, api_key: str, template_ids: dict[str, str], *, base_url: str, client=None):
         missing = sorted(set(TEMPLATES) - set(template_ids))
         if missing:
             raise ConfigError("GOV.UK Notify needs a template id for every message: set "
@@ -108,7 +108,7 @@ class NotifySender:
         if client is None:
             from notifications_python_client.notifications import NotificationsAPIClient
 
-            client = NotificationsAPIClient(api_key)
+            client = NotificationsAPIClient(api_key, base_url=base_url, timeout=30)
         self.client, self.template_ids = client, template_ids
 
     def send(self, message: Message) -> str | None:
@@ -139,7 +139,8 @@ class DevelopmentSender:
 def configured_sender(config) -> Sender:
     """The sender the settings ask for (see the module docstring)."""
     if config.get("NOTIFY_API_KEY"):
-        return NotifySender(config["NOTIFY_API_KEY"], dict(config.get("NOTIFY_TEMPLATE_IDS") or {}))
+        return NotifySender(config["NOTIFY_API_KEY"], dict(config.get("NOTIFY_TEMPLATE_IDS") or {}),
+                            base_url=config["NOTIFY_BASE_URL"])
     if config.get("SMTP_HOST"):
         return SmtpSender(config["SMTP_HOST"], int(config["SMTP_PORT"]), username=config.get("SMTP_USERNAME"),
                           password=config.get("SMTP_PASSWORD"), starttls=bool(config["SMTP_STARTTLS"]),
