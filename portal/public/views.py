@@ -29,6 +29,7 @@ AXE_CHECKED_PAGES: dict[str, str] = {
     "start": "the start page",
     "sign-in": "sign in",
     "sign-in-error": "sign in, showing an error",
+    "forgot-password": "asking for a link to reset a forgotten password",
     "accessibility": "this accessibility statement",
     "privacy": "the privacy notice",
     "cookies": "the cookies page",
