@@ -108,6 +108,8 @@ def load_config() -> dict:
         "NOTIFICATIONS_RETRY_SECONDS": _env_int("PORTAL_NOTIFICATIONS_RETRY_SECONDS", 60),
         "NOTIFICATIONS_RETRY_MAX_SECONDS": _env_int("PORTAL_NOTIFICATIONS_RETRY_MAX_SECONDS", 6 * 3600),
         "NOTIFICATIONS_POLL_SECONDS": _env_int("PORTAL_NOTIFICATIONS_POLL_SECONDS", 5),
+        # The daily digest (for the kinds of email a person asked to have gathered) goes at this hour, UTC.
+        "NOTIFICATIONS_DIGEST_HOUR": _env_int("PORTAL_NOTIFICATIONS_DIGEST_HOUR", 7),
         # "Forgot your password?" (issue 17 §3): how long an emailed link works, and how many reset emails one
         # address (and one client address) may ask for in SIGN_IN_WINDOW_MINUTES.
         "PASSWORD_RESET_MINUTES": _env_int("PORTAL_PASSWORD_RESET_MINUTES", 30),

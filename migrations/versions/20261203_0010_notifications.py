@@ -1,4 +1,4 @@
-"""notifications: the outbox, one row per message, delivered by `flask notifications send`
+"""notifications: the outbox, one row per message, delivered by `flask notifications send`; each person's choices
 
 Revision ID: 0010_notifications
 Revises: 0006_list_indexes
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(length=80), nullable=True),
         sa.Column("sender", sa.String(length=20), nullable=True),
         sa.Column("sender_reference", sa.String(length=100), nullable=True),
+        sa.Column("digest", sa.Boolean(), nullable=False),
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.CheckConstraint(STATUS_CHECK, name=op.f("ck_notification_status")),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_notification_user_id_user_account")),
@@ -42,9 +43,20 @@ def upgrade() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notification_user_id"), ["user_id"], unique=False)
         batch_op.create_index("ix_notification_due", ["status", "next_attempt_at"], unique=False)
+    op.create_table(
+        "notification_preference",
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("choice", sa.String(length=12), nullable=False),
+        sa.CheckConstraint("choice IN ('immediately', 'digest', 'off')", name=op.f("ck_notification_preference_choice")),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"],
+                                name=op.f("fk_notification_preference_user_id_user_account")),
+        sa.PrimaryKeyConstraint("user_id", "kind", name=op.f("pk_notification_preference")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notification_preference")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index("ix_notification_due")
         batch_op.drop_index(batch_op.f("ix_notification_user_id"))

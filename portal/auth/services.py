@@ -17,7 +17,7 @@ from portal.auth.queries import find_user_by_email
 from portal.db import db
 from portal.errors import Forbidden, Invalid
 from portal.models import User, UserSession
-from portal.notifications.services import link, queue_notification
+from portal.notifications.services import link, queue_notification, set_choices
 
 RESET_HOURS = int(tokens.PASSWORD_RESET.max_age.total_seconds() // 3600)
 
@@ -60,6 +60,13 @@ def new_recovery_codes(user: User, password: str) -> list[str]:
     codes = mfa.new_recovery_codes(user)
     audit(user, "new_recovery_codes", "user", user.id)
     return codes
+
+
+def set_email_choices(user: User, choices: dict[str, str]) -> None:
+    """The person chooses how they get each kind of email (security emails always come at once)."""
+    set_choices(user, choices)
+    audit(user, "change_email_choices", "user", user.id,
+          detail=";".join(f"{kind}:{choice}" for kind, choice in sorted(choices.items())))
 
 
 def end_own_session(user: User, session_id: str) -> bool:
@@ -136,6 +143,8 @@ def reset_mfa(actor: User, user: User) -> None:
     mfa.clear(user)
     sessions.end_all(user, "mfa_reset")
     audit(actor, "reset_mfa", "user", user.id)
+    queue_notification(user, "mfa_reset", link=link("auth.sign_in"),  # a security message (issue 17 §2)
+                       administrator_organisation=actor.provider.name if actor.provider else "the regional hub")
 
 
 def deactivated(user: User) -> None:

@@ -16,6 +16,7 @@ from portal.auth import mfa, services, sessions, throttle
 from portal.auth.forms import (
     ChangePasswordForm,
     ConfirmForm,
+    email_choices_form,
     ForgotPasswordForm,
     ReauthenticateForm,
     RecoveryCodeForm,
@@ -398,6 +399,26 @@ def sign_out_everywhere():
     sessions.forget_cookie()
     flash(f"You have signed out of every device ({ended} session{'s' if ended != 1 else ''}).", "success")
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/account/emails", methods=["GET", "POST"])
+@role_required(*EVERYONE)
+def email_choices():
+    """Which emails the person gets, and which come gathered in one email a day (issue 17 §2)."""
+    from portal.notifications.services import choices_for
+    from portal.notifications.templates import TEMPLATES, choosable
+
+    kinds = [(t.name, t.choice_label) for t in choosable(current_user.role)]
+    form = email_choices_form(kinds, data=choices_for(current_user))
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            services.set_email_choices(current_user, {name: form[name].data for name, _ in kinds})
+        if work.ok:
+            flash("Your email choices are saved.", "success")
+            return redirect(url_for("auth.account"))
+    security = [t.subject for t in TEMPLATES.values() if t.security]
+    return render_template("auth/email_choices.html", form=form, kinds=kinds, security=security), \
+        422 if form.is_submitted() else 200
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])

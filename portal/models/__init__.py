@@ -19,7 +19,7 @@ from portal.models.auth import (
     User,
     UserSession,
 )
-from portal.models.notifications import NOTIFICATION_STATUSES, Notification
+from portal.models.notifications import NOTIFICATION_CHOICES, NOTIFICATION_STATUSES, Notification, NotificationPreference
 from portal.models.options import OptionsVersion
 from portal.models.providers import (
     CONTRACTS,
@@ -47,7 +47,7 @@ from portal.models.requests import (
 metadata = Base.metadata
 
 __all__ = [
-    "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "FormSubmission", "LocalAuthority", "MatchRun", "NOTIFICATION_STATUSES", "Notification", "Offer",
+    "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "FormSubmission", "LocalAuthority", "MatchRun", "NOTIFICATION_CHOICES", "NOTIFICATION_STATUSES", "Notification", "NotificationPreference", "Offer",
     "OptionsVersion", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
     "Provider", "REQUEST_STATUSES", "ROLES", "RecoveryCode", "RequestChange", "WITHDRAWAL_REASONS", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
     "Vacancy", "metadata",

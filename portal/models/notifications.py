@@ -12,6 +12,9 @@ from portal.db import Base, IdMixin, utcnow
 # queued: waiting for its first attempt; sending: claimed by a worker; sent: the mail server or Notify took it;
 # failed: the last attempt failed, tried again at `next_attempt_at`; dead: given up after the last attempt.
 NOTIFICATION_STATUSES = ("queued", "sending", "sent", "failed", "dead")
+# What a person chose for one kind of message: sent at once, gathered into one daily email, or not sent.
+# Security messages (an invitation, a password or security code reset) are always sent at once.
+NOTIFICATION_CHOICES = ("immediately", "digest", "off")
 
 
 class Notification(IdMixin, Base):
@@ -48,5 +51,18 @@ class Notification(IdMixin, Base):
     # Which sender delivered it (smtp, notify, development) and its reference there (Notify's notification id).
     sender: Mapped[str | None] = mapped_column(String(20))
     sender_reference: Mapped[str | None] = mapped_column(String(100))
+    # Part of the person's daily digest: due at the digest hour, and sent with their other digest messages as one.
+    digest: Mapped[bool] = mapped_column(default=False)
 
     user: Mapped[User] = relationship()  # noqa: F821
+
+
+class NotificationPreference(Base):
+    """One person's choice for one kind of message (issue 17 §2). No row: sent at once."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (CheckConstraint("choice IN ('immediately', 'digest', 'off')", name="choice"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    choice: Mapped[str] = mapped_column(String(12))

@@ -30,8 +30,8 @@ from sqlalchemy import and_, or_, select, update
 
 from portal.db import db, utcnow
 from portal.errors import Conflict, NotFound
-from portal.models import Notification, User
-from portal.notifications.templates import TEMPLATES
+from portal.models import NOTIFICATION_CHOICES, Notification, NotificationPreference, User
+from portal.notifications.templates import TEMPLATES, choosable
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
 DUE = ("queued", "failed")
@@ -46,16 +46,58 @@ def link(endpoint: str, **values: str) -> dict:
 def queue_notification(user: User, template: str, *, kind: str | None = None, **personalisation) -> Notification | None:
     """Add a message for `user` to the outbox, in the caller's unit of work (nothing is sent until it commits).
 
-    `personalisation` fills the template's fields and must never hold a child's personal data. A deactivated
-    account is sent nothing (returns None)."""
+    `personalisation` fills the template's fields and must never hold a child's personal data. The person's
+    choice for this kind of message is honoured: not sent (returns None), or kept for their daily digest (due at
+    NOTIFICATIONS_DIGEST_HOUR); security messages are always sent at once. A deactivated account is sent
+    nothing."""
     if template not in TEMPLATES:
         raise ValueError(f"no template {template!r}")
     if not user.active:
         return None
-    row = Notification(user_id=user.id, kind=kind or template, template=template, personalisation=personalisation,
-                       status="queued", attempts=0, next_attempt_at=utcnow())
+    kind = kind or template
+    choice = "immediately" if TEMPLATES[template].security else choice_for(user, kind)
+    if choice == "off":
+        return None
+    digest = choice == "digest"
+    row = Notification(user_id=user.id, kind=kind, template=template, personalisation=personalisation,
+                       status="queued", attempts=0, digest=digest,
+                       next_attempt_at=next_digest_at() if digest else utcnow())
     db.session.add(row)
     return row
+
+
+def choice_for(user: User, kind: str) -> str:
+    """How `user` gets messages of `kind`: "immediately" (the default), "digest" or "off"."""
+    return db.session.scalar(select(NotificationPreference.choice).where(
+        NotificationPreference.user_id == user.id, NotificationPreference.kind == kind)) or "immediately"
+
+
+def choices_for(user: User) -> dict[str, str]:
+    """Every kind of message `user` may choose about, with their choice."""
+    saved = dict(db.session.execute(select(NotificationPreference.kind, NotificationPreference.choice)
+                                    .where(NotificationPreference.user_id == user.id)).all())
+    return {t.name: saved.get(t.name, "immediately") for t in choosable(user.role)}
+
+
+def set_choices(user: User, choices: dict[str, str]) -> None:
+    """Save `user`'s choices for the kinds of message they may choose about (others are ignored)."""
+    allowed = {t.name for t in choosable(user.role)}
+    for kind, choice in choices.items():
+        if kind not in allowed or choice not in NOTIFICATION_CHOICES:
+            continue
+        row = db.session.get(NotificationPreference, (user.id, kind))
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user.id, kind=kind, choice=choice))
+        else:
+            row.choice = choice
+    db.session.flush()
+
+
+def next_digest_at(now: datetime | None = None) -> datetime:
+    """The next daily digest: NOTIFICATIONS_DIGEST_HOUR o'clock UTC, later today or tomorrow."""
+    now = now or utcnow()
+    at = now.replace(hour=int(current_app.config["NOTIFICATIONS_DIGEST_HOUR"]), minute=0, second=0, microsecond=0)
+    return at if at > now else at + timedelta(days=1)
 
 
 # A provider's people who answer referrals (staff only read): they are told of a new referral.
@@ -80,6 +122,8 @@ class Claimed:
     personalisation: dict
     attempts: int
     claimed_at: datetime
+    user_id: str = ""
+    digest: bool = False
 
 
 def _settings() -> tuple[int, int, int]:
@@ -101,11 +145,20 @@ def claim_due(now: datetime | None = None, *, limit: int = 20) -> list[Claimed]:
         # Several workers: each skips the rows another is claiming, instead of waiting for them or taking them too.
         query = query.with_for_update(skip_locked=True, of=Notification)
     rows = list(db.session.scalars(query))
+    digest_users = {row.user_id for row in rows if row.digest}
+    if digest_users:  # a person's digest goes as one email: claim the rest of it too
+        more = (select(Notification).where(due, Notification.digest.is_(True),
+                                           Notification.user_id.in_(digest_users),
+                                           Notification.id.not_in([row.id for row in rows]))
+                .execution_options(populate_existing=True))
+        if db.engine.dialect.name == "postgresql":
+            more = more.with_for_update(skip_locked=True, of=Notification)
+        rows += list(db.session.scalars(more))
     claimed = []
     for row in rows:
         row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
         claimed.append(Claimed(row.id, row.user.email, row.template, dict(row.personalisation or {}),
-                               row.attempts, now))
+                               row.attempts, now, row.user_id, row.digest))
     db.session.flush()
     return claimed
 

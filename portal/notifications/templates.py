@@ -24,6 +24,9 @@ class Template:
     body: str
     # Security messages (an invitation, a password reset) cannot be turned off by the person.
     security: bool = False
+    # Who may choose how they get it (at once, in the daily digest, or not at all), and how the choice is worded.
+    audience: str | None = None
+    choice_label: str | None = None
 
     @property
     def fields(self) -> set[str]:
@@ -52,19 +55,63 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         security=True,
     ),
     Template(
+        "mfa_reset",
+        "Your security code has been reset on the West Midlands placement portal",
+        "An administrator of ((administrator_organisation)) has reset the security code of your account on the West "
+        "Midlands placement portal, and you have been signed out.\n\n"
+        "When you next sign in, after your password you will set up your authenticator app again:\n\n((link))\n\n"
+        "If you did not ask for this, tell your administrator or the regional hub at once." + SIGN_OFF,
+        security=True,
+    ),
+    Template(
         "referral_received",
         "New referral: ((summary)), ((urgency))",
         "((local_authority)) has sent you a referral that one of your settings may be able to meet.\n\n"
         "((summary))\nNeeded: ((urgency))\n\n"
         "Sign in to read the referral and make an offer:\n\n((link))" + SIGN_OFF,
+        audience="provider", choice_label="A new referral for you",
+    ),
+    Template(
+        "referral_closed",
+        "Referral closed: ((summary))",
+        "((local_authority)) has closed its referral for ((summary)): ((outcome)).\n\n"
+        "Any offer you had made for this referral is closed too. Sign in to see your referrals:\n\n((link))" + SIGN_OFF,
+        audience="provider", choice_label="A referral closed by the local authority",
+    ),
+    Template(
+        "offer_decision",
+        "Decision on your offer for ((summary))",
+        "((local_authority)) has decided on your offer for ((summary)): ((decision)).\n\n"
+        "Sign in to see the decision and its reason:\n\n((link))" + SIGN_OFF,
+        audience="provider", choice_label="A decision on one of your offers",
+    ),
+    Template(
+        "offer_withdrawn",
+        "Offer withdrawn by ((provider)) for ((summary))",
+        "((provider)) has withdrawn its offer for a child you referred: ((summary)).\n\n"
+        "Sign in to see the offers still open for this child:\n\n((link))" + SIGN_OFF,
+        audience="officer", choice_label="An offer withdrawn by a provider",
     ),
     Template(
         "offer_received",
         "New offer from ((provider)) for ((summary))",
         "((provider)) has made an offer for a child you referred: ((summary)).\n\n"
         "Sign in to compare the offers for this child:\n\n((link))" + SIGN_OFF,
+        audience="officer", choice_label="A new offer for a child you referred",
+    ),
+    # The daily digest: the day's messages of the kinds a person asked to have gathered, as one email.
+    Template(
+        "digest",
+        "Your daily summary from the West Midlands placement portal: ((count))",
+        "Since your last summary:\n\n((items))\n\n"
+        "Choose which emails you get, and which come in this summary, in Your account." + SIGN_OFF,
     ),
 )}
+
+
+def choosable(role: str) -> list[Template]:
+    """The kinds of message a person with `role` may choose how to get (security messages are always sent)."""
+    return [t for t in TEMPLATES.values() if t.audience == role and not t.security]
 
 
 class TemplateError(ValueError):

@@ -46,34 +46,69 @@ def _error_type(error: BaseException) -> str:
     return f"{type(error).__name__} {status}" if status else type(error).__name__
 
 
+def _deliveries(claimed: list[services.Claimed], base_url: str, url_map) -> list[tuple[list[services.Claimed], Message]]:
+    """What to send for the claimed rows: one email per row, except that a person's digest rows are one email."""
+    out: list[tuple[list[services.Claimed], Message]] = []
+    digests: dict[str, list[services.Claimed]] = {}
+    for message in claimed:
+        if message.digest:
+            digests.setdefault(message.user_id, []).append(message)
+            continue
+        fields = resolve_fields(message.personalisation, base_url, url_map)
+        out.append(([message], Message(message.id, message.email, message.template, fields)))
+    for rows in digests.values():
+        items = []
+        for row in sorted(rows, key=lambda r: r.id):
+            fields = resolve_fields(row.personalisation, base_url, url_map)
+            subject, _ = Message(row.id, row.email, row.template, fields).rendered
+            items.append(f"{subject}\n{fields.get('link', '')}".strip())
+        count = f"{len(rows)} update{'s' if len(rows) != 1 else ''}"
+        out.append((rows, Message(rows[0].id, rows[0].email, "digest", {"count": count, "items": "\n\n".join(items)})))
+    return out
+
+
 def send_batch(sender: Sender, now: datetime | None = None, *, limit: int = 20) -> Sent:
-    """Claim up to `limit` due messages, send them, record each outcome. Returns the counts. `now` (the clock,
-    for tests) is when they are due and when their outcome is recorded; by default, the time of each."""
+    """Claim up to `limit` due messages (and the rest of any digest among them), send them, record each outcome.
+    Returns the counts, one per outbox row. `now` (the clock, for tests) is when they are due and when their
+    outcome is recorded; by default, the time of each."""
     with unit_of_work():
         claimed = services.claim_due(now, limit=limit)
     done = Sent()
     base_url = current_app.config["BASE_URL"]
-    for message in claimed:
+    try:
+        planned = [(rows, message, None) for rows, message in _deliveries(claimed, base_url, current_app.url_map)]
+    except (TemplateError, LookupError):
+        # One row's link no longer builds: plan them one by one, so only that row is a dead letter.
+        planned = []
+        for message in claimed:
+            try:
+                planned += [(rows, m, None) for rows, m in _deliveries([message], base_url, current_app.url_map)]
+            except (TemplateError, LookupError) as error:
+                planned.append(([message], None, error))
+    for rows, message, problem in planned:
         outcome, error_type, reference = "sent", None, None
         try:
-            fields = resolve_fields(message.personalisation, base_url, current_app.url_map)
-            reference = sender.send(Message(message.id, message.email, message.template, fields))
+            if problem is not None:
+                raise problem
+            reference = sender.send(message)
         except (Permanent, TemplateError, LookupError) as error:  # LookupError: a link that no longer builds
             outcome, error_type = "dead", _error_type(error)
         except Exception as error:  # noqa: BLE001 - any failure to deliver is retried later
             outcome, error_type = "failed", _error_type(error)
         with unit_of_work():
+            for row in rows:
+                if outcome == "sent":
+                    services.record_sent(row, sender.name, reference, now)
+                    status = "sent"
+                else:
+                    status = services.record_failure(row, error_type, permanent=outcome == "dead", now=now)
+                setattr(done, status, getattr(done, status) + 1)
+        for row in rows:
             if outcome == "sent":
-                services.record_sent(message, sender.name, reference, now)
+                log.info("notification %s sent (%s, attempt %d)", row.id, row.template, row.attempts)
             else:
-                outcome = services.record_failure(message, error_type, permanent=outcome == "dead", now=now)
-        if outcome == "sent":
-            done.sent += 1
-            log.info("notification %s sent (%s, attempt %d)", message.id, message.template, message.attempts)
-        else:
-            setattr(done, outcome, getattr(done, outcome) + 1)
-            log.warning("notification %s %s (%s, attempt %d): %s", message.id, outcome, message.template,
-                        message.attempts, error_type)
+                log.warning("notification %s %s (%s, attempt %d): %s", row.id, outcome, row.template,
+                            row.attempts, error_type)
     return done
 
 

@@ -25,7 +25,7 @@ from portal.auth.services import deactivated
 from portal.auth.queries import find_user_by_email
 from portal.db import db, utcnow
 from portal.providers.csv_format import CsvProblem, VacancyRow
-from portal.options import bump_options_version, group_request_ids, placed_together
+from portal.options import bump_options_version, group_request_ids, placed_together, referral_children
 from portal.providers.queries import LIVE_OFFER_STATUSES
 from portal.errors import Conflict, NotFound, ServiceError
 from portal.formatting import children_summary
@@ -553,19 +553,19 @@ def make_offer(
             child.status = "offers"
     db.session.flush()
     audit(user, "make_offer", "placement_request", referral.request_id, detail=f"offer:{offer.id}")
-    _tell_officer_of_offer(referral, placement_request)  # issue 17 §2: an email to the officer who referred
+    _tell_officer_of_offer(referral, placement_request, "offer_received")  # issue 17 §2: to the officer
     return offer
 
 
-def _tell_officer_of_offer(referral: Referral, placement_request: PlacementRequest) -> None:
-    """Queue "new offer" for the officer who sent the referral (else whoever created the request): the
-    provider's name, the anonymised summary and a link; never the child's name."""
+def _tell_officer_of_offer(referral: Referral, placement_request: PlacementRequest, template: str) -> None:
+    """Queue a new or withdrawn offer's email for the officer who sent the referral (else whoever created the
+    request): the provider's name, the anonymised summary and a link; never the child's name."""
     officer = db.session.get(User, referral.sent_by_id or placement_request.created_by_id or "")
     if officer is None:
         return
     provider = db.session.get(Provider, referral.provider_id)
-    queue_notification(officer, "offer_received", provider=provider.name,
-                       summary=children_summary(placed_together(placement_request)),
+    queue_notification(officer, template, provider=provider.name,
+                       summary=children_summary(referral_children(placement_request) or [placement_request]),
                        link=link("requests.detail", request_id=placement_request.id))
 
 
@@ -599,6 +599,7 @@ def _withdraw_offer(user: User, offer: Offer) -> None:
                 child.status = "searching"
     db.session.expire(offer)
     audit(user, "withdraw_offer", "placement_request", offer.request_id, detail=f"offer:{offer.id}")
+    _tell_officer_of_offer(referral, placement_request, "offer_withdrawn")  # issue 17 §2
 
 
 def withdraw_offer(user: User, offer: Offer) -> None:
