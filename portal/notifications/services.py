@@ -29,7 +29,6 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from portal.db import db, utcnow
-from portal.errors import Conflict, NotFound
 from portal.models import NOTIFICATION_CHOICES, Notification, NotificationPreference, User
 from portal.notifications.templates import TEMPLATES, choosable
 
@@ -195,15 +194,3 @@ def record_failure(message: Claimed, error_type: str, *, permanent: bool = False
     db.session.execute(update(Notification).where(_still_claimed(message)).values(**values)
                        .execution_options(synchronize_session=False))
     return status
-
-
-def send_again(notification_id: str) -> Notification:
-    """An administrator sends a failed or dead message again now (after mending the address or the server)."""
-    row = db.session.get(Notification, notification_id)
-    if row is None:
-        raise NotFound("No such message")
-    if row.status not in ("failed", "dead"):
-        raise Conflict("This message is not waiting to be sent again")
-    row.status, row.attempts, row.next_attempt_at, row.claimed_at = "queued", 0, utcnow(), None
-    db.session.flush()
-    return row

@@ -188,3 +188,27 @@ def test_two_workers_claim_different_messages(app, db_session):
     assert len(first) == 2 and len(second) == 2
     assert not {m.id for m in first} & {m.id for m in second}
     assert {row.status for row in _rows(db_session)} == {"sending"}
+
+
+def test_retention_prune_deletes_old_sent_and_dead_emails_only(app, db_session):
+    user = create_user("officer")
+    now = utcnow()
+    rows = {
+        "old sent": Notification(user_id=user.id, kind="k", template="password_reset", status="sent",
+                                 sent_at=now - timedelta(days=31), created_at=now - timedelta(days=31)),
+        "new sent": Notification(user_id=user.id, kind="k", template="password_reset", status="sent",
+                                 sent_at=now - timedelta(days=29)),
+        "old dead": Notification(user_id=user.id, kind="k", template="password_reset", status="dead",
+                                 created_at=now - timedelta(days=91)),
+        "new dead": Notification(user_id=user.id, kind="k", template="password_reset", status="dead",
+                                 created_at=now - timedelta(days=89)),
+        "old waiting": Notification(user_id=user.id, kind="k", template="password_reset", status="failed",
+                                    created_at=now - timedelta(days=400)),
+    }
+    db_session.add_all(rows.values())
+    db_session.commit()
+    ids = {name: row.id for name, row in rows.items()}
+    result = app.test_cli_runner().invoke(args=["retention", "prune"])
+    assert result.exit_code == 0 and "and 2 old emails from the outbox" in result.output
+    left = {row.id for row in _rows(db_session)}
+    assert left == {ids["new sent"], ids["new dead"], ids["old waiting"]}
