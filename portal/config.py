@@ -117,6 +117,9 @@ def load_config() -> dict:
         "PASSWORD_RESET_MINUTES": _env_int("PORTAL_PASSWORD_RESET_MINUTES", 30),
         "PASSWORD_RESET_ACCOUNT_REQUESTS": _env_int("PORTAL_PASSWORD_RESET_ACCOUNT_REQUESTS", 3),
         "PASSWORD_RESET_ADDRESS_REQUESTS": _env_int("PORTAL_PASSWORD_RESET_ADDRESS_REQUESTS", 20),
+        # Every "Forgot your password?" answer is given this long after the request arrived (or later, when the
+        # work took longer), so a registered address's answer takes as long as an unknown one's.
+        "PASSWORD_RESET_ANSWER_MS": _env_int("PORTAL_PASSWORD_RESET_ANSWER_MS", 250),
         "SERVICE_NAME": "West Midlands placement portal",
         "TESTING": False,
     }

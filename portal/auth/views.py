@@ -7,6 +7,7 @@ unreachable until the security code is accepted, and a copied cookie dies with i
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -461,8 +462,12 @@ def forgot_password():
         return redirect(url_for("auth.change_password"))
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        started = time.monotonic()
         with unit_of_work(form):
             services.request_password_reset(form.email.data, sessions.client_address())
+        # A registered address's request writes one more row (its email); the answer waits until a fixed time
+        # after the request arrived, so its timing cannot tell whether the address has an account.
+        time.sleep(max(0.0, current_app.config["PASSWORD_RESET_ANSWER_MS"] / 1000 - (time.monotonic() - started)))
         return render_template("auth/forgot_password_sent.html", email=form.email.data.strip(),
                                minutes=current_app.config["PASSWORD_RESET_MINUTES"])
     return render_template("auth/forgot_password.html", form=form), 422 if form.is_submitted() else 200

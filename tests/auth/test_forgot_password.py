@@ -62,6 +62,17 @@ def test_the_same_answer_for_an_address_with_and_without_an_account(app, client,
     assert len(smtp.inbox.to("olu@example.test")) == 1 and len(smtp.inbox.messages) == 1
 
 
+def test_every_answer_is_held_to_the_same_time(app, client, db_session):
+    """A registered address's request does a little more work (its email's row): every answer is given
+    PASSWORD_RESET_ANSWER_MS after the request arrived, so timing cannot tell the two apart."""
+    create_user("officer", email="olu@example.test")
+    app.config["PASSWORD_RESET_ANSWER_MS"] = 400
+    for email in ("olu@example.test", "nobody@example.test"):
+        started = time.monotonic()
+        assert _ask(client, email).status_code == 200
+        assert time.monotonic() - started >= 0.4, email
+
+
 def test_the_emailed_link_sets_a_password_once_ends_every_session_and_mfa_still_asked(app, client, smtp, db_session):
     officer = create_user("officer", email="olu@example.test")
     elsewhere = app.test_client()
