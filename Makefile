@@ -33,11 +33,13 @@ db: install  ## upgrade the database schema (DATABASE_URL, default SQLite under 
 demo: db  ## (re)load the demo West Midlands region: make demo SCALE=small|region|large
 	$(BIN)/flask demo load --scale $(SCALE) --replace
 
-run: db  ## set everything up and serve the demo portal on http://$(HOST):$(PORT)
+run: db  ## set everything up and serve the demo portal on http://$(HOST):$(PORT), with the notifications worker
 	$(BIN)/flask demo load --scale $(SCALE) --if-empty
 	$(BIN)/flask demo sign-ins
 	@echo "Serving the portal on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --access-logfile - wsgi:app
+	@echo "Emails it sends are kept, not sent: read them in the mail viewer, http://$(HOST):$(PORT)/development/mail"
+	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python scripts/serve.py -- \
+		-c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --access-logfile - wsgi:app
 
 test: install-test  ## set everything up and run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

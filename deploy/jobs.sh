@@ -3,7 +3,7 @@
 #
 #   1. `flask allocation run --once-per-day`: the region-wide allocation (README, "Scheduled job"). It runs once
 #      across hosts: a PostgreSQL advisory lock lets one run at a time and --once-per-day makes a later one a no-op.
-#   2. `flask retention prune`: deletes sign-in attempts, ended sessions and used form keys past their retention
+#   2. `flask retention prune`: deletes sign-in attempts, ended sessions, used form keys and old emails past their retention
 #      (portal/retention.py; never the audit trail). Idempotent, so safe on every host.
 #   3. When PORTAL_BACKUP_DIR is set: `flask db backup` to PORTAL_BACKUP_DIR/portal-<UTC time>.backup, once a day,
 #      deleting those older than PORTAL_BACKUP_KEEP_DAYS (default 14). Copy them off this host too

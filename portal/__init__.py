@@ -156,6 +156,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(placements_bp, url_prefix="/placements")
     app.register_blueprint(allocation_bp, url_prefix="/allocation")
+    if app.config.get("PORTAL_ENV") == "development":
+        from portal.notifications.views import bp as notifications_bp
+
+        app.register_blueprint(notifications_bp)  # the mail viewer: what the development sender kept
     from portal import health
 
     health.init_app(app)  # /health/live and /health/ready, for the proxy and the container engine
@@ -165,9 +169,11 @@ def register_cli(app: Flask) -> None:
     from portal.allocation.cli import allocation
     from portal.cli import init_app as init_db_cli
     from portal.demo.cli import demo
+    from portal.notifications.cli import notifications
     from portal.retention import retention
 
     init_db_cli(app)
     app.cli.add_command(demo)
     app.cli.add_command(allocation)
     app.cli.add_command(retention)
+    app.cli.add_command(notifications)

@@ -98,6 +98,40 @@ def load_config() -> dict:
         "RETAIN_SIGN_IN_ATTEMPTS_DAYS": _env_int("PORTAL_RETAIN_SIGN_IN_ATTEMPTS_DAYS", 90),
         "RETAIN_ENDED_SESSIONS_DAYS": _env_int("PORTAL_RETAIN_ENDED_SESSIONS_DAYS", 90),
         "RETAIN_FORM_KEYS_DAYS": _env_int("PORTAL_RETAIN_FORM_KEYS_DAYS", 7),
+        "RETAIN_SENT_NOTIFICATIONS_DAYS": _env_int("PORTAL_RETAIN_SENT_NOTIFICATIONS_DAYS", 30),
+        "RETAIN_DEAD_NOTIFICATIONS_DAYS": _env_int("PORTAL_RETAIN_DEAD_NOTIFICATIONS_DAYS", 90),
+        # The portal's address as people reach it: links in emails are made from it, never from a request's Host
+        # header (which a client chooses). Required in production for the notifications worker.
+        "BASE_URL": (os.environ.get("PORTAL_BASE_URL") or "").rstrip("/") or None,
+        # Email (issue 17): GOV.UK Notify when NOTIFY_API_KEY is set (a template id per message, NOTIFY_TEMPLATE_<NAME>),
+        # else SMTP when SMTP_HOST is set; in development, without either, the mail viewer (/development/mail).
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": _env_int("SMTP_PORT", 587),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "1").strip().lower() not in ("0", "false", "no", ""),
+        "SMTP_TIMEOUT_SECONDS": _env_int("SMTP_TIMEOUT_SECONDS", 30),
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "West Midlands placement portal <no-reply@localhost>",
+        "NOTIFY_API_KEY": os.environ.get("NOTIFY_API_KEY") or None,
+        "NOTIFY_BASE_URL": os.environ.get("NOTIFY_BASE_URL") or "https://api.notifications.service.gov.uk",
+        "NOTIFY_TEMPLATE_IDS": {key.removeprefix("NOTIFY_TEMPLATE_").lower(): value
+                                for key, value in os.environ.items() if key.startswith("NOTIFY_TEMPLATE_") and value},
+        # The worker (`flask notifications send`): attempts before a message is dead, the first wait after a
+        # failure (doubled after each attempt, up to the cap), and how often it looks for due messages.
+        "NOTIFICATIONS_MAX_ATTEMPTS": _env_int("PORTAL_NOTIFICATIONS_MAX_ATTEMPTS", 8),
+        "NOTIFICATIONS_RETRY_SECONDS": _env_int("PORTAL_NOTIFICATIONS_RETRY_SECONDS", 60),
+        "NOTIFICATIONS_RETRY_MAX_SECONDS": _env_int("PORTAL_NOTIFICATIONS_RETRY_MAX_SECONDS", 6 * 3600),
+        "NOTIFICATIONS_POLL_SECONDS": _env_int("PORTAL_NOTIFICATIONS_POLL_SECONDS", 5),
+        # The daily digest (for the kinds of email a person asked to have gathered) goes at this hour, UTC.
+        "NOTIFICATIONS_DIGEST_HOUR": _env_int("PORTAL_NOTIFICATIONS_DIGEST_HOUR", 7),
+        # "Forgot your password?" (issue 17 §3): how long an emailed link works, and how many reset emails one
+        # address (and one client address) may ask for in SIGN_IN_WINDOW_MINUTES.
+        "PASSWORD_RESET_MINUTES": _env_int("PORTAL_PASSWORD_RESET_MINUTES", 30),
+        "PASSWORD_RESET_ACCOUNT_REQUESTS": _env_int("PORTAL_PASSWORD_RESET_ACCOUNT_REQUESTS", 3),
+        "PASSWORD_RESET_ADDRESS_REQUESTS": _env_int("PORTAL_PASSWORD_RESET_ADDRESS_REQUESTS", 20),
+        # Every "Forgot your password?" answer is given this long after the request arrived (or later, when the
+        # work took longer), so a registered address's answer takes as long as an unknown one's.
+        "PASSWORD_RESET_ANSWER_MS": _env_int("PORTAL_PASSWORD_RESET_ANSWER_MS", 250),
         "SERVICE_NAME": "West Midlands placement portal",
         "TESTING": False,
     }
@@ -109,6 +143,8 @@ def apply_mode_defaults(config: dict) -> None:
     production = config.get("PORTAL_ENV", "production") == "production"
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = production
+    if not config.get("BASE_URL") and not production:
+        config["BASE_URL"] = "http://127.0.0.1:8000"
     if not config.get("SESSION_COOKIE_NAME") or config["SESSION_COOKIE_NAME"] == "session":
         config["SESSION_COOKIE_NAME"] = "__Host-portal_session" if production else "portal_session"
 

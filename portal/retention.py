@@ -1,6 +1,6 @@
 """How long the portal keeps its own bookkeeping rows, and the daily job that deletes what is past it.
 
-Three tables grow with every visit and are needed only for a while:
+Four tables grow with every visit and are needed only for a while:
 
 * `sign_in_attempt`: read by sign-in throttling for its window (minutes); kept longer so that an attack can be
   looked into afterwards. Kept `RETAIN_SIGN_IN_ATTEMPTS_DAYS` (default 90).
@@ -9,6 +9,11 @@ Three tables grow with every visit and are needed only for a while:
 * `form_submission`: a one-time form key only matters while a double click or a retry can still arrive; kept
   `RETAIN_FORM_KEYS_DAYS` (default 7). A form sent after its key was forgotten is saved as a new submission, as
   one without a key always was.
+
+* `notification`: the email outbox (issue 17). A sent email's row is kept `RETAIN_SENT_NOTIFICATIONS_DAYS`
+  (default 30) after it was sent, for "did they get it" questions; a dead letter (never delivered)
+  `RETAIN_DEAD_NOTIFICATIONS_DAYS` (default 90) after it was queued, for the hub's Emails page. Rows waiting to be
+  sent are never deleted. Its links (a set-password link) have long stopped working by then.
 
 The audit trail (`audit_event`) is not touched: it is the record of who did what, and its retention is the
 authorities' records policy, not this job's. Nothing here holds a child's data.
@@ -24,10 +29,10 @@ from datetime import datetime, timedelta
 
 import click
 from flask import current_app
-from sqlalchemy import delete, or_
+from sqlalchemy import and_, delete, or_
 
 from portal.db import db, utcnow
-from portal.models import FormSubmission, SignInAttempt, UserSession
+from portal.models import FormSubmission, Notification, SignInAttempt, UserSession
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Pruned:
     sign_in_attempts: int
     sessions: int
     form_keys: int
+    notifications: int = 0
 
 
 def prune(now: datetime | None = None) -> Pruned:
@@ -56,7 +62,12 @@ def prune(now: datetime | None = None) -> Pruned:
         )
     )
     keys = db.session.execute(delete(FormSubmission).where(FormSubmission.created_at < keys_before))
-    return Pruned(attempts.rowcount or 0, sessions.rowcount or 0, keys.rowcount or 0)
+    sent_before = now - timedelta(days=config["RETAIN_SENT_NOTIFICATIONS_DAYS"])
+    dead_before = now - timedelta(days=config["RETAIN_DEAD_NOTIFICATIONS_DAYS"])
+    emails = db.session.execute(delete(Notification).where(or_(
+        and_(Notification.status == "sent", Notification.sent_at < sent_before),
+        and_(Notification.status == "dead", Notification.created_at < dead_before))))
+    return Pruned(attempts.rowcount or 0, sessions.rowcount or 0, keys.rowcount or 0, emails.rowcount or 0)
 
 
 @click.group("retention")
@@ -66,8 +77,8 @@ def retention() -> None:
 
 @retention.command("prune")
 def prune_command() -> None:
-    """Delete old sign-in attempts, ended sessions and used form keys (never the audit trail)."""
+    """Delete old sign-in attempts, ended sessions, used form keys and old emails (never the audit trail)."""
     done = prune()
     db.session.commit()
     click.echo(f"Deleted {done.sign_in_attempts} sign-in attempts, {done.sessions} ended sessions and "
-               f"{done.form_keys} form keys past their retention.")
+               f"{done.form_keys} form keys past their retention, and {done.notifications} old emails from the outbox.")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent / "portal"
 # which live in portal.models for that reason), so no feature reaches into another's views, forms, services,
 # queries or glue.
 INWARD = {"access", "auth", "config", "db", "errors", "extensions", "formatting", "forms", "geo", "listing",
-          "matching", "models", "options", "placement_records", "unit_of_work"}
+          "matching", "models", "notifications", "options", "placement_records", "unit_of_work"}
 FEATURES = {"admin", "allocation", "market", "placements", "providers", "requests"}
 ALLOWED: dict[str, set[str]] = {
     # the pure core and pure geography: no portal import but geo (portal.matching loads portal.geo lazily)
@@ -51,7 +51,10 @@ ALLOWED: dict[str, set[str]] = {
     # shared below the features
     "access": {"auth", "db", "errors", "models"},
     "options": {"db", "geo", "matching", "models"},
-    "auth": {"db", "errors", "extensions", "forms", "formatting", "listing", "models", "unit_of_work"},
+    # the outbox, its senders and worker (issue 17): below auth, which queues the security messages
+    "notifications": {"config", "db", "errors", "listing", "models", "unit_of_work"},
+    "auth": {"db", "errors", "extensions", "forms", "formatting", "listing", "models", "notifications",
+             "unit_of_work"},
     "placement_records": {"auth", "db", "errors", "geo", "matching", "models"},
     # the features: only inward pieces
     **{feature: set(INWARD) for feature in FEATURES},
@@ -273,11 +276,11 @@ def test_every_view_requires_a_role(app):
     # the accessibility statement, privacy notice and cookies page are for everyone (and marked public).
     # The health checks are for the proxy and the container engine (portal.health).
     marked = {"providers.register", "providers.set_password", "public.accessibility", "public.privacy",
-              "public.cookies", "health.live", "health.ready"}
+              "public.cookies", "health.live", "health.ready", "notifications.mail_viewer"}
     # Signing in takes three steps before the role is known (password, then the code or the app's set-up), and a
     # signed-out page explains why a session ended; a reset link works without signing in.
     public = {"static", "auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",
-              "auth.signed_out", "auth.reset_password"} | marked
+              "auth.signed_out", "auth.reset_password", "auth.forgot_password"} | marked
     for rule in app.url_map.iter_rules():
         if rule.endpoint in public:
             continue

@@ -140,7 +140,7 @@ def compose() -> dict:
 
 def test_compose_has_the_services_of_a_deployment_past_one_host(compose):
     services = compose["services"]
-    assert set(services) == {"db", "migrate", "app1", "app2", "jobs", "proxy"}
+    assert set(services) == {"db", "migrate", "app1", "app2", "jobs", "notifications", "proxy"}
     assert services["db"]["image"].startswith("postgres:")
     assert any(volume.endswith(":/var/lib/postgresql/data") for volume in services["db"]["volumes"])
 
@@ -150,7 +150,7 @@ def test_migrations_run_once_before_any_app_or_job(compose):
     assert services["migrate"]["command"] == ["flask", "db", "upgrade"]
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
-    for name in ("app1", "app2", "jobs"):
+    for name in ("app1", "app2", "jobs", "notifications"):
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
         assert depends["db"]["condition"] == "service_healthy", name
@@ -183,10 +183,20 @@ def test_the_jobs_service_runs_the_daily_jobs(compose):
     assert "flask allocation run --once-per-day" in (DEPLOY / "jobs.sh").read_text()
 
 
+def test_the_notifications_worker_sends_the_outbox(compose):
+    worker = compose["services"]["notifications"]
+    assert worker["command"] == ["flask", "notifications", "send"]
+    assert worker["image"] == compose["services"]["app1"]["image"]
+    assert worker["environment"]["SECRET_KEY"] == compose["services"]["app1"]["environment"]["SECRET_KEY"]
+    assert "mail" in worker["networks"] and compose["networks"]["internal"]["internal"] is True
+    for name in ("db", "app1", "app2", "jobs"):  # the only service with a route out
+        assert "mail" not in compose["services"][name].get("networks", ["internal"]), name
+
+
 def test_every_long_running_service_has_a_health_check(compose):
     for name, service in compose["services"].items():
         check = service.get("healthcheck", {})
-        if name in ("migrate", "jobs"):  # a one-off, and a loop with no server to ask
+        if name in ("migrate", "jobs", "notifications"):  # a one-off, and loops with no server to ask
             assert check == {"disable": True}, name
         else:
             assert check.get("test") and not check.get("disable"), name

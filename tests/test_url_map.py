@@ -83,8 +83,9 @@ from tests.url_map_world import ACTORS, ORGANISATION, SIGN_IN_PAGE, World, build
 # Pages anyone may open without signing in (as in tests/test_architecture.py), and signing out, which anyone may do
 # (half-way through signing in, too).
 PUBLIC = {"auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",
-          "auth.signed_out", "auth.reset_password", "auth.sign_out", "providers.register", "providers.set_password",
-          "public.accessibility", "public.privacy", "public.cookies", "health.live", "health.ready"}
+          "auth.signed_out", "auth.reset_password", "auth.forgot_password", "auth.sign_out", "providers.register",
+          "providers.set_password", "public.accessibility", "public.privacy", "public.cookies", "health.live",
+          "health.ready", "notifications.mail_viewer"}
 NOT_WALKED = {"static"}
 # POSTs that end the acting user's own session: run on a throwaway client, signed in for the one request. (Each
 # account may sign in three times in a test: tests/conftest.totp_code. The walk signs each in at most three times.)
@@ -117,6 +118,7 @@ ROLES_BY_BLUEPRINT = {
     "allocation": {"admin"},
     "public": set(),  # the accessibility statement, privacy notice and cookies page: for everyone, no role
     "health": set(),  # /health/live and /health/ready: for the proxy and the container engine, no role
+    "notifications": set(),  # the development mail viewer (development only): no role, like a local mail catcher
 }
 
 

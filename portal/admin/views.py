@@ -34,6 +34,18 @@ def home():
         decided=listing.ListPage(decided, endpoint="admin.home", args={"pending_page": pending.page_arg}))
 
 
+@bp.get("/notifications")
+@role_required("admin")
+def notifications():
+    """Emails not sent: those whose last attempt failed (tried again later) and those given up (issue 17 §1)."""
+    from portal.notifications.queries import UNSENT_STATUSES, list_unsent
+
+    status = listing.choice(request.args.get("status"), UNSENT_STATUSES)
+    paged = list_unsent(status, page=listing.page_number(request.args.get("page")))
+    return render_template("admin/notifications.html", statuses=UNSENT_STATUSES, status=status or "",
+                           messages=listing.ListPage(paged, endpoint="admin.notifications", args={"status": status}))
+
+
 @bp.get("/people")
 @role_required("admin")
 def people():

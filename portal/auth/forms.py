@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, PasswordField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
 from portal.auth.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
@@ -24,6 +24,15 @@ class SignInForm(PortalForm):
         validators=[InputRequired(message="Enter your password"), Length(max=MAX_LENGTH, message=f"Password must be {MAX_LENGTH} characters or fewer")],
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ForgotPasswordForm(PortalForm):
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter your email address"), Regexp(EMAIL_RE, message="Enter an email address in the correct format, like name@example.org.uk"), Length(max=254)],
+    )
+    submit = SubmitField("Send the link", widget=GovSubmitInput())
 
 
 class SecurityCodeForm(PortalForm):
@@ -113,3 +122,19 @@ class ReauthenticateForm(PortalForm):
         validators=[InputRequired(message="Enter your password"), Length(max=MAX_LENGTH)],
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+EMAIL_CHOICES = [("immediately", "Email me each time"), ("digest", "In one email a day"), ("off", "Do not email me")]
+
+
+def email_choices_form(kinds: list[tuple[str, str]], data: dict[str, str] | None = None) -> PortalForm:
+    """How the person gets each kind of email they may choose about (issue 17 §2): one question per kind."""
+
+    class EmailChoicesForm(PortalForm):
+        submit = SubmitField("Save", widget=GovSubmitInput())
+
+    for name, label in kinds:
+        setattr(EmailChoicesForm, name, RadioField(
+            label, widget=GovRadioInput(), choices=EMAIL_CHOICES,
+            validators=[InputRequired(message=f"Select how you get emails about this: {label.lower()}")]))
+    return EmailChoicesForm(data=data)

@@ -6,20 +6,20 @@ provider. Every change is audited and ends the sessions it must. Services add an
 
 from __future__ import annotations
 
-import hashlib
+from datetime import timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from portal.auth import mfa, sessions
+from portal.auth import mfa, sessions, throttle, tokens
 from portal.auth.passwords import set_password, verify_password
 from portal.auth.permissions import audit
+from portal.auth.queries import find_user_by_email
 from portal.db import db
-from portal.errors import Forbidden, Invalid, NotFound
+from portal.errors import Forbidden, Invalid
 from portal.models import User, UserSession
+from portal.notifications.services import link, queue_notification, set_choices
 
-RESET_SALT = "portal-password-reset"
-RESET_HOURS = 24
+RESET_HOURS = int(tokens.PASSWORD_RESET.max_age.total_seconds() // 3600)
 
 
 def may_manage(actor: User, user: User) -> bool:
@@ -62,6 +62,13 @@ def new_recovery_codes(user: User, password: str) -> list[str]:
     return codes
 
 
+def set_email_choices(user: User, choices: dict[str, str]) -> None:
+    """The person chooses how they get each kind of email (security emails always come at once)."""
+    set_choices(user, choices)
+    audit(user, "change_email_choices", "user", user.id,
+          detail=";".join(f"{kind}:{choice}" for kind, choice in sorted(choices.items())))
+
+
 def end_own_session(user: User, session_id: str) -> bool:
     record = db.session.get(UserSession, session_id)
     if record is None or record.user_id != user.id or record.ended_at is not None:
@@ -80,15 +87,6 @@ def sign_out_person(actor: User, user: User) -> int:
 
 # -------------------------------------------------------------------------------------------- reset links
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
-
-
-def _fingerprint(user: User) -> str:
-    # The link names the password it replaces, so it works once: setting any password changes the hash.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
-
-
 def issue_reset_link(actor: User, user: User) -> str:
     """A one-time link (valid 24 hours) for `user` to set a new password; the token is shown to the actor once.
     Issuing it changes nothing else: the current password keeps working until the link is used."""
@@ -96,20 +94,34 @@ def issue_reset_link(actor: User, user: User) -> str:
     if not user.active:
         raise Invalid("This account has been deactivated: it cannot have a reset link")
     audit(actor, "issue_password_reset", "user", user.id)
-    return _serializer().dumps({"u": user.id, "p": _fingerprint(user)})
+    return tokens.issue(user, tokens.PASSWORD_RESET)
 
 
 def user_for_reset_token(token: str) -> User:
-    try:
-        payload = _serializer().loads(token, max_age=RESET_HOURS * 3600)
-    except SignatureExpired:
-        raise NotFound("This link has expired. Ask your administrator for a new one") from None
-    except BadSignature:
-        raise NotFound("This link is not valid. Check you copied all of it, or ask for a new one") from None
-    user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
-    if user is None or not user.active or payload.get("p") != _fingerprint(user):
-        raise NotFound("This link has already been used or is no longer valid. Ask your administrator for a new one")
-    return user
+    return tokens.user_for(token, tokens.PASSWORD_RESET)
+
+
+def request_password_reset(email: str, address: str | None) -> None:
+    """"Forgot your password?" (issue 17 §3): email a one-time reset link, valid PASSWORD_RESET_MINUTES (30), to an
+    active account with this address. The caller answers the same whatever happens here: registered or not,
+    throttled or not, the page and the work are the same (a link is signed and a row written either way; the
+    email itself is sent later by the worker, so its time is never part of the answer)."""
+    key = throttle.account_key(email)
+    config = current_app.config
+    user = find_user_by_email(email.strip().lower())
+    account = user if user is not None and user.active else None
+    throttled = throttle.too_many_resets(key, address, config["PASSWORD_RESET_ACCOUNT_REQUESTS"],
+                                         config["PASSWORD_RESET_ADDRESS_REQUESTS"])
+    throttle.record(key, address, throttle.RESET_REQUEST, True)
+    lifetime = timedelta(minutes=int(config["PASSWORD_RESET_MINUTES"]))
+    token = tokens.issue(account or User(id="", password_hash=""), tokens.PASSWORD_RESET, lifetime)
+    if account is None or throttled:
+        audit(None, "request_password_reset", "user", account.id if account else None, outcome="refused",
+              detail="throttled" if throttled else "unknown_or_inactive")
+        return
+    queue_notification(account, "password_reset", minutes=str(int(config["PASSWORD_RESET_MINUTES"])),
+                       link=link("auth.reset_password", token=token))
+    audit(None, "request_password_reset", "user", account.id)
 
 
 def reset_password(token: str, password: str) -> User:
@@ -131,6 +143,8 @@ def reset_mfa(actor: User, user: User) -> None:
     mfa.clear(user)
     sessions.end_all(user, "mfa_reset")
     audit(actor, "reset_mfa", "user", user.id)
+    queue_notification(user, "mfa_reset", link=link("auth.sign_in"),  # a security message (issue 17 §2)
+                       administrator_organisation=actor.provider.name if actor.provider else "the regional hub")
 
 
 def deactivated(user: User) -> None:

@@ -17,13 +17,15 @@ import hashlib
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.db import db, utcnow
 from portal.models import SignInAttempt
 
 PASSWORD, SECURITY_CODE, RECOVERY_CODE = "password", "security_code", "recovery_code"
 LOCKED = "locked"
+# A "Forgot your password?" request: recorded as a success, so it never counts towards a sign-in lock.
+RESET_REQUEST = "reset_request"
 
 
 def account_key(email: str) -> str:
@@ -68,3 +70,20 @@ def is_locked(key: str, address: str | None, now: datetime | None = None) -> boo
 
 def record(key: str, address: str | None, step: str, succeeded: bool) -> None:
     db.session.add(SignInAttempt(account_key=key, source_address=address, step=step, succeeded=succeeded))
+
+
+def too_many_resets(key: str, address: str | None, account_limit: int, address_limit: int,
+                    now: datetime | None = None) -> bool:
+    """True when this address (account key) or client address already asked for `account_limit` /
+    `address_limit` reset emails within the sign-in window: no more are sent until the window has passed, so the
+    form cannot be used to flood someone's inbox (or the mail service's quota)."""
+    now = now or utcnow()
+    _, _, window, _ = _settings()
+    recent = (SignInAttempt.step == RESET_REQUEST) & (SignInAttempt.at > now - window)
+    by_account = db.session.scalar(select(func.count()).where(SignInAttempt.account_key == key, recent)) or 0
+    if by_account >= account_limit:
+        return True
+    if address is None:
+        return False
+    by_address = db.session.scalar(select(func.count()).where(SignInAttempt.source_address == address, recent)) or 0
+    return by_address >= address_limit

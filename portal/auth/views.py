@@ -7,6 +7,7 @@ unreachable until the security code is accepted, and a copied cookie dies with i
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -16,6 +17,8 @@ from portal.auth import mfa, services, sessions, throttle
 from portal.auth.forms import (
     ChangePasswordForm,
     ConfirmForm,
+    email_choices_form,
+    ForgotPasswordForm,
     ReauthenticateForm,
     RecoveryCodeForm,
     ResetPasswordForm,
@@ -399,6 +402,26 @@ def sign_out_everywhere():
     return redirect(url_for("auth.sign_in"))
 
 
+@bp.route("/account/emails", methods=["GET", "POST"])
+@role_required(*EVERYONE)
+def email_choices():
+    """Which emails the person gets, and which come gathered in one email a day (issue 17 §2)."""
+    from portal.notifications.services import choices_for
+    from portal.notifications.templates import TEMPLATES, choosable
+
+    kinds = [(t.name, t.choice_label) for t in choosable(current_user.role)]
+    form = email_choices_form(kinds, data=choices_for(current_user))
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            services.set_email_choices(current_user, {name: form[name].data for name, _ in kinds})
+        if work.ok:
+            flash("Your email choices are saved.", "success")
+            return redirect(url_for("auth.account"))
+    security = [t.subject for t in TEMPLATES.values() if t.security]
+    return render_template("auth/email_choices.html", form=form, kinds=kinds, security=security), \
+        422 if form.is_submitted() else 200
+
+
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
 @role_required(*EVERYONE)
 def new_recovery_codes():
@@ -430,6 +453,25 @@ def end_session(session_id: str):
 
 
 # ----------------------------------------------------------------------------------------- reset links
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    """Email a one-time link to reset the password (issue 17 §3). The answer is the same page whether or not the
+    address has an account, and whether or not it was throttled; the email is sent afterwards by the worker."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.change_password"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        started = time.monotonic()
+        with unit_of_work(form):
+            services.request_password_reset(form.email.data, sessions.client_address())
+        # A registered address's request writes one more row (its email); the answer waits until a fixed time
+        # after the request arrived, so its timing cannot tell whether the address has an account.
+        time.sleep(max(0.0, current_app.config["PASSWORD_RESET_ANSWER_MS"] / 1000 - (time.monotonic() - started)))
+        return render_template("auth/forgot_password_sent.html", email=form.email.data.strip(),
+                               minutes=current_app.config["PASSWORD_RESET_MINUTES"])
+    return render_template("auth/forgot_password.html", form=form), 422 if form.is_submitted() else 200
+
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token: str):

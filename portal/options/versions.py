@@ -7,7 +7,8 @@
   once, at commit, in the same transaction (so a reader never sees the new number without the new data). The
   market pages are kept per process under it (portal/market/cache.py).
 
-Accounts, sessions, sign-in attempts, one-time form keys, recovery codes, the audit trail and match runs are not
+Accounts, sessions, sign-in attempts, one-time form keys, recovery codes, the audit trail, match runs and the email
+outbox are not
 the region's data (no aggregate reads them), nor is a draft request, so writing them alone (as most page views
 and an officer's drafting do) leaves the data version where it is.
 """
@@ -22,7 +23,8 @@ from portal.models import DataVersion, OptionsVersion
 
 # Tables whose changes no region-wide figure reads.
 NOT_DATA = frozenset({"audit_event", "user_account", "user_session", "sign_in_attempt", "recovery_code",
-                      "form_submission", "match_run", "options_version", "data_version", "alembic_version"})
+                      "form_submission", "match_run", "options_version", "data_version", "alembic_version",
+                      "notification", "notification_preference"})
 _CHANGED = "portal_data_changed"
 
 

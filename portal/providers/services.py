@@ -6,33 +6,32 @@ web process rebuilds its matching index (README, "Options version").
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from portal import geo
 from portal.models import Offer, PlacementRequest, Provider, Referral, ReferralDecline, Setting, User, Vacancy
+from portal.auth import tokens
 from portal.auth.passwords import hash_password, set_password
 from portal.auth.permissions import audit
 from portal.auth.services import deactivated
 from portal.auth.queries import find_user_by_email
 from portal.db import db, utcnow
 from portal.providers.csv_format import CsvProblem, VacancyRow
-from portal.options import bump_options_version, group_request_ids, placed_together
+from portal.options import bump_options_version, group_request_ids, placed_together, referral_children
 from portal.providers.queries import LIVE_OFFER_STATUSES
 from portal.errors import Conflict, NotFound, ServiceError
+from portal.formatting import children_summary
+from portal.notifications.services import link, queue_notification
 
-INVITE_SALT = "portal.provider-invite"
-INVITE_DAYS = 7
+INVITE_DAYS = tokens.INVITATION.max_age.days
 
 
 # ---------------------------------------------------------------------------------------------- registration
@@ -116,19 +115,14 @@ def _unusable_password_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(32), method="pbkdf2:sha256:1000")
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT)
-
-
-def _password_fingerprint(user: User) -> str:
-    # The link names the password it replaces, so it works once: setting a password (or removing the user, or
-    # issuing a new link) changes the hash and every older link stops working.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
-
-
 def invite_token(user: User) -> str:
-    """The one-time set-password token for an invited user (shown to the inviting admin; no email is sent)."""
-    return _serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+    """The one-time set-password token for an invited user (emailed to them, and shown to the inviting admin)."""
+    return tokens.issue(user, tokens.INVITATION)
+
+
+def _email_invitation(actor: User, user: User) -> None:
+    queue_notification(user, "invitation", inviter_organisation=actor.provider.name if actor.provider else "Your organisation",
+                       days=str(INVITE_DAYS), link=link("providers.set_password", token=invite_token(user)))
 
 
 def invite_user(actor: User, *, name: str, email: str, provider_role: str) -> User:
@@ -143,6 +137,7 @@ def invite_user(actor: User, *, name: str, email: str, provider_role: str) -> Us
     except IntegrityError as error:
         raise ServiceError("An account already uses this email address. Use another email address") from error
     audit(actor, "invite_user", "user", user.id, detail=f"provider_role:{provider_role}")
+    _email_invitation(actor, user)  # issue 17 §3: invitations are emailed
     return user
 
 
@@ -154,20 +149,14 @@ def renew_invite(actor: User, user: User) -> None:
         raise Conflict("This person has already signed in: they can set a new password themselves")
     user.password_hash = _unusable_password_hash()
     audit(actor, "renew_invite", "user", user.id)
+    _email_invitation(actor, user)
 
 
 def user_for_invite_token(token: str) -> User:
     """The invited user the token is for, if it is genuine, unused, unexpired and the user still active."""
-    try:
-        payload = _serializer().loads(token, max_age=INVITE_DAYS * 24 * 3600)
-    except SignatureExpired:
-        raise NotFound("This link has expired. Ask your organisation's administrator for a new one") from None
-    except BadSignature:
-        raise NotFound("This link is not valid. Check you copied all of it, or ask for a new one") from None
-    user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
-    if user is None or not user.active or user.role != "provider" or payload.get("p") != _password_fingerprint(user):
-        raise NotFound("This link has already been used or is no longer valid. Ask your organisation's "
-                       "administrator for a new one")
+    user = tokens.user_for(token, tokens.INVITATION)
+    if user.role != "provider":
+        raise NotFound(f"This link has already been used or is no longer valid. {tokens.INVITATION.ask}")
     return user
 
 
@@ -576,7 +565,20 @@ def make_offer(
             child.status = "offers"
     db.session.flush()
     audit(user, "make_offer", "placement_request", referral.request_id, detail=f"offer:{offer.id}")
+    _tell_officer_of_offer(referral, placement_request, "offer_received")  # issue 17 §2: to the officer
     return offer
+
+
+def _tell_officer_of_offer(referral: Referral, placement_request: PlacementRequest, template: str) -> None:
+    """Queue a new or withdrawn offer's email for the officer who sent the referral (else whoever created the
+    request): the provider's name, the anonymised summary and a link; never the child's name."""
+    officer = db.session.get(User, referral.sent_by_id or placement_request.created_by_id or "")
+    if officer is None:
+        return
+    provider = db.session.get(Provider, referral.provider_id)
+    queue_notification(officer, template, provider=provider.name,
+                       summary=children_summary(referral_children(placement_request) or [placement_request]),
+                       link=link("requests.detail", request_id=placement_request.id))
 
 
 def _withdraw_offer(user: User, offer: Offer) -> None:
@@ -609,6 +611,7 @@ def _withdraw_offer(user: User, offer: Offer) -> None:
                 child.status = "searching"
     db.session.expire(offer)
     audit(user, "withdraw_offer", "placement_request", offer.request_id, detail=f"offer:{offer.id}")
+    _tell_officer_of_offer(referral, placement_request, "offer_withdrawn")  # issue 17 §2
 
 
 def withdraw_offer(user: User, offer: Offer) -> None:

@@ -20,7 +20,7 @@ bp = Blueprint("public", __name__)
 # When the accessibility statement and the privacy notice were written and last reviewed (update on every review).
 STATEMENT_PREPARED = date(2026, 12, 2)
 STATEMENT_REVIEWED = date(2026, 12, 2)
-PRIVACY_UPDATED = date(2026, 12, 2)
+PRIVACY_UPDATED = date(2026, 12, 3)
 
 # The pages the automated accessibility checks run on, by the `context=` each check names in tests/browser/
 # (assert_no_axe_violations): tests/public/test_public_pages.py fails unless every key here is checked there and
@@ -29,6 +29,7 @@ AXE_CHECKED_PAGES: dict[str, str] = {
     "start": "the start page",
     "sign-in": "sign in",
     "sign-in-error": "sign in, showing an error",
+    "forgot-password": "asking for a link to reset a forgotten password",
     "accessibility": "this accessibility statement",
     "privacy": "the privacy notice",
     "cookies": "the cookies page",

@@ -9,7 +9,7 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import geo
-from portal.formatting import format_date, label, labels
+from portal.formatting import children_summary, format_date, la_name, label, labels
 from portal.models import (
     REQUEST_STATUSES,
     WITHDRAWAL_REASONS,
@@ -29,8 +29,9 @@ from portal.models import (
 from portal.auth.permissions import audit
 from portal.db import db, utcnow
 from portal.errors import Conflict, Invalid, ServiceError
+from portal.notifications.services import link, queue_for_provider
 from portal.placement_records import create_agreement, education_continuity, placement_type_for, provider_code_for
-from portal.options import bump_options_version, group_request_ids, placed_together
+from portal.options import bump_options_version, group_request_ids, placed_together, referral_children
 from portal.requests import sections
 
 
@@ -165,7 +166,36 @@ def send_referrals(
     db.session.flush()
     for referral in referrals:
         audit(user, "send_referral", "placement_request", req.id, detail=f"provider:{referral.provider_id}")
+    _tell_providers_of_referrals(req, referrals)  # issue 17 §2: an email to each provider referred
     return referrals
+
+
+def _tell_providers_of_referrals(req: PlacementRequest, referrals: list[Referral]) -> None:
+    """Queue "new referral" emails: the anonymised summary providers see (no name, no date of birth) and a link."""
+    summary, urgency = _summary(req), label(req.urgency, "urgency")
+    for referral in referrals:
+        queue_for_provider(referral.provider_id, "referral_received", summary=summary, urgency=urgency,
+                           local_authority=la_name(req.la_code),
+                           link=link("providers.referral", referral_id=referral.id))
+
+
+def _providers_with_live_offers(request_ids: list[str], *, except_offer: str) -> set[str]:
+    return set(db.session.scalars(select(Offer.provider_id).where(
+        Offer.request_id.in_(request_ids), Offer.id != except_offer, Offer.status.in_(("made", "shortlisted")))))
+
+
+def _summary(req: PlacementRequest) -> str:
+    """The children a referral is for, anonymised as providers see them: "Male, age 11", "Sibling group of 2"."""
+    return children_summary(referral_children(req) or [req])
+
+
+def _tell_providers(req: PlacementRequest, provider_ids: set[str], template: str, **fields: str) -> None:
+    """Queue `template` for the providers' people who answer referrals, about `req` as providers see it: the
+    anonymised summary and a link to their offers, never a name or the officer's own words (issue 17 §2)."""
+    summary = _summary(req)
+    for provider_id in sorted(provider_ids):
+        queue_for_provider(provider_id, template, summary=summary, local_authority=la_name(req.la_code),
+                           link=link("providers.offers"), **fields)
 
 
 def _siblings_ready(req: PlacementRequest) -> None:
@@ -192,6 +222,7 @@ def decline_offer(user: User, req: PlacementRequest, offer: Offer, reason: str) 
     if changed != 1:
         raise ServiceError("This offer can no longer be declined")
     audit(user, "decline_offer", "placement_request", req.id, detail=f"offer:{offer.id}")
+    _tell_providers(req, {offer.provider_id}, "offer_decision", decision="declined")  # issue 17 §2
 
 
 def _book_vacancy(vacancy_id: str, places: int) -> None:
@@ -263,6 +294,7 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
     provider = db.session.get(Provider, setting.provider_id)
     placements = [_placement(user, child, offer, setting, provider, together=len(children)) for child in children]
     ids = [child.id for child in children]
+    not_chosen = _providers_with_live_offers(ids, except_offer=offer.id)  # told by email below (issue 17 §2)
     # The other offers and referrals are told the outcome.
     db.session.execute(
         update(Offer)
@@ -285,6 +317,8 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
         db.session.flush()
     except IntegrityError as error:
         raise NoLongerAvailable("This request already has a placement. Nothing has been saved") from error
+    _tell_providers(req, {provider.id}, "offer_decision", decision="accepted")
+    _tell_providers(req, not_chosen - {provider.id}, "offer_decision", decision="not chosen, another offer was accepted")
     for child, placement in zip(children, placements):
         audit(user, "accept_offer", "placement_request", child.id, detail=f"offer:{offer.id}")
         create_agreement(placement, child, offer, user=user)
@@ -626,7 +660,10 @@ def withdraw_request(user: User, req: PlacementRequest, reason: str, other: str 
         raise _closed(req)
     category = WITHDRAWAL_REASONS[reason]
     outcome = f"The local authority withdrew this referral: {category[0].lower()}{category[1:]}"
+    referred = set(db.session.scalars(select(Referral.provider_id).where(
+        Referral.request_id == req.id, Referral.status.in_(("sent", "offered")))))  # told by email (issue 17 §2)
     offers, referrals = _close_live([req.id], outcome, now)
+    _tell_providers(req, referred, "referral_closed", outcome=f"withdrawn: {category[0].lower()}{category[1:]}")
     db.session.expire(req)
     audit(user, "withdraw", "placement_request", req.id,
           detail=f"reason:{reason} referrals_closed:{referrals} offers_closed:{offers}")

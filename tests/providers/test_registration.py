@@ -146,10 +146,15 @@ def test_set_password_link_works_once(app, client, auth, db_session):
     nia = db_session.scalar(select(User).where(User.email == "nia@example.test"))
     with app.test_request_context():
         token = services.invite_token(nia)
-    original = services.INVITE_DAYS
-    services.INVITE_DAYS = -1
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from portal.auth import tokens
+
+    original = tokens.INVITATION  # the one-time link mechanism invitations share with reset links
+    tokens.INVITATION = replace(original, max_age=timedelta(days=-1))
     try:
         response = client.get(f"/provider/set-password/{token}")
     finally:
-        services.INVITE_DAYS = original
+        tokens.INVITATION = original
     assert response.status_code == 404 and "expired" in response.get_data(as_text=True)
