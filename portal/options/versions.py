@@ -8,9 +8,8 @@
   market pages are kept per process under it (portal/market/cache.py).
 
 Accounts, sessions, sign-in attempts, one-time form keys, recovery codes, the audit trail, match runs and the email
-outbox are not
-the region's data (no aggregate reads them), nor is a draft request, so writing them alone (as most page views
-and an officer's drafting do) leaves the data version where it is.
+outbox are not the region's data (no aggregate reads them), nor is a draft request, so writing them alone (as most
+page views and an officer's drafting do) leaves the data version where it is.
 """
 
 from __future__ import annotations
