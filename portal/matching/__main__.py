@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .problem import ProblemError, allocate_problem, parse_problem, rank_problem
+from .solver import SAFETY_TIME_LIMIT_S
 
 EXIT_BAD_INPUT = 2
 
@@ -45,8 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for cmd in (rank_cmd, allocate_cmd):
         cmd.add_argument("file", metavar="FILE", help="problem file (JSON), or - for standard input")
         cmd.add_argument("--pretty", action="store_true", help="indent the JSON output")
-    allocate_cmd.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS",
-                              help="time limit for the exact model (default 10)")
+    allocate_cmd.add_argument("--time-limit", type=float, default=SAFETY_TIME_LIMIT_S, metavar="SECONDS",
+                              help="wall-clock safety net only (default %(default)g): work limits decide the answer; "
+                                   "if this fires the output says stopped_by: safety_time_limit")
     args = parser.parse_args(argv)
     out = sys.stdout.buffer
     try:

@@ -406,13 +406,18 @@ def rank_problem(problem: Mapping[str, Any]) -> dict[str, Any]:
     ]}
 
 
-def allocate_problem(problem: Mapping[str, Any], *, time_limit_s: float = 10.0) -> dict[str, Any]:
+def allocate_problem(problem: Mapping[str, Any], *, time_limit_s: float | None = None) -> dict[str, Any]:
     """`python -m portal.matching allocate`: the region-wide allocation of the problem's requests.
 
-    Returns `{"assignments", "unplaced", "objective", "bound", "gap", "status", "placed"}`; raises ProblemError.
+    Returns `{"assignments", "unplaced", "objective", "bound", "gap", "status", "placed", "bound_placed",
+    "stopped_by"}`; raises ProblemError. `time_limit_s` is the wall-clock safety net (default
+    `solver.SAFETY_TIME_LIMIT_S`); the answer is decided by deterministic work limits.
     """
     from .rank import OptionIndex
-    from .solver import allocate
+    from .solver import SAFETY_TIME_LIMIT_S, allocate
+
+    if time_limit_s is None:
+        time_limit_s = SAFETY_TIME_LIMIT_S
 
     parsed = parse_problem(problem)
     index = OptionIndex.build(parsed.options, parsed.policy)

@@ -252,7 +252,9 @@ class Allocation:
     counts are proven lexicographically best and `bound == objective`. `gap = (bound - objective) / max(1, |bound|)`.
     `placed` counts the children placed per urgency band (today, within_5_days, over_5_days); `bound_placed` is
     the relaxation's count per band, a lexicographic upper bound on what any allocation can place (equal to
-    `placed` when the counts are proven best).
+    `placed` when the counts are proven best). `stopped_by` is None when the search finished (proven optimal, or
+    nothing left to try), "work_limit" when a deterministic work limit ended it (the same answer on every
+    machine), and "safety_time_limit" when the wall-clock safety net fired (the answer may then vary).
     """
 
     assignments: tuple[Assignment, ...]
@@ -263,6 +265,7 @@ class Allocation:
     status: str
     placed: Mapping[str, int] = field(default_factory=dict)
     bound_placed: Mapping[str, int] = field(default_factory=dict)
+    stopped_by: str | None = None
 
     def option_for(self, request_id: str) -> str | None:
         for assignment in self.assignments:
@@ -280,6 +283,7 @@ class Allocation:
             "status": self.status,
             "placed": dict(self.placed),
             "bound_placed": dict(self.bound_placed),
+            "stopped_by": self.stopped_by,
         }
 
 
