@@ -390,18 +390,22 @@ def _siblings(requests: tuple[RequestSpec, ...]) -> dict[str, list[RequestSpec]]
     return groups
 
 
-def rank_problem(problem: Mapping[str, Any]) -> dict[str, Any]:
+def rank_problem(problem: Mapping[str, Any], *, exclusions: str = "counts", limit: int | None = None) -> dict[str, Any]:
     """`python -m portal.matching rank`: every request of the problem ranked against every option.
 
-    Returns `{"results": [{"request", "matches", "excluded"}, ...]}` in request order; raises ProblemError.
+    Returns `{"results": [{"request", "matches", ...}, ...]}` in request order; raises ProblemError. What each
+    result says of the excluded options follows `exclusions` ("none", "counts": the default, "all": every one with
+    its reasons, as `RankResult.to_dict`); `limit` keeps the best `limit` matches of each request.
     """
-    from .rank import OptionIndex, rank
+    from .rank import OptionIndex, exclusion_mode, rank
 
+    mode = exclusion_mode(None, exclusions)
     parsed = parse_problem(problem)
     index = OptionIndex.build(parsed.options, parsed.policy)
     groups = _siblings(parsed.requests)
     return {"results": [
-        rank(r, index, siblings=groups.get(r.sibling_group, ()) if r.sibling_group else ()).to_dict()
+        rank(r, index, siblings=groups.get(r.sibling_group, ()) if r.sibling_group else (), exclusions=mode,
+             limit=limit).to_dict()
         for r in parsed.requests
     ]}
 

@@ -204,25 +204,40 @@ class Exclusion:
         return {"option": self.option, "reasons": list(self.reasons)}
 
 
+EXCLUSION_MODES = ("none", "counts", "all")
+
+
 @dataclass(frozen=True, slots=True)
 class RankResult:
     """Every option for one request: eligible ones best first, excluded ones (in input order) with reasons.
 
-    `eligible` is the number of eligible options even when `matches` was cut to a `limit`;
-    `excluded` is empty when rank was asked not to explain exclusions.
+    `eligible` is the number of eligible options even when `matches` was cut to a `limit`; `ineligible` the
+    number of the others. What is said of the excluded depends on `exclusions` (docs/matching.md, "Exclusion
+    modes"): "all" lists each in `excluded` with its reasons; "counts" gives `exclusion_counts`, per rule how
+    many options fail it (an option failing two rules counts under both); "none" only the numbers.
     """
 
     request: str
     matches: tuple[Match, ...]
     excluded: tuple[Exclusion, ...]
     eligible: int = 0
+    ineligible: int = 0
+    exclusion_counts: Mapping[str, int] = field(default_factory=dict)
+    exclusions: str = "all"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "request": self.request,
             "matches": [match.to_dict() for match in self.matches],
-            "excluded": [exclusion.to_dict() for exclusion in self.excluded],
         }
+        if self.exclusions == "all":
+            out["excluded"] = [exclusion.to_dict() for exclusion in self.excluded]
+            return out
+        out["eligible"] = self.eligible
+        out["ineligible"] = self.ineligible
+        if self.exclusions == "counts":
+            out["exclusion_counts"] = dict(self.exclusion_counts)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
