@@ -948,10 +948,21 @@ def iter_rank_json(requests: Sequence[RequestSpec], index: OptionIndex, *, exclu
     for r in requests:
         if r.sibling_group is not None:
             groups.setdefault(r.sibling_group, []).append(r)
+    # A sibling group placed together has one list: every member's result is the same but for "request", so it
+    # is made once per group (the text after the request id is cached).
+    done: dict[str, bytes] = {}
     yield b'{"results": ['
     for i, r in enumerate(requests):
         siblings = groups.get(r.sibling_group, ()) if r.sibling_group is not None else ()
         if i:
             yield b", "
-        yield rank_json_bytes(r, index, siblings, exclusions=exclusions, limit=limit)
+        if len(group_members(r, siblings)) > 1:
+            rest = done.get(r.sibling_group)
+            head = b'{"request": ' + _json_str(r.id).encode()
+            if rest is None:
+                text = rank_json_bytes(r, index, siblings, exclusions=exclusions, limit=limit)
+                rest = done[r.sibling_group] = text[len(head):]
+            yield head + rest
+        else:
+            yield rank_json_bytes(r, index, siblings, exclusions=exclusions, limit=limit)
     yield b"]}"
