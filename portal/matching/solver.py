@@ -20,23 +20,28 @@ Method (the recipe measured in issue 3: full-model CP-SAT does not scale past ~3
 2. If a group was split: dual prices for the relaxation (a few Bellman-Ford rounds from the optimal flow) give
    every (child, option) pair a reduced cost, and a tighter bound (`_group_bound`): every allocation that keeps
    siblings together loses at least, per split group, the cheapest way to reunite or leave out that group.
-3. The exact 0/1 model (CP-SAT, `_Repair`) over each unit's `policy.candidates_per_request` cheapest options by
-   reduced cost plus the options the flow used, siblings all-or-nothing in one setting, in two stages with small
-   coefficients: the most children per band, then (holding those) the best score sum. Between the stages the
-   single children are re-placed by one exact flow around the groups (`_reflow_singles`).
-4. A last pass gives any still-unplaced unit an eligible option with room; when not proven optimal, single moves
-   that are certainly better are applied (`_polish`), so the local checks of validation.py pass.
+3. A first allocation (split groups out, singles re-placed by one exact flow, `_fill`), then an exact branch and
+   bound over the split groups (`_BranchAndBound`): nodes fix groups in an option or out, bounded by the flow over
+   the rest and the group bound; a node whose flow splits no group is solved. An empty tree proves optimality.
+4. If the search's first work budget runs out: the exact 0/1 model (CP-SAT, `_Repair`) over each unit's
+   `policy.candidates_per_request` cheapest options by reduced cost plus the options the flow used, siblings
+   all-or-nothing in one setting, in two stages with small coefficients: the most children per band, then
+   (holding those) the best score sum. Then the search again from the better allocation, with its second budget.
+5. When not proven optimal, single moves that are certainly better are applied (`_polish`), so the local checks
+   of validation.py pass.
 
 `bound`, `gap`, `status`: the bound on the weighted objective is the lowest of the flow's optimum, the group bound
-of step 2 and (when the exact model saw every eligible option of every unit and proved both stages) the exact
-optimum. `Allocation.bound` is that minus the band weights of the children this allocation places: a proven upper
-bound on the score sum of any allocation placing at least as many children, lexicographically (the optimum
-does). `status` is "optimal" when the allocation reaches the bound (`bound == objective`, `gap == 0`), otherwise
-"feasible". When the relaxation places more children than the allocation (`bound_placed` > `placed`), the bound
-carries the weight of those children, so the gap is large and says only that the counts are not proven best.
+of step 2, the best open node of the search when its work ran out, and (when the exact model saw every eligible
+option of every unit and proved both stages) the exact optimum. `Allocation.bound` is that minus the band weights
+of the children this allocation places: a proven upper bound on the score sum of any allocation placing at least
+as many children, lexicographically (the optimum does). `status` is "optimal" only when the allocation reaches
+the bound (`bound == objective`, `gap == 0`), otherwise "feasible". `bound_placed` decodes the bound into band
+counts no allocation can beat lexicographically (`_decode_counts`).
 
-CP-SAT runs on one worker: slower than two, but then the same problem always gives the same answer (with two,
-equally good answers alternate between runs), which auditing a decision needs.
+Determinism (docs/matching.md): no clock decides anything. The search stops after a fixed number of arc visits
+(`BRANCH_WORK_ARCS`), CP-SAT runs on one worker with a fixed seed and a deterministic-time limit
+(`REPAIR_DETERMINISTIC_TIME`), so the same problem always gives the same answer. `time_limit_s` is only a safety
+net; when it fires the allocation says so (`stopped_by == "safety_time_limit"`).
 """
 
 from __future__ import annotations
@@ -152,7 +157,7 @@ def band_weights(units: Sequence[Unit]) -> dict[str, int]:
 # CP-SAT's deterministic time is its own measure of work (about a second of a typical core per unit); the branch
 # and bound counts arcs of the flows it solves.
 REPAIR_DETERMINISTIC_TIME = 0.5  # per stage of the exact repair model
-BRANCH_WORK_ARCS = (10_000_000, 40_000_000)  # arc visits over the nodes, before and after the repair
+BRANCH_WORK_ARCS = (10_000_000, 20_000_000)  # arc visits over the nodes, before and after the repair
 SAFETY_TIME_LIMIT_S = 60.0
 
 

@@ -215,7 +215,8 @@ class FitChecker:
             return Fit((), ())
         # Brothers and sisters to be placed together: only settings that fit the whole group, with places for all.
         spec, siblings = request_spec(placement_request), sibling_specs(placement_request)
-        result = matching.rank(spec, self.index, siblings=siblings, with_exclusions=False)
+        # Only this provider's matches are built (in rank order), not every eligible option's.
+        result = matching.rank(spec, self.index, siblings=siblings, limit=0, include=self.mine, exclusions="none")
         matches = tuple(
             (m, self.infos[m.option]) for m in result.matches
             if m.option in self.infos and self.infos[m.option].provider_id == self.provider_id
