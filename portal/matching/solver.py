@@ -303,6 +303,8 @@ class _BranchAndBound:
         self.groups = [u for u, unit in enumerate(units) if unit.size > 1 and unit.rows.size]
         self.unit_weight = [sum(weights[m.urgency] for m in unit.members) for unit in units]
         self.arcs = _arcs(units, weights, index.capacity)
+        # What a node costs at most, in arc visits: the flow and about ten rounds of dual prices over every arc.
+        self.node_cost = 20 * int(self.arcs.all_m.size) + int(self.arcs.keep_m.size)
 
     def _node(self, fixed: dict[int, int | None]):
         capacity = self.index.capacity.copy()
@@ -337,6 +339,9 @@ class _BranchAndBound:
                 break
             if self.safety.expired():
                 stopped = "safety_time_limit"
+                break
+            if self.node_cost > self.work_left:
+                stopped = "work_limit"  # not even one more node fits in the budget (a large region)
                 break
             if dive is not None:
                 neg, _, fixed = dive
