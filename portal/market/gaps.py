@@ -138,7 +138,7 @@ def _assess(req: PlacementRequest, index: matching.OptionIndex) -> OpenRequestFa
     eligible = matching.eligible_count(spec, index, siblings=siblings)
     rule = None
     if eligible == 0:
-        explained = matching.rank(spec, index, siblings=siblings, limit=0, with_exclusions=True)
+        explained = matching.rank(spec, index, siblings=siblings, limit=0, exclusions="all")
         rule = blocking_rule(explained.excluded)
     return OpenRequestFact(
         la=req.la_code, age_years=req.age_on(req.needed_by), type_sought=_type_sought(req),

@@ -1,7 +1,8 @@
 """Command line: `python -m portal.matching rank FILE` / `python -m portal.matching allocate FILE`.
 
 FILE is a problem file (docs/matching.md); `-` reads standard input. Prints JSON (UTF-8) on standard output,
-identical to `json.dumps(rank_problem(problem), ensure_ascii=False)` (or `allocate_problem`). On bad input it
+identical to `json.dumps(rank_problem(problem, exclusions=..., limit=...), ensure_ascii=False)` (or
+`allocate_problem`); `rank` streams it request by request. On bad input it
 prints one message naming the record and the field on standard error, nothing on standard output, and exits 2.
 """
 
@@ -15,6 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .problem import ProblemError, allocate_problem, parse_problem, rank_problem
+from .solver import SAFETY_TIME_LIMIT_S
+from .types import EXCLUSION_MODES
 
 EXIT_BAD_INPUT = 2
 
@@ -45,8 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for cmd in (rank_cmd, allocate_cmd):
         cmd.add_argument("file", metavar="FILE", help="problem file (JSON), or - for standard input")
         cmd.add_argument("--pretty", action="store_true", help="indent the JSON output")
-    allocate_cmd.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS",
-                              help="time limit for the exact model (default 10)")
+    rank_cmd.add_argument("--exclusions", choices=EXCLUSION_MODES, default="counts",
+                          help="what to say of the excluded options: none, counts (per rule, how many options fail "
+                               "it; the default) or all (every one with its reasons)")
+    rank_cmd.add_argument("--limit", type=_positive, default=None, metavar="N",
+                          help="keep only the best N matches of each request (default: every eligible option)")
+    allocate_cmd.add_argument("--time-limit", type=float, default=SAFETY_TIME_LIMIT_S, metavar="SECONDS",
+                              help="wall-clock safety net only (default %(default)g): work limits decide the answer; "
+                                   "if this fires the output says stopped_by: safety_time_limit")
     args = parser.parse_args(argv)
     out = sys.stdout.buffer
     try:
@@ -55,9 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = allocate_problem(data, time_limit_s=args.time_limit)
             out.write(_dump(result, args.pretty))
         elif args.pretty:
-            out.write(_dump(rank_problem(data), True))
+            out.write(_dump(rank_problem(data, exclusions=args.exclusions, limit=args.limit), True))
         else:
-            _write_rank(data, out)
+            _write_rank(data, out, args.exclusions, args.limit)
     except ProblemError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -69,7 +78,17 @@ def _dump(result: Any, pretty: bool) -> bytes:
     return (json.dumps(result, ensure_ascii=False, indent=2 if pretty else None) + "\n").encode("utf-8")
 
 
-def _write_rank(data: Any, out) -> None:
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _write_rank(data: Any, out, exclusions: str = "counts", limit: int | None = None) -> None:
     """The rank output streamed request by request (the whole problem is checked before anything is written)."""
     from .rank import OptionIndex, iter_rank_json
 
@@ -79,7 +98,7 @@ def _write_rank(data: Any, out) -> None:
     # as it is written, so the cyclic collector only costs time (half of it on 1,000 x 10,000).
     gc.freeze()
     gc.disable()
-    for chunk in iter_rank_json(problem.requests, index):
+    for chunk in iter_rank_json(problem.requests, index, exclusions=exclusions, limit=limit):
         out.write(chunk)
     out.write(b"\n")
 

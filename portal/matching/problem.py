@@ -390,29 +390,38 @@ def _siblings(requests: tuple[RequestSpec, ...]) -> dict[str, list[RequestSpec]]
     return groups
 
 
-def rank_problem(problem: Mapping[str, Any]) -> dict[str, Any]:
+def rank_problem(problem: Mapping[str, Any], *, exclusions: str = "counts", limit: int | None = None) -> dict[str, Any]:
     """`python -m portal.matching rank`: every request of the problem ranked against every option.
 
-    Returns `{"results": [{"request", "matches", "excluded"}, ...]}` in request order; raises ProblemError.
+    Returns `{"results": [{"request", "matches", ...}, ...]}` in request order; raises ProblemError. What each
+    result says of the excluded options follows `exclusions` ("none", "counts": the default, "all": every one with
+    its reasons, as `RankResult.to_dict`); `limit` keeps the best `limit` matches of each request.
     """
-    from .rank import OptionIndex, rank
+    from .rank import OptionIndex, exclusion_mode, rank
 
+    mode = exclusion_mode(None, exclusions)
     parsed = parse_problem(problem)
     index = OptionIndex.build(parsed.options, parsed.policy)
     groups = _siblings(parsed.requests)
     return {"results": [
-        rank(r, index, siblings=groups.get(r.sibling_group, ()) if r.sibling_group else ()).to_dict()
+        rank(r, index, siblings=groups.get(r.sibling_group, ()) if r.sibling_group else (), exclusions=mode,
+             limit=limit).to_dict()
         for r in parsed.requests
     ]}
 
 
-def allocate_problem(problem: Mapping[str, Any], *, time_limit_s: float = 10.0) -> dict[str, Any]:
+def allocate_problem(problem: Mapping[str, Any], *, time_limit_s: float | None = None) -> dict[str, Any]:
     """`python -m portal.matching allocate`: the region-wide allocation of the problem's requests.
 
-    Returns `{"assignments", "unplaced", "objective", "bound", "gap", "status", "placed"}`; raises ProblemError.
+    Returns `{"assignments", "unplaced", "objective", "bound", "gap", "status", "placed", "bound_placed",
+    "stopped_by"}`; raises ProblemError. `time_limit_s` is the wall-clock safety net (default
+    `solver.SAFETY_TIME_LIMIT_S`); the answer is decided by deterministic work limits.
     """
     from .rank import OptionIndex
-    from .solver import allocate
+    from .solver import SAFETY_TIME_LIMIT_S, allocate
+
+    if time_limit_s is None:
+        time_limit_s = SAFETY_TIME_LIMIT_S
 
     parsed = parse_problem(problem)
     index = OptionIndex.build(parsed.options, parsed.policy)

@@ -7,8 +7,9 @@ it returns:
 
 * `matches`: every eligible option, best first (or the best `limit` of them: the portal's page shows a few dozen;
   `RankResult.eligible` still counts them all);
-* `excluded`: every other option with its reasons, in input order, when `with_exclusions=True` (the default, and
-  what the CLI prints). The portal passes `with_exclusions=False` and asks `explain_exclusions(request, index,
+* the excluded options, as `exclusions` asks: "all" lists every one with its reasons in input order (the default
+  of `rank`), "counts" says per rule how many options fail it (the CLI's default), "none" only how many. The
+  portal passes "none" and asks `explain_exclusions(request, index,
   option_ids)` when an officer opens "why not this home".
 
 Ordering: connected persons carry a tier bonus larger than any spread of other points (policy.py), so sorting by
@@ -51,9 +52,9 @@ from .scoring import (
     regional_medians,
     s22c_class,
 )
-from .types import Exclusion, Match, OptionSpec, RankResult, RequestSpec, ScorePart
+from .types import EXCLUSION_MODES, Exclusion, Match, OptionSpec, RankResult, RequestSpec, ScorePart
 
-__all__ = ["OptionIndex", "explain_exclusions", "rank"]
+__all__ = ["OptionIndex", "eligible_options", "explain_exclusions", "rank"]
 
 _STAGES = tuple(vocab.CONNECTED_PERSON_STAGES)
 _NO_SCHOOL = -1
@@ -392,21 +393,25 @@ def _unit(index: OptionIndex, request: RequestSpec, policy: Policy | None,
     return _Unit(members, member_labels(members), group, contexts, checks, failed)
 
 
-def _rank_group(index: OptionIndex, request: RequestSpec, unit: _Unit, limit: int | None,
-                with_exclusions: bool, eligible: np.ndarray, failed: np.ndarray) -> RankResult:
+def _rank_group(index: OptionIndex, request: RequestSpec, unit: _Unit, limit: int | None, mode: str,
+                include: Sequence[str], eligible: np.ndarray, failed: np.ndarray,
+                considered: int) -> RankResult:
     """rank() for siblings placed together: one list for the group (see scoring.py and eligibility.py).
-    `eligible` and `failed` are the rows to score and to explain."""
+    `eligible` and `failed` are the rows to score and to explain; `considered` how many rows were ranked."""
     scored = [_score(index, m, ctx, eligible, sort=False) for m, ctx in zip(unit.members, unit.contexts)]
     rows = scored[0].rows
     total = np.sum([s.score for s in scored], axis=0)
     farthest = np.max([s.tenths for s in scored], axis=0)
     order = np.lexsort((rows, farthest, -total))
-    top = order[: rows.size if limit is None else min(limit, rows.size)]
+    shown = _shown(index, rows[order], limit, include)
+    top = order if shown is None else order[shown]
     with _no_cycle_collection():
         per_member = [_matches(index, s.take(top), ctx, None) for s, ctx in zip(scored, unit.contexts)]
         matches = tuple(merge_matches(unit.labels, found) for found in zip(*per_member))
-        excluded = _group_exclusions(index, unit, np.flatnonzero(failed)) if with_exclusions else ()
-    return RankResult(request.id, matches, excluded, eligible=int(rows.size))
+        excluded = _group_exclusions(index, unit, np.flatnonzero(failed)) if mode == "all" else ()
+    counts = _exclusion_counts(unit, failed) if mode == "counts" else {}
+    return RankResult(request.id, matches, excluded, eligible=int(rows.size), ineligible=considered - int(rows.size),
+                      exclusion_counts=counts, exclusions=mode)
 
 
 def _group_exclusions(index: OptionIndex, unit: _Unit, rows: np.ndarray) -> tuple[Exclusion, ...]:
@@ -715,33 +720,88 @@ def _exclusions(index: OptionIndex, request: RequestSpec, group: Group, checks: 
 # ------------------------------------------------------------------------------------------------ public
 
 def rank(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], policy: Policy | None = None, *,
-         siblings: Sequence[RequestSpec] = (), limit: int | None = None,
-         with_exclusions: bool = True, option_ids: Collection[str] | None = None) -> RankResult:
+         siblings: Sequence[RequestSpec] = (), limit: int | None = None, with_exclusions: bool | None = None,
+         exclusions: str | None = None, include: Sequence[str] = (),
+         option_ids: Collection[str] | None = None) -> RankResult:
     """Rank every option for `request`: eligible ones scored and sorted best first, the others with reasons.
 
     `options` is an `OptionIndex` (fast: build it once) or a plain sequence (indexed on the fly). `policy`
     defaults to the index's policy (DEFAULT_POLICY for a sequence); passing a different one than the index was
     built with is an error. `siblings` are the other requests of the child's sibling group (places must cover the
-    group; a connected person put forward for any of them counts). `limit` keeps only the best `limit` matches;
-    `with_exclusions=False` skips building the excluded list (see `explain_exclusions`). `option_ids` ranks only
-    those options of the index (one provider's, say): each keeps the score and reasons it has in the whole
-    ranking (scores never depend on the other options), and `eligible` counts only them.
+    group; a connected person put forward for any of them counts). `limit` keeps only the best `limit` matches,
+    plus those of the options in `include` (in rank order after them), so a page can show the top and still
+    have the matches of, say, the homes that made offers. `exclusions` is "all" (every excluded option with its
+    reasons: the default), "counts" (per rule, how many options fail it) or "none"; `with_exclusions` is the
+    older spelling (True: "all", False: "none"). `option_ids` ranks only those options of the index (one
+    provider's, say): each keeps the score and reasons it has in the whole ranking (scores never depend on the
+    other options), and `eligible`, `ineligible` and the counts count only them.
     """
+    mode = exclusion_mode(with_exclusions, exclusions)
     index = _as_index(options, policy)
     wanted = _wanted(index, option_ids)
     unit = _unit(index, request, policy, siblings)
     failed = unit.failed
     considered_failed = failed if wanted is None else failed & wanted
     eligible = ~failed if wanted is None else ~failed & wanted
+    considered = len(index) if wanted is None else int(np.count_nonzero(wanted))
     if unit.size > 1:
-        return _rank_group(index, request, unit, limit, with_exclusions, eligible, considered_failed)
+        return _rank_group(index, request, unit, limit, mode, include, eligible, considered_failed, considered)
     group, ctx, checks = unit.group, unit.contexts[0], unit.checks[0]
     scored = _score(index, request, ctx, eligible)
+    shown = _shown(index, scored.rows, limit, include)
     with _no_cycle_collection():
-        matches = _matches(index, scored, ctx, limit)
+        matches = _matches(index, scored if shown is None else scored.take(shown), ctx, None)
         excluded = (_exclusions(index, request, group, checks, np.flatnonzero(considered_failed))
-                    if with_exclusions else ())
-    return RankResult(request.id, matches, excluded, eligible=int(scored.rows.size))
+                    if mode == "all" else ())
+    counts = _exclusion_counts(unit, considered_failed) if mode == "counts" else {}
+    return RankResult(request.id, matches, excluded, eligible=int(scored.rows.size),
+                      ineligible=considered - int(scored.rows.size), exclusion_counts=counts, exclusions=mode)
+
+
+def exclusion_mode(with_exclusions: bool | None, exclusions: str | None) -> str:
+    """The exclusion mode from rank's two spellings (`exclusions` wins; neither: "all")."""
+    if exclusions is not None:
+        if exclusions not in EXCLUSION_MODES:
+            raise ValueError(f"rank: exclusions must be one of {', '.join(EXCLUSION_MODES)}, not {exclusions!r}")
+        return exclusions
+    return "none" if with_exclusions is False else "all"
+
+
+def _shown(index: OptionIndex, rows: np.ndarray, limit: int | None, include: Sequence[str]) -> np.ndarray | None:
+    """Positions (into best-first `rows`) of the matches to build: the best `limit` and those in `include`."""
+    if limit is None:
+        return None
+    keep = np.arange(rows.size) < limit
+    wanted = [index.position[oid] for oid in include if oid in index.position]
+    if wanted:
+        keep |= np.isin(rows, np.array(wanted, dtype=np.int64))
+    return np.flatnonzero(keep)
+
+
+def _exclusion_counts(unit: _Unit, considered_failed: np.ndarray) -> dict[str, int]:
+    """Per rule (eligibility.CHECKS order), how many options fail it for the child or any of their group (of the
+    options ranked: `considered_failed` marks the failing ones among them)."""
+    out: dict[str, int] = {}
+    for check in rules.CHECKS:
+        mask = None
+        for c in unit.checks:
+            m = c.masks[check]
+            if m is not None:
+                mask = m if mask is None else (mask | m)
+        if mask is not None:
+            n = int(np.count_nonzero(mask & considered_failed))
+            if n:
+                out[check] = n
+    return out
+
+
+def eligible_options(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec],
+                     policy: Policy | None = None, *, siblings: Sequence[RequestSpec] = ()) -> tuple[str, ...]:
+    """The ids of the options eligible for `request` (and its group), in input order: the hard rules only,
+    nothing scored or explained (who a referral may go to, without building every match)."""
+    index = _as_index(options, policy)
+    ids = index.ids
+    return tuple(ids[i] for i in np.flatnonzero(~_unit(index, request, policy, siblings).failed).tolist())
 
 
 def fitting_options(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], policy: Policy | None = None,
@@ -841,32 +901,43 @@ def _json_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def rank_json(request: RequestSpec, index: OptionIndex, siblings: Sequence[RequestSpec] = ()) -> str:
-    """`json.dumps(rank(request, index, siblings=siblings).to_dict(), ensure_ascii=False)`, built for the CLI.
+def rank_json(request: RequestSpec, index: OptionIndex, siblings: Sequence[RequestSpec] = (), *,
+              exclusions: str = "all", limit: int | None = None) -> str:
+    """`json.dumps(rank(request, index, siblings=siblings, exclusions=..., limit=...).to_dict(), ensure_ascii=False)`,
+    built for the CLI.
 
     The CLI ranks thousands of requests; building a Python object per excluded option and letting json encode it
     is most of the time, so this function assembles the same text from cached sentence fragments instead. The
     tests check the two are byte-identical.
     """
-    return rank_json_bytes(request, index, siblings).decode("utf-8")
+    return rank_json_bytes(request, index, siblings, exclusions=exclusions, limit=limit).decode("utf-8")
 
 
-def rank_json_bytes(request: RequestSpec, index: OptionIndex, siblings: Sequence[RequestSpec] = ()) -> bytes:
+def rank_json_bytes(request: RequestSpec, index: OptionIndex, siblings: Sequence[RequestSpec] = (), *,
+                    exclusions: str = "all", limit: int | None = None) -> bytes:
     """`rank_json` as UTF-8 bytes (what the CLI writes). A sibling group takes the plain path (groups are few)."""
+    mode = exclusion_mode(None, exclusions)
     if len(group_members(request, siblings)) > 1:
-        return json.dumps(rank(request, index, siblings=siblings).to_dict(), ensure_ascii=False).encode("utf-8")
-    policy, group, ctx = _context(index, request, None, siblings)
-    checks = _checks(index, request, group, policy)
-    failed = checks.failed(len(index))
+        return json.dumps(rank(request, index, siblings=siblings, exclusions=mode, limit=limit).to_dict(),
+                          ensure_ascii=False).encode("utf-8")
+    unit = _unit(index, request, None, siblings)
+    group, ctx, checks, failed = unit.group, unit.contexts[0], unit.checks[0], unit.failed
     scored = _score(index, request, ctx, ~failed)
+    eligible = int(scored.rows.size)
+    if limit is not None and limit < scored.rows.size:
+        scored = scored.take(np.arange(limit))
     id_json = index._json.get("ids")
     if id_json is None:
         id_json = index._json["ids"] = np.array([_json_str(i) for i in index.ids], dtype=object)
-    return b"".join((
-        b'{"request": ', _json_str(request.id).encode(), b', "matches": [',
-        _matches_json(index, scored, ctx, id_json).encode(), b'], "excluded": [',
-        _exclusions_json(index, request, group, checks, np.flatnonzero(failed), id_json), b"]}",
-    ))
+    head = [b'{"request": ', _json_str(request.id).encode(), b', "matches": [',
+            _matches_json(index, scored, ctx, id_json).encode()]
+    if mode == "all":
+        return b"".join((*head, b'], "excluded": [',
+                         _exclusions_json(index, request, group, checks, np.flatnonzero(failed), id_json), b"]}"))
+    tail = f'], "eligible": {eligible}, "ineligible": {len(index) - eligible}'
+    if mode == "counts":
+        tail += ', "exclusion_counts": ' + json.dumps(_exclusion_counts(unit, unit.failed))
+    return b"".join((*head, tail.encode(), b"}"))
 
 
 _FLOAT_TEXT: dict[int, str] = {}
@@ -915,16 +986,28 @@ def _exclusions_json(index: OptionIndex, request: RequestSpec, group: Group, che
     return b", ".join([prefix[r] + texts[g] for r, g in zip(rows.tolist(), groups.of_row.tolist())])
 
 
-def iter_rank_json(requests: Sequence[RequestSpec], index: OptionIndex) -> Iterator[bytes]:
+def iter_rank_json(requests: Sequence[RequestSpec], index: OptionIndex, *, exclusions: str = "all",
+                   limit: int | None = None) -> Iterator[bytes]:
     """The CLI's `rank` output as UTF-8 pieces: `{"results": [` ... `]}`, one request at a time."""
     groups: dict[str, list[RequestSpec]] = {}
     for r in requests:
         if r.sibling_group is not None:
             groups.setdefault(r.sibling_group, []).append(r)
+    # A sibling group placed together has one list: every member's result is the same but for "request", so it
+    # is made once per group (the text after the request id is cached).
+    done: dict[str, bytes] = {}
     yield b'{"results": ['
     for i, r in enumerate(requests):
         siblings = groups.get(r.sibling_group, ()) if r.sibling_group is not None else ()
         if i:
             yield b", "
-        yield rank_json_bytes(r, index, siblings)
+        if len(group_members(r, siblings)) > 1:
+            rest = done.get(r.sibling_group)
+            head = b'{"request": ' + _json_str(r.id).encode()
+            if rest is None:
+                text = rank_json_bytes(r, index, siblings, exclusions=exclusions, limit=limit)
+                rest = done[r.sibling_group] = text[len(head):]
+            yield head + rest
+        else:
+            yield rank_json_bytes(r, index, siblings, exclusions=exclusions, limit=limit)
     yield b"]}"

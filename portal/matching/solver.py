@@ -20,23 +20,28 @@ Method (the recipe measured in issue 3: full-model CP-SAT does not scale past ~3
 2. If a group was split: dual prices for the relaxation (a few Bellman-Ford rounds from the optimal flow) give
    every (child, option) pair a reduced cost, and a tighter bound (`_group_bound`): every allocation that keeps
    siblings together loses at least, per split group, the cheapest way to reunite or leave out that group.
-3. The exact 0/1 model (CP-SAT, `_Repair`) over each unit's `policy.candidates_per_request` cheapest options by
-   reduced cost plus the options the flow used, siblings all-or-nothing in one setting, in two stages with small
-   coefficients: the most children per band, then (holding those) the best score sum. Between the stages the
-   single children are re-placed by one exact flow around the groups (`_reflow_singles`).
-4. A last pass gives any still-unplaced unit an eligible option with room; when not proven optimal, single moves
-   that are certainly better are applied (`_polish`), so the local checks of validation.py pass.
+3. A first allocation (split groups out, singles re-placed by one exact flow, `_fill`), then an exact branch and
+   bound over the split groups (`_BranchAndBound`): nodes fix groups in an option or out, bounded by the flow over
+   the rest and the group bound; a node whose flow splits no group is solved. An empty tree proves optimality.
+4. If the search's first work budget runs out: the exact 0/1 model (CP-SAT, `_Repair`) over each unit's
+   `policy.candidates_per_request` cheapest options by reduced cost plus the options the flow used, siblings
+   all-or-nothing in one setting, in two stages with small coefficients: the most children per band, then
+   (holding those) the best score sum. Then the search again from the better allocation, with its second budget.
+5. When not proven optimal, single moves that are certainly better are applied (`_polish`), so the local checks
+   of validation.py pass.
 
 `bound`, `gap`, `status`: the bound on the weighted objective is the lowest of the flow's optimum, the group bound
-of step 2 and (when the exact model saw every eligible option of every unit and proved both stages) the exact
-optimum. `Allocation.bound` is that minus the band weights of the children this allocation places: a proven upper
-bound on the score sum of any allocation placing at least as many children, lexicographically (the optimum
-does). `status` is "optimal" when the allocation reaches the bound (`bound == objective`, `gap == 0`), otherwise
-"feasible". When the relaxation places more children than the allocation (`bound_placed` > `placed`), the bound
-carries the weight of those children, so the gap is large and says only that the counts are not proven best.
+of step 2, the best open node of the search when its work ran out, and (when the exact model saw every eligible
+option of every unit and proved both stages) the exact optimum. `Allocation.bound` is that minus the band weights
+of the children this allocation places: a proven upper bound on the score sum of any allocation placing at least
+as many children, lexicographically (the optimum does). `status` is "optimal" only when the allocation reaches
+the bound (`bound == objective`, `gap == 0`), otherwise "feasible". `bound_placed` decodes the bound into band
+counts no allocation can beat lexicographically (`_decode_counts`).
 
-CP-SAT runs on one worker: slower than two, but then the same problem always gives the same answer (with two,
-equally good answers alternate between runs), which auditing a decision needs.
+Determinism (docs/matching.md): no clock decides anything. The search stops after a fixed number of arc visits
+(`BRANCH_WORK_ARCS`), CP-SAT runs on one worker with a fixed seed and a deterministic-time limit
+(`REPAIR_DETERMINISTIC_TIME`), so the same problem always gives the same answer. `time_limit_s` is only a safety
+net; when it fires the allocation says so (`stopped_by == "safety_time_limit"`).
 """
 
 from __future__ import annotations
@@ -155,14 +160,40 @@ def band_weights(units: Sequence[Unit]) -> dict[str, int]:
 
 # ------------------------------------------------------------------------------------------------- allocate
 
+# Deterministic work limits (docs/matching.md, "Determinism"): they, not the clock, decide when a stage stops.
+# CP-SAT's deterministic time is its own measure of work (about a second of a typical core per unit); the branch
+# and bound counts arcs of the flows it solves.
+REPAIR_DETERMINISTIC_TIME = 0.5  # per stage of the exact repair model
+BRANCH_WORK_ARCS = (10_000_000, 20_000_000)  # arc visits over the nodes, before and after the repair
+SAFETY_TIME_LIMIT_S = 60.0
+
+
+class _Safety:
+    """The wall-clock safety net: never decides the answer unless it fires, and then the output says so."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.perf_counter() + seconds
+        self.fired = False
+
+    def remaining(self) -> float:
+        return max(0.01, self.deadline - time.perf_counter())
+
+    def expired(self) -> bool:
+        if not self.fired and time.perf_counter() >= self.deadline:
+            self.fired = True
+        return self.fired
+
+
 def allocate(requests: Sequence[RequestSpec], options: OptionIndex | Sequence[OptionSpec],
-             policy: Policy | None = None, *, time_limit_s: float = 10.0) -> Allocation:
+             policy: Policy | None = None, *, time_limit_s: float = SAFETY_TIME_LIMIT_S) -> Allocation:
     """The region-wide recommended allocation of `requests` to `options` (see the module docstring).
 
     `options` may be an `OptionIndex` (its policy is used) or a sequence. Raises ValueError on duplicate request
-    ids. Every answer passes `validation.validate_allocation`.
+    ids. Every answer passes `validation.validate_allocation`. The answer depends only on the problem: work
+    limits, not time, end each stage. `time_limit_s` is a safety net only; if it fires, the allocation is still
+    valid but says so (`stopped_by == "safety_time_limit"`) and may differ from run to run.
     """
-    started = time.perf_counter()
+    safety = _Safety(time_limit_s)
     index = _as_index(options, policy)
     if policy is not None and policy != index.policy:
         raise ValueError("allocate: the index was built with a different policy")
@@ -184,22 +215,30 @@ def allocate(requests: Sequence[RequestSpec], options: OptionIndex | Sequence[Op
         split |= bool(picks)
 
     bound_value = flow.value
+    stopped_by: str | None = None
     if split:
         group_bound, reduced = _group_bound(units, flow, index)
         bound_value = min(bound_value, group_bound)
-        deadline = started + 0.9 * time_limit_s - 0.1  # leave time for the reasons and the last passes
-        repair = _Repair(units, index, flow_choice, reduced, index.policy.candidates_per_request)
-        counted = repair.best_counts(choice, deadline)
-        if counted is not None:
-            choice = counted
-        _fill(units, index, choice)
+        # A first allocation: the split groups left out and the singles re-placed around the rest by an exact
+        # flow. Then the exact search over the split groups; if its first work budget does not settle it, the
+        # exact model over each unit's cheapest candidates (CP-SAT, a deterministic work limit per stage) looks
+        # for a better allocation, and the search starts again from that with the second budget.
         choice = _reflow_singles(units, index, weights, choice)
-        if _value(units, choice, weights) < bound_value and time.perf_counter() < deadline:
-            scored = repair.best_scores(choice, deadline)
-            if scored is not None and _value(units, scored, weights) >= _value(units, choice, weights):
-                choice = scored
-                if repair.proven:
+        _fill(units, index, choice)
+        search = _BranchAndBound(units, index, weights, safety)
+        choice, bound_value, stopped_by = search.run(choice, bound_value, BRANCH_WORK_ARCS[0])
+        if stopped_by == "work_limit":
+            repaired = _repair(units, index, weights, flow_choice, reduced, choice, safety)
+            if repaired is not None:
+                repaired_choice, proven = repaired
+                if _value(units, repaired_choice, weights) > _value(units, choice, weights):
+                    choice = repaired_choice
+                if proven:
                     bound_value = min(bound_value, _value(units, choice, weights))
+            if _value(units, choice, weights) < bound_value and not safety.expired():
+                choice, bound_value, stopped_by = search.run(choice, bound_value, BRANCH_WORK_ARCS[1])
+        if safety.fired:
+            stopped_by = "safety_time_limit"
     _fill(units, index, choice)
     if _value(units, choice, weights) < bound_value:
         _polish(units, index, choice)
@@ -213,19 +252,162 @@ def allocate(requests: Sequence[RequestSpec], options: OptionIndex | Sequence[Op
             for m in unit.members:
                 placed[m.urgency] += 1
     value = _value(units, choice, weights)
+    bound_value = max(bound_value, value)  # polish may only have gained
     bound = bound_value - (value - score_sum)
     status = "optimal" if bound_value == value else "feasible"
     gap = (bound - score_sum) / max(1, abs(bound))
 
-    bound_placed = dict.fromkeys(BANDS, 0)
-    for m in flow.members:
-        if m.id in flow_choice:
-            bound_placed[m.urgency] += 1
+    bound_placed = _decode_counts(bound_value, weights, units)
     if status == "optimal":
         bound_placed = dict(placed)
+        stopped_by = None if stopped_by != "safety_time_limit" else stopped_by
     assignments, unplaced = _describe(units, index, choice, status)
     return Allocation(tuple(assignments), tuple(unplaced), objective=score_sum, bound=bound, gap=gap,
-                      status=status, placed=placed, bound_placed=bound_placed)
+                      status=status, placed=placed, bound_placed=bound_placed, stopped_by=stopped_by)
+
+
+def _decode_counts(bound_value: int, weights: dict[str, int], units: Sequence[Unit]) -> dict[str, int]:
+    """Band counts, most urgent first, that no allocation within `bound_value` can beat lexicographically.
+
+    The weighted objective of any allocation is at most `bound_value`; each band weight exceeds everything the
+    less urgent bands and the scores can add, so taking as many children of each band, in order, as the value
+    left allows (capped at the band's children with an option) is a lexicographic upper bound on the counts.
+    """
+    have = dict.fromkeys(BANDS, 0)
+    for unit in units:
+        if unit.rows.size:
+            for m in unit.members:
+                have[m.urgency] += 1
+    out: dict[str, int] = {}
+    left = bound_value
+    for band in BANDS:
+        n = min(have[band], max(0, left) // weights[band])
+        out[band] = int(n)
+        if n < have[band]:
+            # fewer than all: the next bands are bounded by their own numbers only (lexicographic order)
+            for rest in BANDS[BANDS.index(band) + 1:]:
+                out[rest] = have[rest]
+            break
+        left -= n * weights[band]
+    return out
+
+
+class _BranchAndBound:
+    """Exact search over the sibling groups the flow relaxation splits (deterministic: no clock decides).
+
+    A node fixes some groups (to one option, or out) and relaxes the rest; its upper bound is the flow over the
+    free units with the fixed groups' places taken, tightened by the group bound. A node whose flow splits no
+    free group is solved exactly (the singles are a flow problem). Otherwise the split group losing the most is
+    branched on: out, or together in each option it fits, each child first bounded by the node's reduced costs
+    and dropped unless it could beat the best allocation found. Best bound first; ties by creation order. When
+    the heap empties the best allocation is proven optimal; when the work limit is reached the bound is the best
+    open node's.
+    """
+
+    def __init__(self, units: Sequence[Unit], index: OptionIndex, weights: dict[str, int], safety: _Safety):
+        self.units, self.index, self.weights, self.safety = units, index, weights, safety
+        self.work_left = 0
+        self.groups = [u for u, unit in enumerate(units) if unit.size > 1 and unit.rows.size]
+        self.unit_weight = [sum(weights[m.urgency] for m in unit.members) for unit in units]
+        self.arcs = _arcs(units, weights, index.capacity)
+        # What a node costs at most, in arc visits: the flow and about ten rounds of dual prices over every arc.
+        self.node_cost = 20 * int(self.arcs.all_m.size) + int(self.arcs.keep_m.size)
+
+    def _node(self, fixed: dict[int, int | None]):
+        capacity = self.index.capacity.copy()
+        fixed_value = 0
+        free_mask = np.ones(len(self.units), dtype=bool)
+        for u, o in fixed.items():
+            free_mask[u] = False
+            if o is not None:
+                capacity[o] -= self.units[u].size
+                fixed_value += self.unit_weight[u] + self.units[u].score_for(o)
+        free = np.flatnonzero(free_mask).tolist()
+        sub = [self.units[u] for u in free]
+        flow = _solve_flow(self.arcs, capacity, free_mask)
+        self.work_left -= 10 * int(flow.arc_member.size) + int(self.arcs.keep_m.size)
+        return free, sub, capacity, flow, fixed_value
+
+    def run(self, choice: dict[int, int | None], bound_value: int, work_arcs: int):
+        """(best choice, bound on the weighted objective, what stopped the search or None when proven)."""
+        import heapq
+
+        self.work_left = work_arcs
+        best = dict(choice)
+        best_value = _value(self.units, best, self.weights)
+        heap: list[tuple[int, int, dict[int, int | None]]] = [(-bound_value, 0, {})]
+        seq = 1
+        stopped: str | None = None
+        dive: tuple[int, int, dict[int, int | None]] | None = None  # first dive depth-first for an allocation
+        diving = True
+        while heap or dive is not None:
+            if self.work_left <= 0:
+                stopped = "work_limit"
+                break
+            if self.safety.expired():
+                stopped = "safety_time_limit"
+                break
+            if self.node_cost > self.work_left:
+                stopped = "work_limit"  # not even one more node fits in the budget (a large region)
+                break
+            if dive is not None:
+                neg, _, fixed = dive
+                dive = None
+            else:
+                neg, _, fixed = heapq.heappop(heap)
+            if -neg <= best_value:
+                continue
+            free, sub, capacity, flow, fixed_value = self._node(fixed)
+            node_bound = fixed_value + flow.value
+            if node_bound <= best_value:
+                continue
+            picks_of = flow.choice()
+            split = []
+            node_choice = dict(fixed)
+            for k, unit in enumerate(sub):
+                picks = {picks_of.get(m.id) for m in unit.members}
+                node_choice[free[k]] = picks.pop() if len(picks) == 1 else None
+                if picks:
+                    split.append(k)
+            if not split:
+                best, best_value = node_choice, node_bound  # exact at this node, and better than the best
+                diving = False
+                continue
+            dual, reduced, away = _group_losses(sub, flow, self.index, capacity)
+            self.work_left -= flow.dual_rounds * int(flow.arc_member.size)
+            losses = {k: (min(int(reduced[k].min()), away[k]), away[k]) for k, unit in enumerate(sub)
+                      if unit.size > 1 and unit.rows.size}
+            total_loss = sum(loss for loss, _ in losses.values())
+            node_bound = min(node_bound, fixed_value + dual - total_loss)
+            if node_bound <= best_value:
+                continue
+            k = max(split, key=lambda k: (losses[k][0], -k))
+            g = free[k]
+            unit = sub[k]
+            rest = fixed_value + dual - (total_loss - losses[k][0])
+            children = []
+            away_est = rest - losses[k][1]
+            if away_est > best_value:
+                children.append((away_est, None))
+            fits = capacity[unit.rows] >= unit.size
+            for o, together, ok in zip(unit.rows.tolist(), reduced[k].tolist(), fits.tolist()):
+                est = rest - together
+                if ok and est > best_value:
+                    children.append((est, o))
+            entries = []
+            for est, o in children:
+                entries.append((-min(est, node_bound), seq, {**fixed, g: o}))
+                seq += 1
+            if diving and entries:
+                dive = min(entries, key=lambda e: e[:2])
+                entries.remove(dive)
+            for entry in entries:
+                heapq.heappush(heap, entry)
+        if stopped is None:
+            return best, best_value, None
+        open_bound = max([-neg for neg, _, _ in heap] + [-dive[0] if dive is not None else best_value]
+                         + [best_value])
+        return best, min(bound_value, open_bound), stopped
 
 
 @dataclass
@@ -239,6 +421,7 @@ class _Flow:
     arc_start: np.ndarray  # member i's arcs are arc_start[i]:arc_start[i + 1] (in its unit's row order)
     assigned: np.ndarray  # option position per member, -1 unplaced
     value: int
+    dual_rounds: int = 0  # Bellman-Ford rounds `_duals` took (the branch and bound counts them as work)
 
     def choice(self) -> dict[str, int]:
         return {m.id: int(o) for m, o in zip(self.members, self.assigned.tolist()) if o >= 0}
@@ -255,19 +438,33 @@ def _top_by_capacity(scores: np.ndarray, rows: np.ndarray, capacity: np.ndarray,
     return order[: enough + 1]
 
 
-def _flow(units: Sequence[Unit], index: OptionIndex, weights: dict[str, int],
-          capacity: np.ndarray | None = None) -> _Flow:
-    """Min-cost flow relaxation: a sibling may go to any option eligible for the whole group, not necessarily
-    the same as the others'. Its optimum is a proven upper bound on the weighted objective."""
-    from ortools.graph.python import min_cost_flow
+@dataclass
+class _Arcs:
+    """Every eligible (member, option, profit) arc of some units, and the ones the flow keeps (`_top_by_capacity`).
 
-    capacity = index.capacity if capacity is None else capacity
+    Built once; the branch and bound solves flows over the members of the units still free at each node (taking
+    places away only shrinks the others, so the arcs kept for the whole problem stay enough at every node).
+    """
+
+    members: list[RequestSpec]
+    member_unit: np.ndarray
+    all_m: np.ndarray
+    all_o: np.ndarray
+    all_p: np.ndarray
+    keep_m: np.ndarray
+    keep_o: np.ndarray
+    keep_p: np.ndarray
+
+
+def _arcs(units: Sequence[Unit], weights: dict[str, int], capacity: np.ndarray) -> _Arcs:
     members: list[RequestSpec] = []
+    member_unit: list[int] = []
     all_m, all_o, all_p, keep_m, keep_o, keep_p = [], [], [], [], [], []
     total = sum(unit.size for unit in units if unit.rows.size)
-    for unit in units:
+    for k, unit in enumerate(units):
         for m, scores in zip(unit.members, unit.member_scores):
             members.append(m)
+            member_unit.append(k)
             if not unit.rows.size:
                 continue
             profit = weights[m.urgency] + scores
@@ -279,15 +476,39 @@ def _flow(units: Sequence[Unit], index: OptionIndex, weights: dict[str, int],
             keep_m.append(who[top])
             keep_o.append(unit.rows[top])
             keep_p.append(profit[top])
+    cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return _Arcs(members, np.array(member_unit, dtype=np.int64), cat(all_m), cat(all_o), cat(all_p), cat(keep_m),
+                 cat(keep_o), cat(keep_p))
+
+
+def _flow(units: Sequence[Unit], index: OptionIndex, weights: dict[str, int],
+          capacity: np.ndarray | None = None) -> _Flow:
+    """Min-cost flow relaxation: a sibling may go to any option eligible for the whole group, not necessarily
+    the same as the others'. Its optimum is a proven upper bound on the weighted objective."""
+    capacity = index.capacity if capacity is None else capacity
+    return _solve_flow(_arcs(units, weights, capacity), capacity)
+
+
+def _solve_flow(arcs: _Arcs, capacity: np.ndarray, free_units: np.ndarray | None = None) -> _Flow:
+    """The flow over the members of `free_units` (a mask over the units the arcs were built for; all if None)."""
+    from ortools.graph.python import min_cost_flow
+
+    all_m, all_o, all_p = arcs.all_m, arcs.all_o, arcs.all_p
+    tail, option_pos, profit = arcs.keep_m, arcs.keep_o, arcs.keep_p
+    members = arcs.members
+    if free_units is not None:
+        member_free = free_units[arcs.member_unit]
+        renumber = np.cumsum(member_free) - 1
+        members = [m for m, free in zip(members, member_free.tolist()) if free]
+        on = member_free[all_m]
+        all_m, all_o, all_p = renumber[all_m[on]], all_o[on], all_p[on]
+        on = member_free[tail]
+        tail, option_pos, profit = renumber[tail[on]], option_pos[on], profit[on]
     n = len(members)
     arc_start = np.zeros(n + 1, dtype=np.int64)
-    for who in all_m:
-        arc_start[who[0] + 1] = who.size
-    arc_start = np.cumsum(arc_start)
-    if not all_m:
-        empty = np.zeros(0, dtype=np.int64)
-        return _Flow(members, empty, empty, empty, arc_start, np.full(n, -1, dtype=np.int64), 0)
-    tail, option_pos, profit = np.concatenate(keep_m), np.concatenate(keep_o), np.concatenate(keep_p)
+    arc_start[1:] = np.cumsum(np.bincount(all_m, minlength=n))
+    if not tail.size:
+        return _Flow(members, all_m, all_o, all_p, arc_start, np.full(n, -1, dtype=np.int64), 0)
     used, option_node = np.unique(option_pos, return_inverse=True)
     option_node = option_node.reshape(-1) + 1 + n
     source, sink = 0, 1 + n + used.size
@@ -306,11 +527,11 @@ def _flow(units: Sequence[Unit], index: OptionIndex, weights: dict[str, int],
     chosen = np.flatnonzero(flows)
     assigned = np.full(n, -1, dtype=np.int64)
     assigned[tail[chosen]] = option_pos[chosen]
-    return _Flow(members, np.concatenate(all_m), np.concatenate(all_o), np.concatenate(all_p), arc_start,
-                 assigned, -smcf.optimal_cost())
+    return _Flow(members, all_m, all_o, all_p, arc_start, assigned, -smcf.optimal_cost())
 
 
-def _duals(flow: _Flow, index: OptionIndex, max_rounds: int = 200) -> tuple[np.ndarray, np.ndarray, int]:
+def _duals(flow: _Flow, index: OptionIndex, capacity: np.ndarray | None = None,
+           max_rounds: int = 200) -> tuple[np.ndarray, np.ndarray, int]:
     """Dual prices of the relaxation (LP duality) over every eligible arc: per member u >= 0, per option v >= 0,
     with u + v >= profit on every arc. Returns (u, v, dual objective); the objective bounds the relaxation and
     equals its optimum when the prices are optimal (they are computed from the optimal flow by Bellman-Ford
@@ -326,45 +547,58 @@ def _duals(flow: _Flow, index: OptionIndex, max_rounds: int = 200) -> tuple[np.n
     own[arc_m[on_assigned]] = arc_p[on_assigned]
     u = np.where(placed, own, 0)
     v = np.zeros(m, dtype=np.int64)
+    flow.dual_rounds = 0
     for _ in range(max_rounds):
+        flow.dual_rounds += 1
         v = np.zeros(m, dtype=np.int64)  # (u, v) is dual feasible after this line, whatever u is
         v[seg_option] = np.maximum(np.maximum.reduceat(arc_p - u[arc_m], starts), 0)
         new_u = np.where(placed, np.maximum(own - v[np.maximum(flow.assigned, 0)], 0), 0)
         if np.array_equal(new_u, u):
             break
         u = new_u
-    return u, v, int(u.sum() + (index.capacity * v).sum())
+    capacity = index.capacity if capacity is None else capacity
+    return u, v, int(u.sum() + (capacity * v).sum())
 
 
-def _group_bound(units: Sequence[Unit], flow: _Flow, index: OptionIndex) -> tuple[int, list[np.ndarray]]:
-    """An upper bound on the weighted objective that accounts for sibling groups, and each unit's reduced costs.
+def _group_losses(units: Sequence[Unit], flow: _Flow, index: OptionIndex, capacity: np.ndarray | None = None):
+    """The dual objective of the relaxation, and per unit its options' reduced costs and what leaving it out loses.
 
     By LP duality, any allocation's value is the dual objective minus, for each arc it uses, that arc's reduced
-    cost (u + v - profit >= 0), minus u of each child it leaves unplaced (and minus v on empty places). A sibling
-    group is either placed together in some option o, losing the sum of its members' reduced costs at o, or left
-    unplaced, losing the sum of their u. The cheapest of these, summed over the groups, is lost by every
-    allocation that keeps siblings together, so subtracting it leaves a valid bound: the flow relaxation's,
-    tightened by what it gained from splitting groups.
-
-    The reduced costs (per unit, aligned with `unit.rows`) also say which options are cheap to move a unit to:
-    the exact model takes its candidates from them.
+    cost (u + v - profit >= 0), minus u of each child it leaves unplaced (and minus v on empty places). A unit
+    placed together in option o loses the sum of its members' reduced costs at o (`reduced[k]`, aligned with
+    `unit.rows`); left out, the sum of their u (`away[k]`).
     """
-    u, v, dual = _duals(flow, index)
-    loss = 0
+    u, v, dual = _duals(flow, index, capacity)
     reduced: list[np.ndarray] = []
+    away: list[int] = []
     i = 0
     for unit in units:
         together = np.zeros(unit.rows.size, dtype=np.int64)
-        away = 0
+        out = 0
         for _ in unit.members:
             profit = flow.arc_profit[flow.arc_start[i]:flow.arc_start[i + 1]]  # same order as unit.rows
             if unit.rows.size:
                 together += u[i] + v[unit.rows] - profit
-            away += int(u[i])
+            out += int(u[i])
             i += 1
         reduced.append(together)
-        if unit.size > 1 and unit.rows.size:
-            loss += min(int(together.min()), away)
+        away.append(out)
+    return dual, reduced, away
+
+
+def _group_bound(units: Sequence[Unit], flow: _Flow, index: OptionIndex,
+                 capacity: np.ndarray | None = None) -> tuple[int, list[np.ndarray]]:
+    """An upper bound on the weighted objective that accounts for sibling groups, and each unit's reduced costs.
+
+    A sibling group is either placed together in some option, or left unplaced (`_group_losses`). The cheapest of
+    these, summed over the groups, is lost by every allocation that keeps siblings together, so subtracting it
+    from the dual objective leaves a valid bound: the flow relaxation's, tightened by what it gained from
+    splitting groups. The reduced costs also say which options are cheap to move a unit to: the exact model takes
+    its candidates from them.
+    """
+    dual, reduced, away = _group_losses(units, flow, index, capacity)
+    loss = sum(min(int(together.min()), out) for unit, together, out in zip(units, reduced, away)
+               if unit.size > 1 and unit.rows.size)
     return dual - loss, reduced
 
 
@@ -380,6 +614,27 @@ def count_weights(units: Sequence[Unit]) -> dict[str, int]:
     within = counts["over_5_days"] * over + 1
     today = counts["within_5_days"] * within + counts["over_5_days"] * over + 1
     return {"today": today, "within_5_days": within, "over_5_days": over}
+
+
+def _repair(units: Sequence[Unit], index: OptionIndex, weights: dict[str, int], flow_choice: dict[str, int],
+            reduced: list[np.ndarray], hint: dict[int, int | None], safety: _Safety):
+    """The exact model's best allocation from `hint` (counts, then scores), and whether it is proven optimal."""
+    repair = _Repair(units, index, flow_choice, reduced, index.policy.candidates_per_request)
+    choice = dict(hint)
+    counted = repair.best_counts(choice, safety)
+    if counted is not None:
+        counted = dict(counted)
+        _fill(units, index, counted)
+        counted = _reflow_singles(units, index, weights, counted)
+        if _value(units, counted, weights) > _value(units, choice, weights):
+            choice = counted
+    if safety.expired():
+        return choice, False
+    scored = repair.best_scores(choice, safety)
+    if scored is not None and _value(units, scored, weights) >= _value(units, choice, weights):
+        choice = scored
+    _fill(units, index, choice)
+    return choice, repair.proven
 
 
 class _Repair:
@@ -442,13 +697,17 @@ class _Repair:
         for (u, o), var in self.x.items():
             self.model.AddHint(var, choice.get(u) == o)
 
-    def _solve(self, objective, deadline: float):
+    def _solve(self, objective, safety: _Safety):
         solver = self.cp.CpSolver()
+        # Deterministic: one worker, a fixed seed and a work limit decide; the clock is only the safety net.
         solver.parameters.num_workers = 1
+        solver.parameters.random_seed = 1
+        solver.parameters.max_deterministic_time = REPAIR_DETERMINISTIC_TIME
+        solver.parameters.max_time_in_seconds = safety.remaining()
         self.model.Maximize(objective)
-        with _SOLVE_LOCK:  # the time limit counts from when this solve may start: the caller's deadline holds
-            solver.parameters.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
+        with _SOLVE_LOCK:  # one CP-SAT solve at a time per process; its work limit, not the clock, decides
             status = solver.Solve(self.model)
+        safety.expired()
         if status not in (self.cp.OPTIMAL, self.cp.FEASIBLE):
             return None, False
         choice: dict[int, int | None] = dict.fromkeys(range(len(self.units)))
@@ -461,15 +720,15 @@ class _Repair:
         return sum(self.counts_w[m.urgency] for u, o in choice.items() if o is not None
                    for m in self.units[u].members)
 
-    def best_counts(self, hint: dict[int, int | None], deadline: float) -> dict[int, int | None] | None:
+    def best_counts(self, hint: dict[int, int | None], safety: _Safety) -> dict[int, int | None] | None:
         """Stage 1: the most children per band, lexicographically (hinted with a feasible choice)."""
         self._hint(hint)
-        choice, proven = self._solve(self.counted, deadline)
+        choice, proven = self._solve(self.counted, safety)
         self.count_proven = proven
         self.best_count = self._count(choice) if choice is not None else None
         return choice
 
-    def best_scores(self, hint: dict[int, int | None], deadline: float) -> dict[int, int | None] | None:
+    def best_scores(self, hint: dict[int, int | None], safety: _Safety) -> dict[int, int | None] | None:
         """Stage 2: the best score sum among choices placing as many children per band as `hint` (which must be
         a choice within the model's candidates or the stage-1 answer; anything else is only a hint)."""
         need = self._count(hint)
@@ -477,7 +736,7 @@ class _Repair:
             return None  # the hint places more children than the restricted model can: nothing to gain here
         self.model.Add(self.counted >= need)
         self._hint(hint)
-        choice, proven = self._solve(self.scored, deadline)
+        choice, proven = self._solve(self.scored, safety)
         self.proven = proven and self.count_proven and self.complete
         return choice
 

@@ -204,25 +204,40 @@ class Exclusion:
         return {"option": self.option, "reasons": list(self.reasons)}
 
 
+EXCLUSION_MODES = ("none", "counts", "all")
+
+
 @dataclass(frozen=True, slots=True)
 class RankResult:
     """Every option for one request: eligible ones best first, excluded ones (in input order) with reasons.
 
-    `eligible` is the number of eligible options even when `matches` was cut to a `limit`;
-    `excluded` is empty when rank was asked not to explain exclusions.
+    `eligible` is the number of eligible options even when `matches` was cut to a `limit`; `ineligible` the
+    number of the others. What is said of the excluded depends on `exclusions` (docs/matching.md, "Exclusion
+    modes"): "all" lists each in `excluded` with its reasons; "counts" gives `exclusion_counts`, per rule how
+    many options fail it (an option failing two rules counts under both); "none" only the numbers.
     """
 
     request: str
     matches: tuple[Match, ...]
     excluded: tuple[Exclusion, ...]
     eligible: int = 0
+    ineligible: int = 0
+    exclusion_counts: Mapping[str, int] = field(default_factory=dict)
+    exclusions: str = "all"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "request": self.request,
             "matches": [match.to_dict() for match in self.matches],
-            "excluded": [exclusion.to_dict() for exclusion in self.excluded],
         }
+        if self.exclusions == "all":
+            out["excluded"] = [exclusion.to_dict() for exclusion in self.excluded]
+            return out
+        out["eligible"] = self.eligible
+        out["ineligible"] = self.ineligible
+        if self.exclusions == "counts":
+            out["exclusion_counts"] = dict(self.exclusion_counts)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +267,9 @@ class Allocation:
     counts are proven lexicographically best and `bound == objective`. `gap = (bound - objective) / max(1, |bound|)`.
     `placed` counts the children placed per urgency band (today, within_5_days, over_5_days); `bound_placed` is
     the relaxation's count per band, a lexicographic upper bound on what any allocation can place (equal to
-    `placed` when the counts are proven best).
+    `placed` when the counts are proven best). `stopped_by` is None when the search finished (proven optimal, or
+    nothing left to try), "work_limit" when a deterministic work limit ended it (the same answer on every
+    machine), and "safety_time_limit" when the wall-clock safety net fired (the answer may then vary).
     """
 
     assignments: tuple[Assignment, ...]
@@ -263,6 +280,7 @@ class Allocation:
     status: str
     placed: Mapping[str, int] = field(default_factory=dict)
     bound_placed: Mapping[str, int] = field(default_factory=dict)
+    stopped_by: str | None = None
 
     def option_for(self, request_id: str) -> str | None:
         for assignment in self.assignments:
@@ -280,6 +298,7 @@ class Allocation:
             "status": self.status,
             "placed": dict(self.placed),
             "bound_placed": dict(self.bound_placed),
+            "stopped_by": self.stopped_by,
         }
 
 

@@ -236,7 +236,8 @@ class FitChecker:
         # Only this provider's options are ranked (their scores are the ones officers see: a score never depends
         # on the other options); ranking the region's ten thousand built a Match for every eligible one, per row
         # of the inbox.
-        result = matching.rank(spec, self.index, siblings=siblings, with_exclusions=False, option_ids=self.mine)
+        result = matching.rank(spec, self.index, siblings=siblings, exclusions="none",
+                                option_ids=self.mine)
         matches = tuple(
             (m, self.infos[m.option]) for m in result.matches
             if m.option in self.infos and self.infos[m.option].provider_id == self.provider_id

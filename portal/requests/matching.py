@@ -29,19 +29,27 @@ class Ranking:
     # scores used: enough to write the ranking as a problem file that re-runs to the same matches.
     options: Mapping[str, matching.OptionSpec] | None = None
     medians: Mapping[str, float] | None = None
+    # Every eligible option's id, even when `result.matches` was cut to the page's top (who a referral may reach).
+    eligible_options: tuple[str, ...] | None = None
 
 
-def rank_request(req: PlacementRequest, *, with_exclusions: bool = False) -> Ranking:
+def rank_request(req: PlacementRequest, *, with_exclusions: bool = False, limit: int | None = None,
+                 include: tuple[str, ...] = ()) -> Ranking:
     """Rank every open option (and the child's connected persons) for one submitted request.
 
     Exclusion reasons for thousands of options cost more than the ranking itself, so pages ask for them only
-    on the "why not these homes?" page (`explain_request_exclusions`).
+    on the "why not these homes?" page (`explain_request_exclusions`). A page that shows the best `limit` passes
+    it (and `include`: options whose matches it needs further down, such as the homes that made offers); the
+    count of eligible options and who they belong to stay complete.
     """
     snapshot = current_options()
     index, specs, infos = snapshot.index, snapshot.specs, snapshot.infos
     spec = request_spec(req)
     siblings = sibling_specs(req)
-    result = matching.rank(spec, index, siblings=siblings, with_exclusions=with_exclusions)
+    result = matching.rank(spec, index, siblings=siblings, with_exclusions=with_exclusions, limit=limit,
+                           include=include)
+    eligible_ids = (matching.eligible_options(spec, index, siblings=siblings) if limit is not None
+                    else tuple(m.option for m in result.matches))
     extra = connected_person_options(req)
     all_infos = dict(infos)
     if extra:
@@ -51,6 +59,7 @@ def rank_request(req: PlacementRequest, *, with_exclusions: bool = False) -> Ran
         for cp_spec, cp_info in extra:
             all_infos[cp_spec.id] = cp_info
         family = matching.rank(spec, [s for s, _ in extra], siblings=siblings, with_exclusions=with_exclusions)
+        eligible_ids = eligible_ids + tuple(m.option for m in family.matches)
         result = replace(
             result,
             matches=tuple(sorted(family.matches + result.matches, key=lambda m: -m.score)),
@@ -60,8 +69,8 @@ def rank_request(req: PlacementRequest, *, with_exclusions: bool = False) -> Ran
     problem = {"request": spec.id}
     options = {**snapshot.by_id, **{s.id: s for s, _ in extra}} if extra else snapshot.by_id
     return Ranking(result=result, infos=all_infos, version=snapshot.version, problem=problem,
-                   excluded_count=len(specs) + len(extra) - len(result.matches), options=options,
-                   medians=dict(index.medians))
+                   excluded_count=len(specs) + len(extra) - result.eligible, options=options,
+                   medians=dict(index.medians), eligible_options=eligible_ids)
 
 
 @dataclass(frozen=True)
@@ -106,11 +115,9 @@ def explain_request_exclusions(req: PlacementRequest, *, search: str | None = No
 
 def eligible_provider_ids(ranking: Ranking) -> set[str]:
     """Providers with at least one eligible option for this child: the only ones a referral may reach."""
-    return {
-        ranking.infos[m.option].provider_id
-        for m in ranking.result.matches
-        if m.option in ranking.infos and ranking.infos[m.option].provider_id
-    }
+    ids = ranking.eligible_options if ranking.eligible_options is not None else [
+        m.option for m in ranking.result.matches]
+    return {ranking.infos[o].provider_id for o in ids if o in ranking.infos and ranking.infos[o].provider_id}
 
 
 def ranking_problem(req: PlacementRequest, ranking: Ranking) -> dict:

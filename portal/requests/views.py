@@ -58,6 +58,9 @@ def index():
     return render_template("requests/index.html", form=form, filtered=filters is not None, requests=requests_list)
 
 
+# The request page shows the best 100 matches (templates/macros/matches.html) and the number eligible.
+PAGE_MATCHES = 100
+
 # "Change" links on the check-your-answers page come back to it: ?next=check-answers (a fixed word, never data).
 BACK_TO_CHECK = "check-answers"
 
@@ -198,17 +201,20 @@ def _refused_decision(form) -> str:
 def _render_detail(placement_request, *, form=None, status: int = 200, error: str | None = None):
     """The request page: the child, the live ranked matches, referrals sent, offers and the placement."""
     searching = placement_request.status in ("searching", "offers")
-    ranking = rank_request(placement_request) if searching else None
+    offers = queries.list_offers_for_request(current_user, placement_request,
+                                             page=listing.page_number(request.args.get("offers_page")))
+    # The page shows the best PAGE_MATCHES and the number eligible; the offers' homes keep their match for the
+    # comparison even when further down; the providers to choose from are every eligible option's.
+    ranking = rank_request(placement_request, limit=PAGE_MATCHES,
+                           include=tuple(offer.vacancy_id for offer, *_ in offers)) if searching else None
     eligible = eligible_provider_ids(ranking) if searching else set()
     if form is None:
         form = SendReferralsForm()
     form.providers.choices = sorted(
-        {(ranking.infos[m.option].provider_id, ranking.infos[m.option].provider_name)
-         for m in ranking.result.matches if ranking.infos[m.option].provider_id},
+        {(ranking.infos[o].provider_id, ranking.infos[o].provider_name)
+         for o in ranking.eligible_options if ranking.infos[o].provider_id},
         key=lambda c: c[1],
     ) if searching else []
-    offers = queries.list_offers_for_request(current_user, placement_request,
-                                             page=listing.page_number(request.args.get("offers_page")))
     live = [offer for offer, *_ in offers if offer.status in ("made", "shortlisted")] if searching else []
     unfit_by_vacancy = offer_exclusions(placement_request, [offer.vacancy_id for offer in live])
     matches_by_option = {m.option: m for m in ranking.result.matches} if ranking else {}
@@ -405,7 +411,7 @@ def matches_fragment(request_id: str):
     placement_request = queries.get_request_for_officer(current_user, request_id)
     if placement_request.status not in ("searching", "offers") or request.args.get("version") == str(get_options_version()):
         return "", 204
-    ranking = rank_request(placement_request)
+    ranking = rank_request(placement_request, limit=PAGE_MATCHES)
     referred = {provider.id for _r, provider, _d in queries.list_referrals_for_request(current_user, placement_request)}
     fragment = render_template("requests/_matches.html", req=placement_request, ranking=ranking,
                                form=SendReferralsForm(formdata=None), referred=referred)

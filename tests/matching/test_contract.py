@@ -56,7 +56,7 @@ def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProce
 
 
 def test_rank_problem_shape():
-    result = rank_problem(PROBLEM)
+    result = rank_problem(PROBLEM, exclusions="all")
     assert [r["request"] for r in result["results"]] == ["R1", "R2", "R3"]
     r1 = result["results"][0]
     assert [m["option"] for m in r1["matches"]] == ["gran", "la-carer"]  # the connected person first
@@ -92,6 +92,27 @@ def test_the_cli_prints_exactly_what_the_functions_return(tmp_path, command, fun
     assert done.stdout == (json.dumps(function(PROBLEM), ensure_ascii=False) + "\n").encode("utf-8")
     piped = run_cli(command, "-", "--pretty", stdin=json.dumps(PROBLEM).encode())
     assert json.loads(piped.stdout) == function(PROBLEM)
+
+
+@pytest.mark.parametrize("mode", ["none", "counts", "all"])
+def test_the_rank_cli_says_of_the_excluded_what_it_is_asked(tmp_path, mode):
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(PROBLEM))
+    done = run_cli("rank", str(path), "--exclusions", mode, "--limit", "1")
+    assert done.returncode == 0, done.stderr
+    expected = rank_problem(PROBLEM, exclusions=mode, limit=1)
+    assert done.stdout == (json.dumps(expected, ensure_ascii=False) + "\n").encode("utf-8")
+    r3 = expected["results"][2]
+    assert len(r3["matches"]) == 1
+    if mode == "all":
+        assert "excluded" in r3 and "exclusion_counts" not in r3
+    else:
+        assert r3["eligible"] == 2 and r3["eligible"] + r3["ineligible"] == len(PROBLEM["options"])
+        assert ("exclusion_counts" in r3) == (mode == "counts")
+    default = run_cli("rank", str(path))
+    assert json.loads(default.stdout) == rank_problem(PROBLEM, exclusions="counts")
+    bad = run_cli("rank", str(path), "--exclusions", "some")
+    assert bad.returncode == 2 and bad.stdout == b""
 
 
 def _broken(change) -> dict:
@@ -173,5 +194,5 @@ def test_the_worked_example_in_the_docs_is_real_output():
     section = text.split("## A worked example", 1)[1]
     blocks = [block.split("```", 1)[0] for block in section.split("```json\n")[1:4]]
     problem, ranked, allocated = (json.loads(block) for block in blocks)
-    assert rank_problem(problem) == ranked
+    assert rank_problem(problem, exclusions="all") == ranked
     assert allocate_problem(problem) == allocated

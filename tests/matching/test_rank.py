@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +14,7 @@ from portal.matching import (
     DEFAULT_POLICY,
     OptionIndex,
     check_option,
+    eligible_options,
     fitting_options,
     rank,
     score_option,
@@ -63,6 +66,39 @@ def test_the_index_agrees_with_the_scalar_reference(problem):
         assert rank_json(request, index, siblings) == json.dumps(result.to_dict(), ensure_ascii=False)
         top = rank(request, index, siblings=siblings, limit=2, with_exclusions=False)
         assert top.matches == result.matches[:2] and top.excluded == () and top.eligible == result.eligible
+        # the exclusion modes: the same matches; counts per rule; the CLI's text byte for byte
+        counted = rank(request, index, siblings=siblings, exclusions="counts")
+        assert counted.matches == result.matches and counted.excluded == ()
+        assert counted.eligible + counted.ineligible == len(opts) == result.eligible + len(result.excluded)
+        if len(members) == 1:  # one sentence per failed rule
+            assert sum(counted.exclusion_counts.values()) == sum(len(e.reasons) for e in result.excluded)
+        assert all(n > 0 for n in counted.exclusion_counts.values())
+        assert bool(counted.exclusion_counts) == bool(result.excluded)
+        for mode in ("none", "counts", "all"):
+            for limit in (None, 1):
+                expect = rank(request, index, siblings=siblings, exclusions=mode, limit=limit).to_dict()
+                assert rank_json(request, index, siblings, exclusions=mode, limit=limit) == json.dumps(
+                    expect, ensure_ascii=False)
+        # a page's top plus the matches of chosen options further down, in rank order
+        if len(result.matches) > 2:
+            last = result.matches[-1].option
+            shown = rank(request, index, siblings=siblings, limit=1, exclusions="none", include=[last])
+            assert shown.matches == (result.matches[0], result.matches[-1])
+        assert eligible_options(request, index, siblings=siblings) == tuple(o.id for o in eligible)
+
+
+def test_exclusion_counts_name_each_rule_with_how_many_options_fail_it():
+    request = make_request(age_years=12, sex="female")
+    opts = [make_option(id="young", age_min=0, age_max=10), make_option(id="boys", sexes=frozenset({"male"})),
+            make_option(id="both", age_min=0, age_max=10, sexes=frozenset({"male"})), make_option(id="fits")]
+    result = rank(request, opts, exclusions="counts")
+    assert result.exclusion_counts == {"age": 2, "sex": 2}
+    assert result.to_dict() == {"request": "R1", "matches": [m.to_dict() for m in result.matches], "eligible": 1,
+                                "ineligible": 3, "exclusion_counts": {"age": 2, "sex": 2}}
+    assert rank(request, opts, exclusions="none").to_dict().keys() == {"request", "matches", "eligible",
+                                                                       "ineligible"}
+    with pytest.raises(ValueError, match="exclusions must be one of"):
+        rank(request, opts, exclusions="some")
 
 
 @FAST
@@ -82,6 +118,9 @@ def test_ranking_some_options_gives_them_the_places_and_reasons_of_the_whole_ran
         assert some.eligible == len(some.matches)
         top = rank(request, index, siblings=siblings, option_ids=chosen, limit=1, with_exclusions=False)
         assert top.matches == some.matches[:1] and top.excluded == ()
+        counted = rank(request, index, siblings=siblings, option_ids=chosen, exclusions="counts")
+        assert counted.eligible + counted.ineligible == len(chosen)
+        assert bool(counted.exclusion_counts) == bool(some.excluded)
         # What fits, in the same order and at the same distances, without building the matches.
         assert fitting_options(request, index, siblings=siblings, option_ids=chosen) == tuple(
             (m.option, m.distance_miles) for m in some.matches)

@@ -183,7 +183,7 @@ def test_allocation_output_shape_and_determinism():
     assert first.to_dict() == second.to_dict()
     data = first.to_dict()
     assert list(data) == ["assignments", "unplaced", "objective", "bound", "gap", "status", "placed",
-                          "bound_placed"]
+                          "bound_placed", "stopped_by"]
     assert {a["request"] for a in data["assignments"]} | {u["request"] for u in data["unplaced"]} == {
         r.id for r in requests}
 
