@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.conftest import require
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 SECRET_NAMES = re.compile(r"SECRET|PASSWORD|DATABASE_URL|TOKEN|_KEY$")
@@ -250,15 +252,17 @@ def test_the_proxy_passes_the_client_and_logs_no_query_string():
 
 
 def nginx_binary() -> str | None:
-    candidate = os.environ.get("PORTAL_NGINX") or "nginx"
-    return candidate if Path(candidate).is_file() else shutil.which(candidate)
+    candidate = os.environ.get("PORTAL_NGINX")
+    if candidate:
+        return candidate if Path(candidate).is_file() else shutil.which(candidate)
+    # Debian puts it in /usr/sbin, which a non-root PATH often lacks.
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
 def test_nginx_accepts_the_configuration(tmp_path):
     """`nginx -t` on deploy/nginx.conf, with the compose hosts and certificate paths swapped for local ones."""
     binary = nginx_binary()
-    if binary is None:
-        pytest.skip("nginx is not installed (optional: set PORTAL_NGINX to an nginx binary to check nginx.conf)")
+    require(binary is not None, "nginx is not installed (Debian's nginx, or PORTAL_NGINX: an nginx binary)")
     conf = local_nginx_conf(binary, tmp_path, {"app1:8000": "127.0.0.1:1", "app2:8000": "127.0.0.1:2"},
                             https_port=0, http_port=0, status_port=0)
     result = subprocess.run([binary, "-t", "-c", str(conf), "-p", str(tmp_path), "-e", "stderr"],

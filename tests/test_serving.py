@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import free_port, postgres_only, totp_code
+from tests.conftest import free_port, postgres_only, require, totp_code
 from tests.factories import TEST_MFA_SECRET, create_request, create_user
 from tests.test_deploy import local_nginx_conf, nginx_binary
 
@@ -178,8 +178,7 @@ def _token(body: str) -> str:
 @postgres_only
 def test_two_hosts_behind_nginx_share_sessions_and_survive_one_stopping(database_url, db_session, tmp_path):
     binary = nginx_binary()
-    if binary is None:
-        pytest.skip("nginx is not installed (optional: set PORTAL_NGINX to an nginx binary to run this drill)")
+    require(binary is not None, "nginx is not installed (Debian's nginx, or PORTAL_NGINX: an nginx binary)")
     officer = create_user("officer", email="olive.officer@example.test")
     create_request(officer, first_name="Amara", last_name="Okafor")
     env = {"PORTAL_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": database_url,
