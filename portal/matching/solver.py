@@ -272,14 +272,18 @@ def _decode_counts(bound_value: int, weights: dict[str, int], units: Sequence[Un
     The weighted objective of any allocation is at most `bound_value`; each band weight exceeds everything the
     less urgent bands and the scores can add, so taking as many children of each band, in order, as the value
     left allows (capped at the band's children with an option) is a lexicographic upper bound on the counts.
+    Scores may be negative, so the value left is first raised by the lowest score sum any allocation can have:
+    an allocation's band weights can add up to more than its whole value.
     """
     have = dict.fromkeys(BANDS, 0)
+    lowest_scores = 0
     for unit in units:
         if unit.rows.size:
+            lowest_scores += min(0, int(unit.scores.min()))
             for m in unit.members:
                 have[m.urgency] += 1
     out: dict[str, int] = {}
-    left = bound_value
+    left = bound_value - lowest_scores
     for band in BANDS:
         n = min(have[band], max(0, left) // weights[band])
         out[band] = int(n)

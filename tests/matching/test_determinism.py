@@ -22,10 +22,12 @@ from bench.matching_bench import synthetic_problem
 from portal.matching import OptionIndex, allocate, validate_allocation
 from portal.matching import solver as solver_module
 from portal.matching.problem import parse_problem
-from tests.matching.builders import contended, problems
+from portal.matching.types import GridPoint
+from tests.matching.builders import BIRMINGHAM, HOME, contended, make_option, make_request, problems
 from tests.matching.test_solver import BANDS, brute_force
 
 ROOT = Path(__file__).resolve().parents[2]
+ANY_KIND = {"foster": "suitable", "residential": "suitable", "supported": "suitable"}
 
 
 @contextmanager
@@ -122,3 +124,21 @@ def test_with_no_work_allowed_the_bound_is_still_true(problem):
     check_against_exact(requests, options, allocation)
     if allocation.status != "optimal":
         assert allocation.stopped_by == "work_limit"
+
+
+def test_the_bound_on_counts_allows_for_negative_scores():
+    """Found by the property above: a far home scores below zero, so the group's band weights add up to more than
+    the relaxation's whole value, and the decoded bound said no allocation could place the second sister."""
+    far = GridPoint(433_000, 293_404)  # nine miles from the sisters' school, which they keep: scores below zero
+    sister = {"age_years": 16, "school": HOME, "keep_school": True, "sibling_group": "G0", "suitability": ANY_KIND,
+              "cultural_needs": "required"}
+    sisters = [make_request(id="R1", **sister), make_request(id="R2", urgency="over_5_days", **sister)]
+    alone = make_request(id="R3", age_years=16, urgency="over_5_days", suitability=ANY_KIND,
+                         cultural_needs="required")
+    home = make_option(kind="residential", la=BIRMINGHAM, location=far, places=2)
+    requests, options = [*sisters, alone], [home]
+    with work_limits((0, 0), 0.0):
+        allocation = allocate(requests, options)
+    assert tuple(allocation.bound_placed[b] for b in BANDS) == (1, 0, 1)  # the sisters together
+    check_against_exact(requests, options, allocation)
+    assert tuple(allocate(requests, options).placed[b] for b in BANDS) == (1, 0, 1)
