@@ -9,27 +9,27 @@ from flask import abort, has_request_context, request
 from flask_login import current_user, login_required
 
 from portal.db import db
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, ConnectedPerson, Offer, Placement, PlacementRequest, Referral, User
 from portal.unit_of_work import unit_of_work
 
 
 def role_required(*roles: str, provider_roles: tuple[str, ...] | None = None) -> Callable:
     """Only signed-in users with one of `roles` (and, for provider users, one of `provider_roles`) get in.
 
-    Everyone else gets 403; anonymous users are sent to sign in.
+    Everyone else gets 403; anonymous users are sent to sign in. A 403 for an address that names a child's record
+    that exists (a provider opening `/requests/<id>`) is audited as a refused attempt on that child's record.
     """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            if (
+            if current_user.role not in roles or (
                 provider_roles is not None
                 and current_user.role == "provider"
                 and current_user.provider_role not in provider_roles
             ):
+                _audit_role_refusal(kwargs)
                 abort(403)
             return view(*args, **kwargs)
 
@@ -39,6 +39,27 @@ def role_required(*roles: str, provider_roles: tuple[str, ...] | None = None) ->
         return wrapped
 
     return decorator
+
+
+# The URL parameters that name a child's record, with the model that holds it (each row has the child's request).
+_CHILD_RECORDS = (("request_id", PlacementRequest), ("offer_id", Offer), ("referral_id", Referral),
+                  ("placement_id", Placement), ("connected_person_id", ConnectedPerson))
+
+
+def _audit_role_refusal(view_args: dict) -> None:
+    """Audit a role refusal of an address naming a child's record that exists, on that child's trail. An id that
+    does not exist (or is not an id at all) is not audited: there is no record whose trail it would belong to."""
+    for name, model in _CHILD_RECORDS:
+        value = view_args.get(name)
+        if not isinstance(value, str) or len(value) > 64:
+            continue
+        row = db.session.get(model, value)
+        if row is None:
+            continue
+        request_id = row.id if model is PlacementRequest else row.request_id
+        detail = None if model is PlacementRequest else f"{name.removesuffix('_id')}:{value}"
+        audit_refused(current_user, "wrong_role", "placement_request", request_id, detail=detail)
+        return
 
 
 def audit(

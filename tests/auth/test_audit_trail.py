@@ -224,3 +224,30 @@ def test_a_refusal_inside_a_write_joins_that_write(app, db_session):
             require_officer_of(outsider, req)
         db.session.rollback()
     assert _refused(db_session) == [("view_request", req.id, outsider.id, "refused", "192.0.2.44")]
+
+
+def test_a_role_refusal_of_an_address_naming_a_childs_record_is_audited(client, auth, db_session):
+    """A provider or a commissioner is refused an officer's page by role (403); if the address names a child's
+    record that exists, the attempt is on that child's trail, like another LA's officer's (not if it does not)."""
+    req = create_request(create_user("officer"), first_name="Zephyrine")
+    provider = create_provider()
+    offer = create_offer(create_referral(req, provider), create_vacancy(create_setting(provider)))
+    provider_user = create_user("provider", provider=provider, provider_role="admin")
+    auth.sign_in(provider_user)
+    for url in (f"/requests/{req.id}", f"/requests/{req.id}/access"):
+        response = client.get(url)
+        assert response.status_code == 403
+        assert "Zephyrine" not in response.get_data(as_text=True)
+    assert client.get("/requests/" + "0" * 32).status_code == 403
+    events = _events(db_session, outcome="refused")
+    assert [(e.action, e.record_id, e.user_id, e.role, e.detail) for e in events] == [
+        ("wrong_role", req.id, provider_user.id, "provider", "endpoint:requests.detail"),
+        ("wrong_role", req.id, provider_user.id, "provider", "endpoint:requests.access_log"),
+    ]
+    auth.sign_out()
+    commissioner = create_user("commissioner")
+    auth.sign_in(commissioner)
+    assert client.get(f"/provider/referrals/{offer.referral_id}").status_code == 403
+    last = _events(db_session, outcome="refused")[-1]
+    assert (last.action, last.record_id, last.user_id) == ("wrong_role", req.id, commissioner.id)
+    assert last.detail == f"referral:{offer.referral_id};endpoint:providers.referral"
