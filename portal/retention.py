@@ -1,6 +1,6 @@
 """How long the portal keeps its own bookkeeping rows, and the daily job that deletes what is past it.
 
-Four tables grow with every visit and are needed only for a while:
+These tables grow with use and are needed only for a while:
 
 * `sign_in_attempt`: read by sign-in throttling for its window (minutes); kept longer so that an attack can be
   looked into afterwards. Kept `RETAIN_SIGN_IN_ATTEMPTS_DAYS` (default 90).
@@ -14,6 +14,10 @@ Four tables grow with every visit and are needed only for a while:
   (default 30) after it was sent, for "did they get it" questions; a dead letter (never delivered)
   `RETAIN_DEAD_NOTIFICATIONS_DAYS` (default 90) after it was queued, for the hub's Emails page. Rows waiting to be
   sent are never deleted. Its links (a set-password link) have long stopped working by then.
+
+* `options_change`: what each options version changed, read by every process to bring its matching index up to
+  date. A process rebuilds its index each day anyway, so a change is needed for a day at most; kept
+  `OPTIONS_CHANGES_KEPT` (2 days).
 
 The audit trail (`audit_event`) is not touched: it is the record of who did what, and its retention is the
 authorities' records policy, not this job's. Nothing here holds a child's data.
@@ -32,7 +36,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_
 
 from portal.db import db, utcnow
-from portal.models import FormSubmission, Notification, SignInAttempt, UserSession
+from portal.models import FormSubmission, Notification, OptionsChange, SignInAttempt, UserSession
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,10 @@ class Pruned:
     sessions: int
     form_keys: int
     notifications: int = 0
+    options_changes: int = 0
+
+
+OPTIONS_CHANGES_KEPT = timedelta(days=2)
 
 
 def prune(now: datetime | None = None) -> Pruned:
@@ -67,7 +75,9 @@ def prune(now: datetime | None = None) -> Pruned:
     emails = db.session.execute(delete(Notification).where(or_(
         and_(Notification.status == "sent", Notification.sent_at < sent_before),
         and_(Notification.status == "dead", Notification.created_at < dead_before))))
-    return Pruned(attempts.rowcount or 0, sessions.rowcount or 0, keys.rowcount or 0, emails.rowcount or 0)
+    changes = db.session.execute(delete(OptionsChange).where(OptionsChange.created_at < now - OPTIONS_CHANGES_KEPT))
+    return Pruned(attempts.rowcount or 0, sessions.rowcount or 0, keys.rowcount or 0, emails.rowcount or 0,
+                  changes.rowcount or 0)
 
 
 @click.group("retention")

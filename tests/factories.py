@@ -76,7 +76,8 @@ def create_vacancy(setting: Setting, *, places: int = 1, available_from: date | 
         confirmed_at=utcnow(),
     )
     db.session.add(vacancy)
-    bump_options_version()
+    db.session.flush()
+    bump_options_version(vacancies=[vacancy.id])  # as the service does: processes patch their index with it
     db.session.commit()
     return vacancy
 

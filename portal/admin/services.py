@@ -39,7 +39,7 @@ def decide_provider(user: User, provider: Provider, *, approve: bool, reason: st
         raise Conflict(DECIDED_ALREADY)
     for name, value in values.items():  # already so in the database: the object says it too
         set_committed_value(provider, name, value)
-    bump_options_version()
+    bump_options_version(providers=[provider.id])
     audit(user, "approve_provider" if approve else "reject_provider", "provider", provider.id)
 
 

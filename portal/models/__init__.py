@@ -20,7 +20,7 @@ from portal.models.auth import (
     UserSession,
 )
 from portal.models.notifications import NOTIFICATION_CHOICES, NOTIFICATION_STATUSES, Notification, NotificationPreference
-from portal.models.options import DataVersion, OptionsVersion
+from portal.models.options import OPTIONS_CHANGE_SCOPES, DataVersion, OptionsChange, OptionsVersion
 from portal.models.providers import (
     CONTRACTS,
     PROVIDER_KINDS,
@@ -52,7 +52,7 @@ metadata = Base.metadata
 __all__ = [
     "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "DataVersion", "FormSubmission", "LocalAuthority", "MatchRun",
     "NOTIFICATION_CHOICES", "NOTIFICATION_STATUSES", "Notification", "NotificationPreference", "Offer",
-    "OptionsVersion", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
+    "OptionsChange", "OptionsVersion", "OPTIONS_CHANGE_SCOPES", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
     "Provider", "RE_ENTRY_DECISIONS", "RE_ENTRY_FOUND_BY", "REQUEST_STATUSES", "ReEntryLink", "ROLES", "RecoveryCode", "RequestChange", "WITHDRAWAL_REASONS", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
     "Vacancy", "metadata",
 ]

@@ -1,10 +1,14 @@
-"""The options version: one counter row that tells every process its matching index is out of date."""
+"""The options version: one counter row that tells every process its matching index is out of date, and the
+record of what each version changed, so a process brings its index up to date by the changed rows alone."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base
+from portal.db import Base, utcnow
 
 
 class OptionsVersion(Base):
@@ -18,6 +22,27 @@ class OptionsVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
+
+
+OPTIONS_CHANGE_SCOPES = ("vacancy", "setting", "provider", "all")
+
+
+class OptionsChange(Base):
+    """What one options version changed: a vacancy, a setting (all its vacancies), a provider (all its settings'
+    vacancies), or "all" (record_id empty: every process rebuilds its index from the database).
+
+    Written in the transaction that bumps the version, so a process that reads version N finds every change up to
+    N. Rows older than a day or two are pruned (`flask retention prune`): a process whose index is older than that
+    rebuilds it anyway (the index is rebuilt every day).
+    """
+
+    __tablename__ = "options_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(index=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    record_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DataVersion(Base):

@@ -1,7 +1,8 @@
 """The per-process index of the region's open options, kept on the app (`app.extensions["portal_options"]`).
 
-The region's open vacancies are turned into an OptionIndex once per process and rebuilt only when the options
-version moves (a vacancy, setting or approval changed) or the day changes (ages, availability, staleness). Each
+The region's open vacancies are turned into an OptionIndex once per process. When the options version moves (a
+vacancy, setting or approval changed) the snapshot is brought up to date by the changed rows alone; it is rebuilt
+when the day changes (ages, availability, staleness) or a change cannot say what it touched. Each
 caller gets an immutable `OptionsSnapshot`: the index, the specs and what pages show about each option, and the
 version it was built from, so anything that acts on a ranking can rely on the snapshot it ranked with.
 """
@@ -14,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select, true
 
 from portal import matching
 from portal.db import db, utcnow
 from portal.geo import postcode_sector
 from portal.models import Provider, Setting, Vacancy
-from portal.options.versions import get_options_version
+from portal.options.versions import get_options_version, options_changes
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,10 @@ class OptionsSnapshot:
         return [spec.id for spec in self.specs if spec.provider_id == provider_id]
 
 
-def _load_open_options(today: date) -> tuple[list[matching.OptionSpec], dict[str, OptionInfo]]:
-    """Every open vacancy at an approved provider's active setting, one option each (a single query)."""
+def _load_open_options(today: date, changed: Changed | None = None
+                       ) -> tuple[list[matching.OptionSpec], dict[str, OptionInfo]]:
+    """Every open vacancy at an approved provider's active setting, one option each (a single query); with
+    `changed`, only those among the changed vacancies, settings and providers."""
     stale_days = current_app.config["VACANCY_STALE_DAYS"]
     stale_before = utcnow() - timedelta(days=stale_days)
     # Plain column rows, not ORM objects: ten thousand vacancies load in a fraction of the time.
@@ -75,6 +78,7 @@ def _load_open_options(today: date) -> tuple[list[matching.OptionSpec], dict[str
         .join(Setting, Setting.id == Vacancy.setting_id)
         .join(Provider, Provider.id == Setting.provider_id)
         .where(Vacancy.status == "open", Setting.active.is_(True), Provider.status == "approved")
+        .where(changed.where() if changed is not None else true())
     ).all()
     specs: list[matching.OptionSpec] = []
     infos: dict[str, OptionInfo] = {}
@@ -119,12 +123,56 @@ def _load_open_options(today: date) -> tuple[list[matching.OptionSpec], dict[str
     return specs, infos
 
 
+# More changed rows than this since a process's snapshot, and it rebuilds instead (a bulk upload, the demo).
+PATCH_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Changed:
+    """The vacancies, settings and providers that options versions changed (portal.options.versions)."""
+
+    vacancies: frozenset[str]
+    settings: frozenset[str]
+    providers: frozenset[str]
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, str | None]]) -> Changed | None:
+        """None when anything may have changed: rebuild."""
+        if any(scope == "all" for scope, _id in pairs) or len(pairs) > PATCH_LIMIT:
+            return None
+        ids = lambda name: frozenset(i for scope, i in pairs if scope == name and i)
+        return cls(ids("vacancy"), ids("setting"), ids("provider"))
+
+    def where(self) -> ColumnElement[bool]:
+        parts = [column.in_(sorted(ids)) for column, ids in ((Vacancy.id, self.vacancies),
+                 (Setting.id, self.settings), (Provider.id, self.providers)) if ids]
+        return or_(*parts) if parts else false()
+
+    def touches(self, spec: matching.OptionSpec) -> bool:
+        return (spec.id in self.vacancies or spec.setting_id in self.settings
+                or spec.provider_id in self.providers)
+
+
+def _snapshot(specs: list[matching.OptionSpec] | tuple[matching.OptionSpec, ...], infos: dict[str, OptionInfo],
+              index: matching.OptionIndex, version: int, day: date) -> OptionsSnapshot:
+    return OptionsSnapshot(index=index, specs=tuple(specs), infos=infos, version=version, day=day,
+                           by_id={s.id: s for s in specs})
+
+
 class OptionsCache:
-    """One OptionsSnapshot per app and process, per (options version, day). Thread-safe."""
+    """One OptionsSnapshot per app and process, per (options version, day). Thread-safe.
+
+    When the version moves on the same day, the snapshot is brought up to date by the changed rows alone (issue
+    12 §5): the versions' changes name the vacancies, settings and providers they touched; those options are
+    reloaded (one query) and the index is patched (`OptionIndex.patched`, the same index a rebuild makes). A
+    change naming nothing, or more than PATCH_LIMIT rows, or a new day, rebuilds from the database.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._snapshot: OptionsSnapshot | None = None
+        self.rebuilds = 0  # for the tests and benchmarks: how the snapshots were made
+        self.patches = 0
 
     def get(self) -> OptionsSnapshot:
         key = (get_options_version(), date.today())
@@ -140,11 +188,32 @@ class OptionsCache:
                 # here, and a freeze that kept the other threads' in-flight objects out of the collector until
                 # the next rebuild. The worker's start-up objects are frozen once, before it serves anyone
                 # (gunicorn.conf.py post_worker_init); ranking pauses the collector while it builds its results.
-                specs, infos = _load_open_options(key[1])
-                snapshot = OptionsSnapshot(index=matching.OptionIndex.build(specs), specs=tuple(specs), infos=infos,
-                                           version=key[0], day=key[1], by_id={s.id: s for s in specs})
-                self._snapshot = snapshot
+                patched = None
+                if snapshot is not None and snapshot.day == key[1] and key[0] > snapshot.version:
+                    patched = self._patched(snapshot, key[0])
+                if patched is None:
+                    specs, infos = _load_open_options(key[1])
+                    patched = _snapshot(specs, infos, matching.OptionIndex.build(specs), key[0], key[1])
+                    self.rebuilds += 1
+                else:
+                    self.patches += 1
+                snapshot = self._snapshot = patched
             return snapshot
+
+    @staticmethod
+    def _patched(snapshot: OptionsSnapshot, version: int) -> OptionsSnapshot | None:
+        changed = Changed.of(options_changes(snapshot.version, version))
+        if changed is None:
+            return None
+        fresh, fresh_infos = _load_open_options(snapshot.day, changed)
+        removed = {spec.id for spec in snapshot.specs if changed.touches(spec)}
+        fresh_ids = {spec.id for spec in fresh}
+        # An option still open comes back in `fresh` (at the end, as the patched index puts it).
+        specs = [spec for spec in snapshot.specs if spec.id not in removed and spec.id not in fresh_ids] + fresh
+        infos = {oid: info for oid, info in snapshot.infos.items() if oid not in removed and oid not in fresh_ids}
+        infos.update(fresh_infos)
+        index = snapshot.index.patched(removed | fresh_ids, fresh)
+        return _snapshot(specs, infos, index, version, snapshot.day)
 
     def clear(self) -> None:
         """Forget the snapshot (the next call rebuilds it); for benchmarks that time a cold build."""

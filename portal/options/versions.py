@@ -1,7 +1,8 @@
 """The version counters that keep processes in step without sharing memory (DESIGN.md §3).
 
 * The options version: every change to what matching reads (vacancies, settings, approvals) bumps it, explicitly,
-  in the service that makes it. Each process keeps its matching index in memory and rebuilds it when it moves.
+  in the service that makes it, naming what it changed (`options_change`). Each process keeps its matching index
+  in memory and, when the version moves, reloads only the changed rows into it (portal/options/index.py).
 * The data version: moves with every committed transaction that changed the region's data, whatever changed it.
   Nobody calls it: `track_data_changes` watches each session's flushes and bulk statements and bumps the counter
   once, at commit, in the same transaction (so a reader never sees the new number without the new data). The
@@ -14,16 +15,18 @@ page views and an officer's drafting do) leaves the data version where it is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db import db
-from portal.models import DataVersion, OptionsVersion
+from portal.models import DataVersion, OptionsChange, OptionsVersion
 
 # Tables whose changes no region-wide figure reads.
 NOT_DATA = frozenset({"audit_event", "user_account", "user_session", "sign_in_attempt", "recovery_code",
                       "form_submission", "match_run", "options_version", "data_version", "alembic_version",
-                      "notification", "notification_preference"})
+                      "notification", "notification_preference", "options_change"})
 _CHANGED = "portal_data_changed"
 
 
@@ -32,9 +35,33 @@ def get_options_version() -> int:
     return db.session.scalar(select(OptionsVersion.version).where(OptionsVersion.id == 1)) or 0
 
 
-def bump_options_version() -> None:
-    """Tell every process that vacancies, settings or approvals changed. Part of the caller's transaction."""
-    db.session.execute(update(OptionsVersion).where(OptionsVersion.id == 1).values(version=OptionsVersion.version + 1))
+def bump_options_version(*, vacancies: Iterable[str] = (), settings: Iterable[str] = (),
+                         providers: Iterable[str] = ()) -> None:
+    """Tell every process that vacancies, settings or approvals changed. Part of the caller's transaction.
+
+    Name what changed: the vacancies, the settings (each with all its vacancies) and the providers (each with all
+    its settings' vacancies); every process then reloads just those into its index. Naming nothing means anything
+    may have changed (the demo loader): every process rebuilds its index from the database."""
+    changes = [("vacancy", i) for i in vacancies] + [("setting", i) for i in settings] + \
+        [("provider", i) for i in providers]
+    version = db.session.execute(
+        update(OptionsVersion).where(OptionsVersion.id == 1).values(version=OptionsVersion.version + 1)
+        .returning(OptionsVersion.version)
+    ).scalar_one()
+    db.session.add_all(OptionsChange(version=version, scope=scope, record_id=record_id)
+                       for scope, record_id in (changes or [("all", None)]))
+
+
+def options_changes(after: int, upto: int) -> list[tuple[str, str | None]]:
+    """What the options versions after `after`, up to `upto`, changed: (scope, record id) pairs. An "all" pair,
+    or a version with no record (pruned, or older than the record), means rebuild everything."""
+    rows = db.session.execute(
+        select(OptionsChange.version, OptionsChange.scope, OptionsChange.record_id)
+        .where(OptionsChange.version > after, OptionsChange.version <= upto)
+    ).all()
+    if {version for version, _scope, _id in rows} != set(range(after + 1, upto + 1)):
+        return [("all", None)]
+    return [(scope, record_id) for _version, scope, record_id in rows]
 
 
 def get_data_version() -> int:

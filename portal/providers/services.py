@@ -236,7 +236,7 @@ def create_setting(user: User, details: SettingDetails) -> Setting:
     _apply_setting(setting, details)
     db.session.add(setting)
     db.session.flush()
-    bump_options_version()
+    bump_options_version(settings=[setting.id])
     audit(user, "create_setting", "setting", setting.id)
     return setting
 
@@ -247,7 +247,7 @@ def update_setting(user: User, setting: Setting, details: SettingDetails) -> Non
         raise ServiceError("This setting is not one of yours")
     _apply_setting(setting, details)
     setting.fee_gbp_week = details.fee_gbp_week
-    bump_options_version()
+    bump_options_version(settings=[setting.id])
     audit(user, "update_setting", "setting", setting.id)
 
 
@@ -265,7 +265,7 @@ def set_setting_active(user: User, setting: Setting, active: bool) -> int:
         for vacancy_id in ids:
             withdrawn += _withdraw_vacancy(user, vacancy_id)
     setting.active = active
-    bump_options_version()
+    bump_options_version(settings=[setting.id])
     audit(user, "reopen_setting" if active else "close_setting", "setting", setting.id)
     return withdrawn
 
@@ -306,7 +306,7 @@ def add_vacancy(user: User, setting: Setting, details: VacancyDetails, today: da
     )
     db.session.add(vacancy)
     db.session.flush()
-    bump_options_version()
+    bump_options_version(vacancies=[vacancy.id])
     audit(user, "add_vacancy", "vacancy", vacancy.id, detail=f"setting:{setting.id}")
     return vacancy
 
@@ -328,7 +328,7 @@ def change_vacancy(user: User, vacancy: Vacancy, details: VacancyDetails, today:
     if changed != 1:
         raise ServiceError("This vacancy has been filled or withdrawn, so it cannot be changed")
     db.session.expire(vacancy)
-    bump_options_version()
+    bump_options_version(vacancies=[vacancy.id])
     audit(user, "change_vacancy", "vacancy", vacancy.id)
 
 
@@ -359,7 +359,7 @@ def withdraw_vacancy(user: User, vacancy: Vacancy) -> None:
     if _withdraw_vacancy(user, vacancy.id) != 1:
         raise Conflict("This vacancy has already been filled or withdrawn")
     db.session.expire(vacancy)
-    bump_options_version()
+    bump_options_version(vacancies=[vacancy.id])
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -382,7 +382,7 @@ def confirm_vacancies(user: User, vacancies: list[Vacancy]) -> int:
     for vacancy in vacancies:
         db.session.expire(vacancy)
     if was_stale:
-        bump_options_version()
+        bump_options_version(vacancies=ids)
     for vacancy_id in ids:
         audit(user, "confirm_vacancy", "vacancy", vacancy_id)
     return len(ids)

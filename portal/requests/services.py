@@ -312,7 +312,7 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
         child.status, child.closed_at = "placed", now
     if len(children) == 1:
         _count_siblings_placed_together(req, placements[0])
-    bump_options_version()
+    bump_options_version(vacancies=[offer.vacancy_id])
     try:
         db.session.flush()
     except IntegrityError as error:
