@@ -35,7 +35,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("in_app_notification", schema=None) as batch_op:
         batch_op.create_index("ix_in_app_notification_unread", ["user_id", "read_at"], unique=False)
-        batch_op.create_index("ix_in_app_notification_list", ["user_id", "created_at"], unique=False)
     op.create_table(
         "known_device",
         sa.Column("user_id", sa.String(length=32), nullable=False),
@@ -52,6 +51,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("known_device")
     with op.batch_alter_table("in_app_notification", schema=None) as batch_op:
-        batch_op.drop_index("ix_in_app_notification_list")
         batch_op.drop_index("ix_in_app_notification_unread")
     op.drop_table("in_app_notification")

@@ -68,8 +68,7 @@ def list_in_app(user: User, *, page: int = 1) -> Paged[InAppItem]:
     query = (select(InAppNotification).where(InAppNotification.user_id == user.id)
              .order_by(InAppNotification.created_at.desc(), InAppNotification.id.desc()))
     paged = paginate(query, page=page)
-    paged.items = [_item(row) for row in paged.items]
-    return paged
+    return Paged([_item(row) for row in paged.items], paged.total, paged.page, paged.per_page)
 
 
 def _item(row: InAppNotification) -> InAppItem:
