@@ -151,6 +151,8 @@ def apply_mode_defaults(config: dict) -> None:
         config["BASE_URL"] = "http://127.0.0.1:8000"
     if not config.get("SESSION_COOKIE_NAME") or config["SESSION_COOKIE_NAME"] == "session":
         config["SESSION_COOKIE_NAME"] = "__Host-portal_session" if production else "portal_session"
+    # The browser's known-device cookie (portal.auth.devices): `__Host-` needs a Secure cookie.
+    config["DEVICE_COOKIE_NAME"] = "__Host-portal_device" if config["SESSION_COOKIE_SECURE"] else "portal_device"
 
 
 def check_secrets(config: dict, instance_dir: Path) -> None:

@@ -27,8 +27,9 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 
 
 def cookie_name() -> str:
-    """`__Host-` needs a Secure cookie: over HTTPS (production) the prefix stops a sibling site setting it."""
-    return "__Host-portal_device" if current_app.config.get("SESSION_COOKIE_SECURE") else "portal_device"
+    """DEVICE_COOKIE_NAME (portal.config): `__Host-portal_device` over HTTPS, where the prefix stops a sibling site
+    setting it; `portal_device` otherwise."""
+    return current_app.config["DEVICE_COOKIE_NAME"]
 
 
 def _hash(token: str) -> str:
