@@ -5,7 +5,9 @@
 #      across hosts: a PostgreSQL advisory lock lets one run at a time and --once-per-day makes a later one a no-op.
 #   2. `flask retention prune`: deletes sign-in attempts, ended sessions, used form keys and old emails past their retention
 #      (portal/retention.py; never the audit trail). Idempotent, so safe on every host.
-#   3. When PORTAL_BACKUP_DIR is set: `flask db backup` to PORTAL_BACKUP_DIR/portal-<UTC time>.backup, once a day,
+#   3. `flask notifications remind`: queues the day's reminders (a vacancy about to go stale, a placement about to
+#      start), each once only, so safe on every host and when run again (portal/notifications/reminders.py).
+#   4. When PORTAL_BACKUP_DIR is set: `flask db backup` to PORTAL_BACKUP_DIR/portal-<UTC time>.backup, once a day,
 #      deleting those older than PORTAL_BACKUP_KEEP_DAYS (default 14). Copy them off this host too
 #      (docs/operations.md, "Backups and restore").
 #
@@ -33,6 +35,7 @@ backup() {
 run_jobs() {
   flask allocation run --once-per-day || log "the allocation failed (exit $?)"
   flask retention prune || log "pruning failed (exit $?)"
+  flask notifications remind || log "the reminders failed (exit $?)"
   if [ -n "${PORTAL_BACKUP_DIR:-}" ]; then backup; fi
 }
 

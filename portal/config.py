@@ -81,6 +81,10 @@ def load_config() -> dict:
         "MATCH_POLL_SECONDS": _env_int("PORTAL_MATCH_POLL_SECONDS", 10),
         # A vacancy not confirmed for this many days is stale and ranks lower (issue 5).
         "VACANCY_STALE_DAYS": _env_int("PORTAL_VACANCY_STALE_DAYS", 14),
+        # The daily reminders (`flask notifications remind`, issue 17 §2): a vacancy this many days before it goes
+        # stale, a placement this many days before it starts (and on the day).
+        "VACANCY_REMINDER_DAYS": _env_int("PORTAL_VACANCY_REMINDER_DAYS", 3),
+        "PLACEMENT_REMINDER_DAYS": _env_int("PORTAL_PLACEMENT_REMINDER_DAYS", 2),
         # SQLite: how long a writer queues for the write lock before the request is answered 503 with Retry-After.
         "SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 15000),
         # PostgreSQL: how long opening a connection may take before it fails (a 503, a failed readiness check).
@@ -147,6 +151,8 @@ def apply_mode_defaults(config: dict) -> None:
         config["BASE_URL"] = "http://127.0.0.1:8000"
     if not config.get("SESSION_COOKIE_NAME") or config["SESSION_COOKIE_NAME"] == "session":
         config["SESSION_COOKIE_NAME"] = "__Host-portal_session" if production else "portal_session"
+    # The browser's known-device cookie (portal.auth.devices): `__Host-` needs a Secure cookie.
+    config["DEVICE_COOKIE_NAME"] = "__Host-portal_device" if config["SESSION_COOKIE_SECURE"] else "portal_device"
 
 
 def check_secrets(config: dict, instance_dir: Path) -> None:

@@ -52,7 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "access": {"auth", "db", "errors", "models"},
     "options": {"db", "geo", "matching", "models"},
     # the outbox, its senders and worker (issue 17): below auth, which queues the security messages
-    "notifications": {"config", "db", "errors", "listing", "models", "unit_of_work"},
+    "notifications": {"config", "db", "errors", "formatting", "listing", "models", "unit_of_work"},
     "auth": {"db", "errors", "extensions", "forms", "formatting", "listing", "models", "notifications",
              "unit_of_work"},
     "placement_records": {"auth", "db", "errors", "geo", "matching", "models"},

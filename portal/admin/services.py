@@ -61,3 +61,12 @@ def set_extract_access(actor: User, user: User, granted: bool) -> bool:
     user.extract_access = granted
     audit(actor, "grant_extract_access" if granted else "revoke_extract_access", "user", user.id)
     return True
+
+
+def send_notification_again(actor: User, notification_id: str) -> None:
+    """Queue a given-up email again, from the Emails not sent page: audited on the message (its template only,
+    never its address or fields). A Conflict (409) when it is no longer given up; NotFound when it is gone."""
+    from portal.notifications.services import send_again
+
+    row = send_again(notification_id)
+    audit(actor, "send_notification_again", "notification", row.id, detail=f"template:{row.template}")

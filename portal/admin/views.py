@@ -38,12 +38,36 @@ def home():
 @role_required("admin")
 def notifications():
     """Emails not sent: those whose last attempt failed (tried again later) and those given up (issue 17 §1)."""
+    return _render_notifications()
+
+
+def _render_notifications(code: int = 200):
+    from portal.auth.forms import ConfirmForm
     from portal.notifications.queries import UNSENT_STATUSES, list_unsent
 
     status = listing.choice(request.args.get("status"), UNSENT_STATUSES)
     paged = list_unsent(status, page=listing.page_number(request.args.get("page")))
     return render_template("admin/notifications.html", statuses=UNSENT_STATUSES, status=status or "",
-                           messages=listing.ListPage(paged, endpoint="admin.notifications", args={"status": status}))
+                           messages=listing.ListPage(paged, endpoint="admin.notifications", args={"status": status}),
+                           send_again_form=ConfirmForm()), code
+
+
+@bp.post("/notifications/<notification_id>/send-again")
+@role_required("admin")
+def send_notification_again(notification_id: str):
+    """Queue a given-up email again (audited); 409 when it is no longer given up (issue 17 §2)."""
+    from portal.auth.forms import ConfirmForm
+
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("admin.notifications"))
+    with unit_of_work(form) as work:
+        services.send_notification_again(current_user, notification_id)
+    if work.ok:
+        flash("The email will be sent again in the next few seconds.", "success")
+        return redirect(url_for("admin.notifications"))
+    flash(work.message, "error")
+    return _render_notifications(work.status)
 
 
 @bp.get("/people")

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from portal.auth import mfa, services, sessions, throttle
+from portal.auth import devices, mfa, services, sessions, throttle
 from portal.auth.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -36,7 +36,15 @@ from portal.models import ROLES, User, UserSession
 from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("auth", __name__)
-bp.app_context_processor(lambda: {"nav_items": nav_items})
+bp.app_context_processor(lambda: {"nav_items": nav_items, "unread_notifications": _unread_notifications})
+
+
+def _unread_notifications() -> int | None:
+    """The header's unread count (issue 17 §2), read only when a signed-in page's header is drawn."""
+    from portal.notifications.queries import header_unread_count
+
+    return header_unread_count(current_user) if current_user.is_authenticated else None
+
 
 HOME_FOR_ROLE = {
     "officer": "requests.index",
@@ -202,6 +210,7 @@ def _complete_sign_in(record: UserSession, user: User, how: str) -> None:
     user.last_sign_in_at = now
     throttle.record(throttle.account_key(user.email), sessions.client_address(), how, True)
     audit(user, "sign_in", "user", user.id, detail=how)
+    devices.recognise(user)  # a new device is emailed (issue 17 §2)
 
 
 def _signed_in_now(user: User):
@@ -420,6 +429,48 @@ def email_choices():
     security = [t.subject for t in TEMPLATES.values() if t.security]
     return render_template("auth/email_choices.html", form=form, kinds=kinds, security=security), \
         422 if form.is_submitted() else 200
+
+
+@bp.get("/notifications")
+@role_required(*EVERYONE)
+def notifications():
+    """The person's own notifications, newest first: every message the portal emails them (or would have, for a
+    kind they turned off for email), with its subject, time and link (issue 17 §2)."""
+    from portal import listing
+    from portal.notifications.queries import list_in_app
+
+    paged = list_in_app(current_user, page=listing.page_number(request.args.get("page")))
+    return render_template("auth/notifications.html", form=ConfirmForm(),
+                           items=listing.ListPage(paged, endpoint="auth.notifications"))
+
+
+@bp.post("/notifications/<notification_id>/read")
+@role_required(*EVERYONE)
+def mark_notification_read(notification_id: str):
+    """Mark one of one's own notifications read; again is harmless; someone else's is 404."""
+    from portal.notifications.services import mark_read
+
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            mark_read(current_user, notification_id)
+        if not work.ok:
+            raise NotFound()
+    return redirect(url_for("auth.notifications", page=request.args.get("page")))
+
+
+@bp.post("/notifications/read")
+@role_required(*EVERYONE)
+def mark_all_notifications_read():
+    from portal.notifications.services import mark_all_read
+
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with unit_of_work():
+            marked = mark_all_read(current_user)
+        flash(f"{marked} notification{'s' if marked != 1 else ''} marked as read." if marked
+              else "You have no unread notifications.", "success")
+    return redirect(url_for("auth.notifications"))
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])

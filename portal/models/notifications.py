@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, IdMixin, utcnow
@@ -66,3 +66,47 @@ class NotificationPreference(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     choice: Mapped[str] = mapped_column(String(12))
+
+
+class InAppNotification(IdMixin, Base):
+    """The in-app copy of a message (issue 17 §2: in-app notifications mirror every email), listed on the person's
+    Notifications page with an unread count in the header.
+
+    Written by `queue_notification` beside the outbox row, whatever the person chose for email: a kind turned off
+    for email still appears here, as the record of what happened. It holds the same fields as the email (no child's
+    personal data), except that a link carrying a one-time token (an invitation, a password reset) is not kept:
+    the in-app copy links to the person's account instead.
+
+    `once_key` makes a message that must be sent once (a reminder the daily step queues) idempotent: a unique
+    index, so a second run, or two runs racing on PostgreSQL, inserts nothing and so queues no email."""
+
+    __tablename__ = "in_app_notification"
+    __table_args__ = (
+        # The header's unread count on every signed-in page: one count over this index, both conditions in it.
+        # The Notifications page finds the person's rows through it too, and sorts them (one person's, a few
+        # hundred at most); a second index on (user_id, created_at) would tempt planners away from this one.
+        Index("ix_in_app_notification_unread", "user_id", "read_at"),
+    )
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    template: Mapped[str] = mapped_column(String(40))
+    personalisation: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    once_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class KnownDevice(IdMixin, Base):
+    """A browser a person has signed in from (issue 17 §2: a new sign-in from an unrecognised device is emailed).
+
+    The browser keeps a long-lived random cookie; only its SHA-256 is stored, per person, so the table cannot be
+    used to sign in or to follow a browser between people."""
+
+    __tablename__ = "known_device"
+    __table_args__ = (UniqueConstraint("user_id", "token_hash", name="uq_known_device_user_token"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,8 +14,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.config import ConfigError
-from portal.notifications import worker
+from portal.notifications import reminders, worker
 from portal.notifications.senders import configured_sender
+from portal.unit_of_work import unit_of_work
 
 
 @click.group("notifications")
@@ -50,3 +51,14 @@ def send(once: bool) -> None:
     worker.run_forever(sender, poll_seconds=float(current_app.config["NOTIFICATIONS_POLL_SECONDS"]),
                        stop=lambda: stopping["now"])
     click.echo("Notifications worker stopped.")
+
+
+@notifications.command("remind")
+@with_appcontext
+def remind() -> None:
+    """Queue the reminders due today (a vacancy about to go stale, a placement about to start), each once only:
+    run it daily (deploy/jobs.sh); running it again, or on several hosts at once, queues nothing more."""
+    with unit_of_work():
+        done = reminders.queue_reminders()
+    click.echo(f"Reminders queued: {done.vacancies} about vacancies going stale, {done.placements} about "
+               "placements starting.")

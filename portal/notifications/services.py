@@ -28,8 +28,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from portal.db import db, utcnow
-from portal.models import NOTIFICATION_CHOICES, Notification, NotificationPreference, User
+from portal.db import db, new_id, utcnow
+from portal.errors import Conflict, NotFound
+from portal.models import NOTIFICATION_CHOICES, InAppNotification, Notification, NotificationPreference, User
 from portal.notifications.templates import TEMPLATES, choosable
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
@@ -42,18 +43,25 @@ def link(endpoint: str, **values: str) -> dict:
     return {"endpoint": endpoint, "values": values}
 
 
-def queue_notification(user: User, template: str, *, kind: str | None = None, **personalisation) -> Notification | None:
-    """Add a message for `user` to the outbox, in the caller's unit of work (nothing is sent until it commits).
+def queue_notification(user: User, template: str, *, kind: str | None = None, once_key: str | None = None,
+                       **personalisation) -> Notification | None:
+    """Add a message for `user` to the outbox, in the caller's unit of work (nothing is sent until it commits),
+    and its in-app copy (the person's Notifications page), whatever they chose for email.
 
     `personalisation` fills the template's fields and must never hold a child's personal data. The person's
-    choice for this kind of message is honoured: not sent (returns None), or kept for their daily digest (due at
-    NOTIFICATIONS_DIGEST_HOUR); security messages are always sent at once. A deactivated account is sent
-    nothing."""
+    choice for this kind of message is honoured: not emailed (returns None; the in-app copy stays, as the record),
+    or kept for their daily digest (due at NOTIFICATIONS_DIGEST_HOUR); security messages are always sent at once.
+    A deactivated account is sent nothing.
+
+    `once_key` names a message that must be queued once only (a reminder): when a message with that key was
+    queued before, or is being queued by a transaction racing this one, nothing is added and None returned."""
     if template not in TEMPLATES:
         raise ValueError(f"no template {template!r}")
     if not user.active:
         return None
     kind = kind or template
+    if not _add_in_app(user, template, kind, personalisation, once_key):
+        return None
     choice = "immediately" if TEMPLATES[template].security else choice_for(user, kind)
     if choice == "off":
         return None
@@ -63,6 +71,30 @@ def queue_notification(user: User, template: str, *, kind: str | None = None, **
                        next_attempt_at=next_digest_at() if digest else utcnow())
     db.session.add(row)
     return row
+
+
+# A link that carries a one-time token (an invitation, a password reset): the in-app copy does not keep it.
+SECRET_LINK_TEMPLATES = ("invitation", "password_reset")
+
+
+def _add_in_app(user: User, template: str, kind: str, personalisation: dict, once_key: str | None) -> bool:
+    """The in-app copy. With `once_key`, an INSERT that does nothing when the key exists (ON CONFLICT DO NOTHING:
+    on PostgreSQL a racing transaction's insert waits for the first to commit, then does nothing); returns whether
+    the row was added."""
+    fields = dict(personalisation)
+    if template in SECRET_LINK_TEMPLATES:
+        fields["link"] = link("auth.account")
+    if once_key is None:
+        db.session.add(InAppNotification(user_id=user.id, kind=kind, template=template, personalisation=fields))
+        return True
+    values = {"id": new_id(), "user_id": user.id, "kind": kind, "template": template, "personalisation": fields,
+              "created_at": utcnow(), "once_key": once_key}
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(InAppNotification).values(**values).on_conflict_do_nothing(index_elements=["once_key"])
+    return bool(db.session.execute(statement.returning(InAppNotification.id)).first())
 
 
 def choice_for(user: User, kind: str) -> str:
@@ -103,12 +135,46 @@ def next_digest_at(now: datetime | None = None) -> datetime:
 ANSWERING_PROVIDER_ROLES = ("admin", "manager")
 
 
-def queue_for_provider(provider_id: str, template: str, **personalisation) -> int:
-    """Queue `template` for each active person of the provider who answers referrals; returns how many."""
+def queue_for_provider(provider_id: str, template: str, *, once: str | None = None, **personalisation) -> int:
+    """Queue `template` for each active person of the provider who answers referrals; returns how many emails.
+    `once` (a reminder's key) makes it once per person (see `queue_notification`)."""
     users = db.session.scalars(
         select(User).where(User.provider_id == provider_id, User.role == "provider", User.active.is_(True),
                            User.provider_role.in_(ANSWERING_PROVIDER_ROLES)).order_by(User.id))
-    return sum(queue_notification(user, template, **personalisation) is not None for user in users)
+    return sum(queue_notification(user, template, once_key=f"{once}:{user.id}" if once else None,
+                                  **personalisation) is not None for user in users)
+
+
+def mark_read(user: User, notification_id: str, now: datetime | None = None) -> None:
+    """Mark one of `user`'s own in-app notifications read (again: a no-op). Another person's, or none: NotFound."""
+    owned = and_(InAppNotification.id == notification_id, InAppNotification.user_id == user.id)
+    if db.session.scalar(select(InAppNotification.id).where(owned)) is None:
+        raise NotFound()
+    db.session.execute(update(InAppNotification).where(owned, InAppNotification.read_at.is_(None))
+                       .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+
+
+def mark_all_read(user: User, now: datetime | None = None) -> int:
+    """Mark every unread in-app notification of `user` read; returns how many were unread."""
+    return db.session.execute(
+        update(InAppNotification).where(InAppNotification.user_id == user.id, InAppNotification.read_at.is_(None))
+        .values(read_at=now or utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def send_again(notification_id: str) -> Notification:
+    """Queue a dead letter again (the administrators' Emails not sent page): due now, with its attempts counted
+    afresh, sent on its own (not in a digest). Only while it is still dead (one conditional update): a message sent
+    again a moment ago is a Conflict (409); one pruned since is NotFound. The caller audits it."""
+    row = db.session.get(Notification, notification_id)
+    if row is None:
+        raise NotFound()
+    changed = db.session.execute(
+        update(Notification).where(Notification.id == notification_id, Notification.status == "dead")
+        .values(status="queued", attempts=0, next_attempt_at=utcnow(), claimed_at=None, digest=False)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("This email is no longer given up: it has been sent again already", code="not_dead")
+    return row
 
 
 @dataclass(frozen=True)

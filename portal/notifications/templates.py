@@ -99,6 +99,61 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         "Sign in to compare the offers for this child:\n\n((link))" + SIGN_OFF,
         audience="officer", choice_label="A new offer for a child you referred",
     ),
+    Template(
+        "new_sign_in",
+        "New sign-in to your West Midlands placement portal account",
+        "Your account on the West Midlands placement portal was signed into from a browser or device it had not "
+        "seen before, at ((time)) (UK time).\n\n"
+        "If this was you, you need do nothing.\n\n"
+        "If it was not you, sign in, change your password and sign out everywhere from Your account, then tell "
+        "your administrator or the regional hub:\n\n((link))" + SIGN_OFF,
+        security=True,
+    ),
+    Template(
+        "referral_changed",
+        "Referral changed: ((summary))",
+        "((local_authority)) has changed its referral for ((summary)): ((sections)).\n\n"
+        "Sign in to see what changed and whether your offer still fits:\n\n((link))" + SIGN_OFF,
+        audience="provider", choice_label="A referral changed by the local authority",
+    ),
+    Template(
+        "sibling_group_split",
+        "Referral closed: ((summary)) to be placed apart",
+        "((local_authority)) has decided that the brothers and sisters of its referral for a ((summary)) can live "
+        "apart, so this referral is closed, with any offer you had made for it. Each child may now be referred on "
+        "their own.\n\nSign in to see your referrals:\n\n((link))" + SIGN_OFF,
+        audience="provider", choice_label="A sibling group's referral closed because the children can live apart",
+    ),
+    Template(
+        "agreement_to_sign",
+        "Placement agreement to sign: ((summary))",
+        "((local_authority)) has accepted your offer for ((summary)), and the placement agreement is ready for your "
+        "signature. The placement starts on ((start_date)).\n\n"
+        "Sign in to read and sign the agreement:\n\n((link))" + SIGN_OFF,
+        audience="provider", choice_label="A placement agreement to sign",
+    ),
+    Template(
+        "vacancy_stale_soon",
+        "Confirm your vacancy at ((setting)) by ((stale_date))",
+        "Your vacancy at ((setting)), from ((available_from)), was last confirmed on ((confirmed_date)). Unless it is "
+        "confirmed again, from ((stale_date)) it will be shown as out of date and rank lower in matches.\n\n"
+        "Sign in to confirm it is still available, or change it:\n\n((link))" + SIGN_OFF,
+        audience="provider", choice_label="A vacancy about to go out of date",
+    ),
+    Template(
+        "agreement_signed",
+        "Placement agreement signed by ((provider)) for ((summary))",
+        "((provider)) has signed the placement agreement for ((summary)): ((state)).\n\n"
+        "Sign in to see the agreement:\n\n((link))" + SIGN_OFF,
+        audience="officer", choice_label="A placement agreement signed by a provider",
+    ),
+    Template(
+        "placement_starting",
+        "Placement starting ((start_date)): ((summary))",
+        "The placement with ((provider)) for ((summary)) starts on ((start_date)).\n\n"
+        "Sign in to see the placement and its agreement:\n\n((link))" + SIGN_OFF,
+        audience="officer", choice_label="A placement about to start",
+    ),
     # The daily digest: the day's messages of the kinds a person asked to have gathered, as one email.
     Template(
         "digest",

@@ -16,12 +16,13 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import geo
-from portal.models import ConnectedPerson, Offer, Placement, PlacementAgreement, PlacementRequest, Referral, User
+from portal.models import ConnectedPerson, Offer, Placement, PlacementAgreement, PlacementRequest, Provider, Referral, User
 from portal.auth.permissions import audit
 from portal.db import db, utcnow
 from portal.placement_records import create_agreement, education_continuity
 from portal.errors import Conflict, Forbidden, NotFound, ServiceError
-from portal.formatting import format_date
+from portal.formatting import children_summary, format_date
+from portal.notifications.services import link, queue_notification
 from portal.matching import vocabulary
 
 # Provider users who may sign an agreement for their organisation; staff accounts are read only.
@@ -129,7 +130,23 @@ def sign_agreement(user: User, placement: Placement, agreement: PlacementAgreeme
     db.session.refresh(agreement)
     audit(user, "sign_agreement", "placement_request", placement.request_id,
           detail=f"placement:{placement.id};side:{side}" + (";locked" if locked else ""))
+    if side == "provider":
+        _tell_officer_of_signature(placement, locked)
     return locked
+
+
+def _tell_officer_of_signature(placement: Placement, locked: bool) -> None:
+    """Queue "agreement signed" for the officer who recorded the placement (else whoever created the request):
+    the provider's name, the anonymised summary and a link (issue 17 §2)."""
+    placement_request = db.session.get(PlacementRequest, placement.request_id)
+    officer = db.session.get(User, placement.recorded_by_id or placement_request.created_by_id or "")
+    if officer is None:
+        return
+    provider = db.session.get(Provider, placement.provider_id)
+    queue_notification(officer, "agreement_signed", provider=provider.name,
+                       summary=children_summary([placement_request]),
+                       state="both sides have signed, so it is now locked" if locked else "it now needs your signature",
+                       link=link("placements.detail", placement_id=placement.id))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -51,6 +51,10 @@ AXE_CHECKED_PAGES: dict[str, str] = {
     "security-code": "entering the security code",
     "recovery-code": "entering a recovery code",
     "account": "your account (password, recovery codes, sessions)",
+    "notifications": "your notifications, with some unread",
+    "notifications-read": "your notifications, all read",
+    "emails-not-sent": "the regional hub's list of emails not sent, with one to send again",
+    "emails-not-sent-after": "the regional hub's list of emails not sent, after sending one again",
     "timeout-warning": "the warning shown two minutes before you are signed out for inactivity",
 }
 
@@ -75,9 +79,10 @@ def public(view):
 
 
 def portal_cookies() -> list[Cookie]:
-    """Every cookie the portal sets. There is one: the session cookie (Flask's, signed with SECRET_KEY), which
+    """Every cookie the portal sets. There are two: the session cookie (Flask's, signed with SECRET_KEY), which
     holds the random token of the server-side session (portal.auth.sessions), the form security (CSRF) token and
-    one-off messages such as "You have signed out"."""
+    one-off messages such as "You have signed out"; and the known-device cookie (portal.auth.devices), a random
+    code that a sign-in from a new device is told by."""
     config = current_app.config
     return [Cookie(
         name=config["SESSION_COOKIE_NAME"],
@@ -86,6 +91,12 @@ def portal_cookies() -> list[Cookie]:
                  "sent by another website, and carries one-off messages such as 'You have signed out'. It is set "
                  "when you first open a page with a form, before you sign in."),
         expires="When you close your browser",
+    ), Cookie(
+        name=config["DEVICE_COOKIE_NAME"],
+        purpose=("Lets the portal recognise this browser when you sign in, so that it can email you when your "
+                 "account is signed into from a browser or device it has not seen before. It holds a random code "
+                 "and nothing about you; it is set when you first sign in on this browser."),
+        expires="After 400 days",
     )]
 
 

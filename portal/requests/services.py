@@ -322,6 +322,10 @@ def accept_offer(user: User, req: PlacementRequest, offer: Offer) -> Placement:
     for child, placement in zip(children, placements):
         audit(user, "accept_offer", "placement_request", child.id, detail=f"offer:{offer.id}")
         create_agreement(placement, child, offer, user=user)
+    # One message for the offer's agreements (a sibling group's are signed one after another from the first).
+    queue_for_provider(provider.id, "agreement_to_sign", summary=_summary(req), local_authority=la_name(req.la_code),
+                       start_date=format_date(offer.start_date),
+                       link=link("placements.detail", placement_id=placements[0].id))
     return placements[0]
 
 
@@ -393,7 +397,14 @@ def split_group(user: User, req: PlacementRequest, reason: str) -> SiblingGroup:
     if changed != 1:
         raise Conflict("These brothers and sisters are already to be matched one by one")
     outcome = "The local authority has decided these brothers and sisters can live apart: each child will be referred on their own"
+    live = list(db.session.execute(select(Referral.id, Referral.provider_id).where(
+        Referral.request_id.in_(ids), Referral.status.in_(("sent", "offered"))).order_by(Referral.id)))
     _close_live(ids, outcome, utcnow())
+    # Told by email and in-app (issue 17 §2): how many children, never who, and a link to the closed referral.
+    children = sum(member.status != "draft" for member in group.requests)
+    for referral_id, provider_id in live:
+        queue_for_provider(provider_id, "sibling_group_split", summary=f"sibling group of {children}",
+                           local_authority=la_name(req.la_code), link=link("providers.referral", referral_id=referral_id))
     for member in group.requests:
         if member.status == "offers":
             member.status = "searching"
@@ -613,7 +624,29 @@ def _record_changes(user: User, before: dict[str, dict[str, str]], section: str,
     db.session.flush()
     for change in changes:
         audit(user, "change", "placement_request", change.request_id, detail=f"section:{section} change:{change.id}")
+    _tell_providers_of_change([change.request_id for change in changes if change.notice], title)
     return changes
+
+
+def _tell_providers_of_change(request_ids: list[str], title: str) -> None:
+    """Queue "referral changed" for each provider holding a live referral (sent, or offered on) of the changed
+    children, once per referral: the section's title and the anonymised summary, never what changed (the notes
+    are the officer's own words and may name the child); the referral's page shows the change notice."""
+    if not request_ids:
+        return
+    told: set[str] = set()
+    for request_id in request_ids:
+        req = db.session.get(PlacementRequest, request_id)
+        live = db.session.scalars(select(Referral).where(
+            Referral.request_id.in_(group_request_ids(req)), Referral.status.in_(("sent", "offered")))
+            .order_by(Referral.id))
+        for referral in live:
+            if referral.id in told:
+                continue
+            told.add(referral.id)
+            queue_for_provider(referral.provider_id, "referral_changed", summary=_summary(referral.request),
+                               local_authority=la_name(req.la_code), sections=title,
+                               link=link("providers.referral", referral_id=referral.id))
 
 
 def update_connected_person(user: User, req: PlacementRequest, person: ConnectedPerson, values: dict) -> None:

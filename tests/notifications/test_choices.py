@@ -13,11 +13,12 @@ from portal.models import AuditEvent, Notification, NotificationPreference
 from portal.notifications import worker
 from portal.notifications.senders import configured_sender
 from portal.notifications.services import next_digest_at
+from portal.notifications.templates import choosable
 from tests.conftest import AuthActions
 from tests.factories import create_provider, create_request, create_setting, create_user, create_vacancy
 from tests.smtp import body
 
-PROVIDER_KINDS = ("referral_received", "referral_closed", "offer_decision")
+PROVIDER_KINDS = tuple(t.name for t in choosable("provider"))
 
 
 def _signed_in(app, user):
@@ -82,7 +83,7 @@ def test_security_emails_cannot_be_turned_off(app, client, smtp, db_session):
     assert "Reset your password for the West Midlands placement portal" in page.split('data-testid="always-sent"')[1]
     assert 'name="password_reset"' not in page and 'name="referral_received"' in page
     assert _choose(signed, password_reset="off", invitation="off").status_code == 302
-    assert db_session.scalar(select(func.count()).select_from(NotificationPreference)) == 3  # the three kinds only
+    assert db_session.scalar(select(func.count()).select_from(NotificationPreference)) == len(PROVIDER_KINDS)  # theirs only
     assert client.post("/forgot-password", data={"email": "p@example.test"}).status_code == 200
     worker.send_due(configured_sender(app.config))
     assert len(smtp.inbox.to("p@example.test")) == 1
@@ -95,15 +96,14 @@ def test_the_page_shows_saves_audits_and_refuses_bad_answers(app, db_session):
     assert _choose(signed, offer_decision="digest").status_code == 302
     page = BeautifulSoup(signed.get("/account/emails").get_data(as_text=True), "html.parser")
     checked = {radio["name"]: radio["value"] for radio in page.select("input[type=radio][checked]")}
-    assert checked == {"referral_received": "immediately", "referral_closed": "immediately",
-                       "offer_decision": "digest"}
+    assert checked == {kind: "digest" if kind == "offer_decision" else "immediately" for kind in PROVIDER_KINDS}
     bad = signed.post("/account/emails", data={"referral_received": "sometimes"})
     assert bad.status_code == 422
     assert "Select how you get emails about this" in bad.get_data(as_text=True)
     choices = dict(db_session.execute(select(NotificationPreference.kind, NotificationPreference.choice)).all())
-    assert choices == {"referral_received": "immediately", "referral_closed": "immediately", "offer_decision": "digest"}
+    assert choices == {kind: "digest" if kind == "offer_decision" else "immediately" for kind in PROVIDER_KINDS}
     assert db_session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "change_email_choices")) == \
-        "offer_decision:digest;referral_closed:immediately;referral_received:immediately"
+        ";".join(f"{kind}:{choices[kind]}" for kind in sorted(PROVIDER_KINDS))
     commissioner = _signed_in(app, create_user("commissioner"))
     assert 'data-testid="no-choices"' in commissioner.get("/account/emails").get_data(as_text=True)
 

@@ -25,4 +25,4 @@ def test_render_fills_every_field_and_refuses_a_missing_one():
 
 
 def test_security_messages_are_marked():
-    assert {name for name, t in TEMPLATES.items() if t.security} == {"invitation", "password_reset", "mfa_reset"}
+    assert {name for name, t in TEMPLATES.items() if t.security} == {"invitation", "password_reset", "mfa_reset", "new_sign_in"}

@@ -8,7 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.models import Notification, NotificationPreference, Offer, Referral
+from portal.db import utcnow
+from portal.models import InAppNotification, Notification, NotificationPreference, Offer, Placement, Referral
+from portal.notifications.reminders import queue_reminders
+from portal.unit_of_work import unit_of_work
 from portal.notifications import worker
 from portal.notifications.senders import configured_sender
 from portal.notifications.services import next_digest_at
@@ -16,6 +19,7 @@ from portal.notifications.templates import TEMPLATES
 from tests.conftest import AuthActions
 from tests.factories import create_provider, create_request, create_setting, create_user, create_vacancy
 from tests.providers.helpers import offer_data
+from tests.requests.test_request_life import NEEDS_BSL
 from tests.smtp import body
 
 
@@ -90,6 +94,11 @@ def test_every_message_of_a_childs_search_and_no_email_carries_their_personal_da
     a_vacancy = create_vacancy(create_setting(a, postcode="CV2 4GA"))
     b_vacancy = create_vacancy(create_setting(b, postcode="CV1 5FB"))
     hub = create_user("admin", la_code=None)
+    brother = create_request(officer, first_name="Ignatius", last_name="Quartermaine-Blythe", age=13, sex="male")
+    sister = create_request(officer, first_name="Saoirse", last_name="Quartermaine-Blythe", age=10, sex="female")
+    create_vacancy(create_setting(a, postcode="CV2 4GA", needs_met=["bsl"], name="Larch household"), places=2)
+    going_stale = create_vacancy(create_setting(b, postcode="CV1 5FB", name="Elm household"))
+    going_stale.confirmed_at = utcnow() - timedelta(days=12)
     db_session.add(NotificationPreference(user_id=officer.id, kind="offer_withdrawn", choice="digest"))
     db_session.commit()
     as_officer, as_a, as_b, as_hub = (_signed_in(app, u) for u in (officer, a_admin, b_admin, hub))
@@ -106,7 +115,24 @@ def test_every_message_of_a_childs_search_and_no_email_carries_their_personal_da
     assert as_officer.post(f"/requests/{req.id}/offers/{again.id}/decline",  # offer_decision: declined
                            data={"reason": "Zebedee must stay near Winifred Quartermaine"}).status_code == 302
     (b_offer,) = _offers(db_session, b)
-    assert as_officer.post(f"/requests/{req.id}/offers/{b_offer.id}/accept").status_code == 302  # accepted
+    assert as_officer.post(f"/requests/{req.id}/edit/needs", data=NEEDS_BSL).status_code == 302  # referral_changed
+    assert as_officer.post(f"/requests/{req.id}/offers/{b_offer.id}/accept").status_code == 302  # accepted,
+    placement = db_session.scalar(select(Placement).where(Placement.request_id == req.id))  # agreement_to_sign
+    assert as_b.post(f"/placements/{placement.id}/sign", data={"full_name": b_admin.name}).status_code == 302
+    # agreement_signed; then a sibling group referred and split (sibling_group_split)
+    for sibling in (brother, sister):
+        assert as_officer.post(f"/requests/{sibling.id}/edit/needs", data=NEEDS_BSL).status_code == 302
+    assert as_officer.post(f"/requests/{brother.id}/siblings", data={"child_reference": sister.child_reference,
+                                                                      "together": "y"}).status_code == 302
+    assert as_officer.post(f"/requests/{brother.id}/referrals", data={"providers": [a.id]}).status_code == 302
+    assert as_officer.post(f"/requests/{sister.id}/siblings/split", data={
+        "reason": "Saoirse Quartermaine-Blythe must live apart from Ignatius"}).status_code == 302
+    _signed_in(app, officer)  # new_sign_in: the officer's second browser
+    with app.app_context():  # vacancy_stale_soon, placement_starting
+        app.config.update(PLACEMENT_REMINDER_DAYS=60)
+        with unit_of_work():
+            reminded = queue_reminders()
+    assert reminded.vacancies >= 1 and reminded.placements == 1
     assert as_officer.post(f"/requests/{other.id}/withdraw", data={  # referral_closed
         "reason": "other", "reason_other": "Ottoline Fairweather went home"}).status_code == 302
     assert as_hub.post(f"/people/{a_admin.id}/reset-mfa").status_code == 302  # mfa_reset
@@ -124,20 +150,26 @@ def test_every_message_of_a_childs_search_and_no_email_carries_their_personal_da
     decisions = [body(m) for m in smtp.inbox.to("a@example.test") + smtp.inbox.to("b@example.test")
                  if m["Subject"].startswith("Decision on your offer")]
     assert sorted(d.split("Male, age 11: ")[1].split(".")[0] for d in decisions) == ["accepted", "declined"]
-    (closed,) = [m for m in smtp.inbox.to("a@example.test") if m["Subject"].startswith("Referral closed")]
+    (closed,) = [m for m in smtp.inbox.to("a@example.test") if m["Subject"].startswith("Referral closed")
+                 and "placed apart" not in m["Subject"]]
     assert "withdrawn: another reason" in body(closed).lower()
 
     secrets = set()
-    for child in (req, other):
+    for child in (req, other, brother, sister):
         secrets |= {child.first_name, child.last_name, child.child_reference, child.home_postcode,
                     child.date_of_birth.isoformat(), child.date_of_birth.strftime("%d/%m/%Y"),
                     f"{child.date_of_birth.day} {child.date_of_birth:%B %Y}"}
-    secrets |= {req.school_postcode, "Winifred"}
+    secrets |= {req.school_postcode, "Winifred", "Ignatius", "Saoirse", "live apart from"}
     assert len(smtp.inbox.messages) == done.sent >= 12  # one outbox row each: the digest holds one row
     for message in smtp.inbox.messages:
         text = f"{message['Subject']}\n{body(message)}".lower()
         leaked = [secret for secret in secrets if secret and secret.lower() in text]
         assert leaked == [], f"{message['Subject']!r} holds {leaked}"
     for row in db_session.scalars(select(Notification)):  # nor do the outbox rows
+        stored = str(row.personalisation).lower()
+        assert not [s for s in secrets if s and s.lower() in stored]
+    in_app = list(db_session.scalars(select(InAppNotification)))  # nor their in-app copies, one for each email
+    assert {row.template for row in in_app} | {"digest"} == set(TEMPLATES)
+    for row in in_app:
         stored = str(row.personalisation).lower()
         assert not [s for s in secrets if s and s.lower() in stored]

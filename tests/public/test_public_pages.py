@@ -226,16 +226,19 @@ def test_the_cookies_page_lists_every_cookie_the_portal_sets(csrf_app):
     assert seen, "the session cookie is set"
     assert set(seen) <= set(listed), f"cookies set but not on the cookies page: {set(seen) - set(listed)}"
     assert set(listed) <= set(seen), "the page lists a cookie the portal never sets"
-    for header in seen.values():  # what the page says about the cookie is what the header says
+    for name, header in seen.items():  # what the page says about the cookie is what the header says
         assert "HttpOnly" in header and "SameSite=Lax" in header
-        assert "Expires=" not in header and "Max-Age=" not in header, "a browser-session cookie"
+        if name == "portal_device":  # "After 400 days"
+            assert "Max-Age=34560000" in header
+        else:
+            assert "Expires=" not in header and "Max-Age=" not in header, "a browser-session cookie"
 
 
 def test_the_cookies_page_says_only_strictly_necessary_cookies_and_no_banner(client):
     page = get_page(client, "/cookies")
     assert "uses only cookies that are strictly necessary" in page.testid("strictly-necessary")
     assert "so there is no cookie banner" in page.testid("strictly-necessary")
-    assert _listed(page) == ["portal_session"]
+    assert _listed(page) == ["portal_session", "portal_device"]
     assert page.summary() == {
         "Name": "portal_session",
         "Purpose": "Keeps you signed in as you move from page to page (it holds a random code that names your sign-in on the "
@@ -248,7 +251,7 @@ def test_the_cookies_page_says_only_strictly_necessary_cookies_and_no_banner(cli
         "Your sign-in itself is kept on the portal's server, not in the cookie. It ends when you sign out, after 30 "
         "minutes without activity, or 12 hours after you signed in, whichever comes first; once it has ended, the "
         "cookie (or a copy of it) no longer signs anyone in.")
-    assert "It is sent only over a secure (HTTPS) connection" not in page.text  # development: plain HTTP
+    assert "They are sent only over a secure (HTTPS) connection" not in page.text  # development: plain HTTP
     assert page.soup.select(".govuk-cookie-banner") == []
 
 
@@ -260,8 +263,8 @@ def test_the_cookies_page_follows_the_cookie_settings(database_url):
         page = Page(app.test_client().get("/cookies").get_data(as_text=True))
     finally:
         app.extensions["portal_db"][0].dispose()
-    assert _listed(page) == ["__Host-portal"]
-    assert "It is sent only over a secure (HTTPS) connection" in page.text
+    assert _listed(page) == ["__Host-portal", "__Host-portal_device"]
+    assert "They are sent only over a secure (HTTPS) connection" in page.text
     assert "after 20 minutes without activity" in page.testid("sign-in-limits")
 
 
