@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 
-from sqlalchemy import ColumnElement, case, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import matching
+from portal.matching import vocabulary
 from portal.auth.permissions import audit_refused
 from portal.db import db, utcnow
 from portal.errors import NotFound
@@ -26,6 +27,7 @@ from portal.models import (
     ReferralDecline,
     RequestChange,
     Setting,
+    SiblingGroup,
     User,
     Vacancy,
 )
@@ -220,54 +222,64 @@ class Fit:
 
 
 class FitChecker:
-    """Fits for one provider, for many referrals: loads the process's options index once."""
+    """Fits for one provider, for many referrals: ranks against the provider's own options only (their index of
+    their own, scored against the regional medians: `ProviderOptions`), so a referral costs what the provider's
+    options cost, however large the region, and every score is the one the officer's page shows."""
 
     def __init__(self, user: User) -> None:
         snapshot = current_options()
         self.provider_id = user.provider_id
-        self.index, self.infos = snapshot.index, snapshot.infos
-        self.mine = snapshot.provider_option_ids(self.provider_id)
+        self.infos = snapshot.infos
+        self.own = snapshot.provider_options(self.provider_id)
+        self.index = self.own.index
+        self.mine = list(self.own.option_ids)
 
     def fit(self, placement_request: PlacementRequest, *, explain: bool = True) -> Fit:
         if not self.mine:
             return Fit((), ())
         # Brothers and sisters to be placed together: only settings that fit the whole group, with places for all.
         spec, siblings = request_spec(placement_request), sibling_specs(placement_request)
-        # Only this provider's options are ranked (their scores are the ones officers see: a score never depends
-        # on the other options); ranking the region's ten thousand built a Match for every eligible one, per row
-        # of the inbox.
-        result = matching.rank(spec, self.index, siblings=siblings, exclusions="none",
-                                option_ids=self.mine)
-        matches = tuple(
-            (m, self.infos[m.option]) for m in result.matches
-            if m.option in self.infos and self.infos[m.option].provider_id == self.provider_id
-        )
+        result = matching.rank(spec, self.index, siblings=siblings, exclusions="none")
+        matches = tuple((m, self.infos[m.option]) for m in result.matches if m.option in self.infos)
         misses: tuple = ()
         if explain:
             misses = tuple((e, self.infos[e.option])
-                           for e in matching.explain_exclusions(spec, self.index, self.mine, siblings=siblings))
+                           for e in matching.explain_exclusions(spec, self.index, siblings=siblings))
         return Fit(matches, misses)
 
     def fitting(self, placement_request: PlacementRequest, siblings: list | None = None) -> InboxFit:
-        """The settings of this provider that fit now, best first (as `fit(...).settings`), for a list's row."""
+        """The settings of this provider that fit now, best first, with the best option's score at each (as
+        `fit(...).settings`), for a list's row."""
         if not self.mine:
             return InboxFit((), frozenset())
         spec = request_spec(placement_request)
         siblings = sibling_specs(placement_request) if siblings is None else siblings
-        names: dict[str, tuple[str, float]] = {}
-        for option_id, miles in matching.fitting_options(spec, self.index, siblings=siblings, option_ids=self.mine):
+        names: dict[str, tuple[str, float, int]] = {}
+        for option_id, score, miles in matching.fitting_scores(spec, self.index, siblings=siblings):
             info = self.infos[option_id]
-            names.setdefault(info.setting_id, (info.setting_name, miles))
+            names.setdefault(info.setting_id, (info.setting_name, miles, score))
         return InboxFit(tuple(names.values()), frozenset(names))
+
+    def known(self, key: tuple) -> InboxFit | None:
+        """A fit kept with the provider's index under `key` (see `_fit_key`), or None."""
+        return self.own.memo.get(key)
+
+    def remember(self, key: tuple, fit: InboxFit) -> InboxFit:
+        self.own.memo[key] = fit
+        return fit
 
 
 @dataclass(frozen=True)
 class InboxFit:
-    """Which of the provider's settings fit a referral now, best first, with the distance from the child's home
-    area in miles: what the inbox and the dashboard list (the ranking's order, without its matches' parts)."""
+    """Which of the provider's settings fit a referral now, best first: each setting's name, the distance from the
+    child's home area in miles and its best option's score (the ranking's order and scores, without the parts)."""
 
-    settings: tuple[tuple[str, float], ...]
+    settings: tuple[tuple[str, float, int], ...]
     setting_ids: frozenset[str]
+
+    @property
+    def best_score(self) -> int | None:
+        return self.settings[0][2] if self.settings else None
 
 
 @dataclass(frozen=True)
@@ -354,19 +366,17 @@ def _declines(user: User, referral_ids: list[str]) -> dict[str, ReferralDecline]
     }
 
 
-# The inbox's orders (`sort=`; `-key` is descending), each ended by the referral's id: by default open referrals
-# first, the most urgent first, then by the date the child is needed; or by when the referral was received; or by
-# the needed-by date alone.
+# The inbox's orders (`sort=`; `-key` is descending), each ended by the referral's id. By default ("priority") open
+# referrals first, the most urgent first, then the best fit first (the rank score of the provider's best fitting
+# option: the one the officer's page shows), then by the date the child is needed; or by when the referral was
+# received; or by the needed-by date alone.
 _REFERRAL_CLOSED = or_(Referral.status == "closed", PlacementRequest.status.not_in(("searching", "offers")))
-INBOX_SORTS = {
-    "priority": (_REFERRAL_CLOSED, case(URGENCY_RANK, value=PlacementRequest.urgency, else_=9),
-                 PlacementRequest.needed_by),
-    "received": (Referral.sent_at,),
-    "needed_by": (PlacementRequest.needed_by,),
-}
+INBOX_SORTS = ("priority", "received", "needed_by")
 INBOX_DEFAULT_SORT = "priority"
-INBOX_STATUSES = {"open": "Open", "unanswered": "Open, not answered yet", "answered": "Answered by you",
-                  "closed": "Closed"}
+INBOX_STATUSES = {"open": "Open", "unanswered": "Open, not answered yet", "due": "Needed today, not answered yet",
+                  "answered": "Answered by you", "closed": "Closed"}
+AGE_BANDS = vocabulary.AGE_BANDS
+INBOX_NEEDS = {**vocabulary.NEEDS, **vocabulary.RISKS}
 
 
 def _answered(user: User) -> ColumnElement[bool]:
@@ -377,51 +387,185 @@ def _answered(user: User) -> ColumnElement[bool]:
     return or_(offered.exists(), declined.exists())
 
 
-def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None, status: str | None = None,
-               sort: Sort | None = None, page: int = 1) -> Paged[InboxRow]:
-    """One page of the referral inbox and how many referrals match in all: each referral with this provider's
-    offers, answer, and which settings fit now (ranked for the page's open referrals only).
+def _due(today: date) -> ColumnElement[bool]:
+    """Needed today (urgency "today", or a needed-by date that has come): with _REFERRAL_CLOSED and _answered,
+    what the provider must answer now."""
+    return or_(PlacementRequest.urgency == "today", PlacementRequest.needed_by <= today)
 
-    Filtering by setting keeps the referrals that setting has a vacancy to fit: only open referrals are ranked, so
-    that filter ranks every open referral matching the other filters, then pages them.
+
+@dataclass(frozen=True)
+class _Light:
+    """One referral of the inbox as plain columns: enough to filter, order and page the whole inbox without
+    loading its rows as objects (a large agency has a thousand referrals; the page shows fifty)."""
+
+    referral_id: str
+    sent_at: datetime
+    closed: bool
+    request_id: str
+    urgency: str | None
+    needed_by: date | None
+    children: tuple[tuple[date, date | None, frozenset[str]], ...]  # (date of birth, needed by, needs and risks)
+    fit_key: tuple
+
+
+def _age_on(dob: date, day: date) -> int:
+    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+def _in_band(age: int, band: str) -> bool:
+    low, high = vocabulary.AGE_BAND_YEARS[band]
+    return low <= age <= high
+
+
+def _light_rows(user: User, query) -> list[_Light]:
+    """The inbox's referrals (already filtered in SQL) as _Light rows, each with the children it is for (the child,
+    or the brothers and sisters to be placed together: as `referral_children`) from one query for every group."""
+    rows = db.session.execute(query).all()
+    group_ids = {row.sibling_group_id for row in rows if row.sibling_group_id}
+    members: dict[str, list] = defaultdict(list)
+    together: dict[str, tuple[bool, datetime]] = {}
+    if group_ids:
+        for member in db.session.execute(
+            select(PlacementRequest.id, PlacementRequest.sibling_group_id, PlacementRequest.status,
+                   PlacementRequest.date_of_birth, PlacementRequest.needed_by, PlacementRequest.needs,
+                   PlacementRequest.risks, PlacementRequest.updated_at, SiblingGroup.together,
+                   SiblingGroup.updated_at.label("group_updated_at"))
+            .join(SiblingGroup, SiblingGroup.id == PlacementRequest.sibling_group_id)
+            .where(PlacementRequest.sibling_group_id.in_(group_ids))
+        ):
+            members[member.sibling_group_id].append(member)
+            together[member.sibling_group_id] = (member.together, member.group_updated_at)
+    out = []
+    for row in rows:
+        own = (row.date_of_birth, row.needed_by, frozenset((*(row.needs or ()), *(row.risks or ()))))
+        children, key = [own], (row.request_id, row.updated_at)
+        group = together.get(row.sibling_group_id)
+        if group is not None and group[0]:
+            others = [m for m in members[row.sibling_group_id] if m.id != row.request_id]
+            children += [(m.date_of_birth, m.needed_by, frozenset((*(m.needs or ()), *(m.risks or ()))))
+                         for m in others if m.status in ("searching", "offers", "placed")]
+            # What the group's fit depends on: each brother's and sister's needs, dates and status, and the group.
+            key += (group[1], tuple(sorted((m.id, m.updated_at, m.status) for m in others)))
+        out.append(_Light(row.referral_id, row.sent_at, bool(row.closed), row.request_id, row.urgency,
+                          row.needed_by, tuple(children), key))
+    return out
+
+
+def _keeps(row: _Light, age_band: str | None, need: str | None) -> bool:
+    """The referral is for a child in the age band (at the date needed, as the inbox shows ages) and with the need
+    or risk: for brothers and sisters referred together, one of them."""
+    if age_band and not any(_in_band(_age_on(dob, needed or date.today()), age_band)
+                            for dob, needed, _needs in row.children):
+        return False
+    return not need or any(need in needs for _dob, _needed, needs in row.children)
+
+
+def _load_requests(request_ids: list[str]) -> dict[str, PlacementRequest]:
+    """Placement requests with their sibling groups and the groups' requests, in three queries however many
+    (in chunks, so an IN list stays short): never a query per row for the brothers and sisters."""
+    out: dict[str, PlacementRequest] = {}
+    for start in range(0, len(request_ids), 500):
+        chunk = request_ids[start:start + 500]
+        out.update((req.id, req) for req in db.session.scalars(
+            select(PlacementRequest).where(PlacementRequest.id.in_(chunk))
+            .options(selectinload(PlacementRequest.sibling_group).selectinload(SiblingGroup.requests))))
+    return out
+
+
+def _fits(checker: FitChecker, rows: list[_Light]) -> dict[str, InboxFit]:
+    """The fit of each open referral of `rows`, by referral id: kept with the provider's index (FitChecker.known)
+    and ranked only for the referrals whose child, brothers and sisters, or the provider's options changed."""
+    out: dict[str, InboxFit] = {}
+    missing: list[_Light] = []
+    for row in rows:
+        if row.closed:
+            continue
+        found = checker.known(row.fit_key)
+        if found is None:
+            missing.append(row)
+        else:
+            out[row.referral_id] = found
+    if missing:
+        requests = _load_requests(list({row.request_id for row in missing}))
+        for row in missing:
+            out[row.referral_id] = checker.remember(row.fit_key, checker.fitting(requests[row.request_id]))
+    return out
+
+
+def _order_key(sort: Sort, fits: dict[str, InboxFit]):
+    far = date.max
+    if sort.key == "received":
+        return lambda row: (row.sent_at, row.referral_id)
+    if sort.key == "needed_by":
+        return lambda row: (row.needed_by or far, row.referral_id)
+
+    def priority(row: _Light):
+        fit = fits.get(row.referral_id)
+        best = fit.best_score if fit is not None and not row.closed else None
+        return (row.closed, URGENCY_RANK.get(row.urgency, 9), -best if best is not None else float("inf"),
+                row.needed_by or far, row.referral_id)
+
+    return priority
+
+
+def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None, status: str | None = None,
+               age_band: str | None = None, need: str | None = None, sort: Sort | None = None,
+               page: int = 1) -> Paged[InboxRow]:
+    """One page of the referral inbox and how many referrals match in all: each referral with this provider's
+    offers, answer, and which settings fit now (with their scores).
+
+    The whole inbox is filtered and ordered as plain columns (one query, and one for brothers and sisters); the
+    default order needs every open referral's best score, ranked against the provider's own options only and kept
+    with the provider's index, so a referral is ranked again only when it or the options change. Then only the
+    page's fifty rows are loaded, with their offers, answers and brothers and sisters, a query each for all of
+    them. Filtering by setting keeps the open referrals that setting has a vacancy to fit.
     """
-    query = (select(Referral, PlacementRequest).join(PlacementRequest, PlacementRequest.id == Referral.request_id)
-             .where(Referral.provider_id == user.provider_id))
+    query = (
+        select(Referral.id.label("referral_id"), Referral.sent_at, _REFERRAL_CLOSED.label("closed"),
+               PlacementRequest.id.label("request_id"), PlacementRequest.urgency, PlacementRequest.needed_by,
+               PlacementRequest.date_of_birth, PlacementRequest.needs, PlacementRequest.risks,
+               PlacementRequest.updated_at, PlacementRequest.sibling_group_id)
+        .join(PlacementRequest, PlacementRequest.id == Referral.request_id)
+        .where(Referral.provider_id == user.provider_id)
+    )
     if urgency:
         query = query.where(PlacementRequest.urgency == urgency)
-    if status in ("open", "unanswered") or setting_id:
+    if status in ("open", "unanswered", "due") or setting_id:
         query = query.where(~_REFERRAL_CLOSED)
-    if status == "unanswered":
+    if status in ("unanswered", "due"):
         query = query.where(~_answered(user))
+    if status == "due":
+        query = query.where(_due(date.today()))
     elif status == "answered":
         query = query.where(_answered(user))
     elif status == "closed":
         query = query.where(_REFERRAL_CLOSED)
+    rows = [row for row in _light_rows(user, query) if _keeps(row, age_band, need)]
     sort = sort or Sort(INBOX_DEFAULT_SORT)
-    order = [c.desc() if sort.descending else c.asc() for c in INBOX_SORTS[sort.key]]
-    query = query.order_by(*order, Referral.id.desc() if sort.descending else Referral.id)
     checker = FitChecker(user)
+    fits = _fits(checker, rows) if sort.key == "priority" or setting_id else {}
     if setting_id:
-        fitting = []
-        for referral, req in db.session.execute(query):
-            fit = checker.fitting(req)
-            if setting_id in fit.setting_ids:
-                fitting.append((referral, req, fit))
-        paged = paginate_rows(fitting, page=page)
-        triples = paged.items
-    else:
-        paged = paginate(query, page=page, scalars=False)
-        triples = [(referral, req, None) for referral, req in paged.items]
-    ids = [referral.id for referral, _req, _fit in triples]
+        rows = [row for row in rows if setting_id in fits[row.referral_id].setting_ids]
+    rows.sort(key=_order_key(sort, fits), reverse=sort.descending)
+    paged = paginate_rows(rows, page=page)
+    ids = [row.referral_id for row in paged.items]
+    loaded = {referral.id: (referral, req) for referral, req in db.session.execute(
+        select(Referral, PlacementRequest).join(PlacementRequest, PlacementRequest.id == Referral.request_id)
+        .where(Referral.id.in_(ids), Referral.provider_id == user.provider_id)
+        .options(selectinload(PlacementRequest.sibling_group).selectinload(SiblingGroup.requests))
+    )} if ids else {}
     offers = _offers_by_referral(user, ids)
     declines = _declines(user, ids)
-    rows = []
-    for referral, req, fit in triples:
+    out = []
+    for light in paged.items:
+        referral, req = loaded[light.referral_id]
         row = InboxRow(referral, req, tuple(offers.get(referral.id, ())), referral.id in declines, None)
         if row.is_open:
-            row = InboxRow(referral, req, row.offers, row.declined, fit or checker.fitting(req))
-        rows.append(row)
-    return Paged(rows, paged.total, paged.page, paged.per_page)
+            fit = fits.get(referral.id) or checker.known(light.fit_key) or \
+                checker.remember(light.fit_key, checker.fitting(req))
+            row = InboxRow(referral, req, row.offers, row.declined, fit)
+        out.append(row)
+    return Paged(out, paged.total, paged.page, paged.per_page)
 
 
 def get_referral_for_provider(user: User, referral_id: str) -> Referral:
@@ -481,6 +625,8 @@ def list_offers_for_referral(user: User, referral: Referral) -> list[Offer]:
 # The provider's offers list: its orders (`sort=`; `-key` is descending, each ended by the offer's id) and statuses.
 OFFER_SORTS = {"made": (Offer.created_at,), "start": (Offer.start_date,), "fee": (Offer.fee_gbp_week,)}
 OFFER_DEFAULT_SORT = "-made"  # the latest first
+# The offers list's status filter: "awaiting" is every offer still waiting for the officer (made or shortlisted).
+OFFER_LIST_STATUSES = ("awaiting", *OFFER_STATUS_ORDER)
 
 
 @dataclass(frozen=True)
@@ -507,7 +653,9 @@ def list_offers_for_provider(user: User, *, status: str | None = None, sort: Sor
         .join(Setting, Setting.id == Vacancy.setting_id)
         .where(Offer.provider_id == user.provider_id)
     )
-    if status:
+    if status == "awaiting":
+        query = query.where(Offer.status.in_(LIVE_OFFER_STATUSES))
+    elif status:
         query = query.where(Offer.status == status)
     sort = sort or sort_choice(OFFER_DEFAULT_SORT, OFFER_SORTS, OFFER_DEFAULT_SORT)
     order = [c.desc() if sort.descending else c.asc() for c in OFFER_SORTS[sort.key]]
@@ -595,3 +743,61 @@ def provider_dashboard(user: User, stale_days: int) -> Dashboard:
         unanswered_closed=unanswered_closed,
     )
 
+
+
+# ------------------------------------------------------------------------------------------ needs you now
+
+@dataclass(frozen=True)
+class AgreementToSign:
+    """A placement agreement at this provider waiting for the provider's signature (the child anonymised)."""
+
+    placement: Placement
+    request: PlacementRequest
+    setting_name: str | None
+
+    @property
+    def children(self) -> list[PlacementRequest]:
+        return referral_children(self.request)
+
+
+@dataclass(frozen=True)
+class NeedsYouNow:
+    """What the provider must do now, at the top of the inbox: each a count, and the items where there are few."""
+
+    due_today: int  # open referrals needed today that the provider has not answered
+    offers_awaiting: int  # the provider's offers on open requests, waiting for the officer's decision
+    agreements: list[AgreementToSign]  # the oldest first; `agreements_count` in all
+    agreements_count: int
+    stale_vacancies: int
+
+    @property
+    def total(self) -> int:
+        return self.due_today + self.offers_awaiting + self.agreements_count + self.stale_vacancies
+
+
+NEEDS_YOU_NOW_ITEMS = 5  # agreements listed one by one (the count and a link to the placements list say the rest)
+
+
+def provider_needs_you_now(user: User, stale_vacancies: int, today: date | None = None) -> NeedsYouNow:
+    """The provider's own: counts in the database (a few small queries, whatever the size of the inbox)."""
+    today = today or date.today()
+    due = db.session.scalar(
+        select(func.count()).select_from(Referral)
+        .join(PlacementRequest, PlacementRequest.id == Referral.request_id)
+        .where(Referral.provider_id == user.provider_id, ~_REFERRAL_CLOSED, ~_answered(user), _due(today))) or 0
+    awaiting = db.session.scalar(
+        select(func.count()).select_from(Offer).join(PlacementRequest, PlacementRequest.id == Offer.request_id)
+        .where(Offer.provider_id == user.provider_id, Offer.status.in_(LIVE_OFFER_STATUSES),
+               PlacementRequest.status.in_(("searching", "offers")))) or 0
+    waiting = (PlacementAgreement.provider_signed_at.is_(None), PlacementAgreement.locked_at.is_(None),
+               Placement.end_date.is_(None), Placement.provider_id == user.provider_id)
+    count = db.session.scalar(select(func.count()).select_from(PlacementAgreement)
+                              .join(Placement, Placement.id == PlacementAgreement.placement_id).where(*waiting)) or 0
+    agreements = [AgreementToSign(placement, req, name) for placement, req, name in db.session.execute(
+        select(Placement, PlacementRequest, Setting.name)
+        .join(PlacementAgreement, PlacementAgreement.placement_id == Placement.id)
+        .join(PlacementRequest, PlacementRequest.id == Placement.request_id)
+        .outerjoin(Setting, Setting.id == Placement.setting_id)
+        .where(*waiting).order_by(PlacementAgreement.created_at, Placement.id).limit(NEEDS_YOU_NOW_ITEMS)
+        .options(selectinload(PlacementRequest.sibling_group).selectinload(SiblingGroup.requests)))]
+    return NeedsYouNow(due, awaiting, agreements, count, stale_vacancies)
