@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import median
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import ColumnElement, Integer, String, case, cast, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
-from portal import matching
+from portal import listing, matching
 from portal.matching import vocabulary
 from portal.auth.permissions import audit_refused
 from portal.db import db, utcnow
 from portal.errors import NotFound
-from portal.listing import Paged, Sort, paginate, paginate_rows, sort_choice
+from portal.listing import Paged, Sort, paginate, sort_choice
 from portal.models import (
     Offer,
     Placement,
@@ -375,8 +375,6 @@ INBOX_SORTS = ("priority", "received", "needed_by")
 INBOX_DEFAULT_SORT = "priority"
 INBOX_STATUSES = {"open": "Open", "unanswered": "Open, not answered yet", "due": "Needed today, not answered yet",
                   "answered": "Answered by you", "closed": "Closed"}
-AGE_BANDS = vocabulary.AGE_BANDS
-INBOX_NEEDS = {**vocabulary.NEEDS, **vocabulary.RISKS}
 
 
 def _answered(user: User) -> ColumnElement[bool]:
@@ -395,69 +393,73 @@ def _due(today: date) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class _Light:
-    """One referral of the inbox as plain columns: enough to filter, order and page the whole inbox without
-    loading its rows as objects (a large agency has a thousand referrals; the page shows fifty)."""
+    """One open referral of the inbox as plain columns: enough to rank and order the inbox's open referrals
+    without loading them as objects (a large agency has hundreds open; the page shows fifty)."""
 
     referral_id: str
     sent_at: datetime
-    closed: bool
     request_id: str
     urgency: str | None
     needed_by: date | None
-    children: tuple[tuple[date, date | None, frozenset[str]], ...]  # (date of birth, needed by, needs and risks)
-    fit_key: tuple
+    fit_key: tuple  # what the referral's fit depends on, on the provider's side the index: see _light_rows
 
 
-def _age_on(dob: date, day: date) -> int:
-    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
-
-
-def _in_band(age: int, band: str) -> bool:
-    low, high = vocabulary.AGE_BAND_YEARS[band]
-    return low <= age <= high
-
-
-def _light_rows(user: User, query) -> list[_Light]:
-    """The inbox's referrals (already filtered in SQL) as _Light rows, each with the children it is for (the child,
-    or the brothers and sisters to be placed together: as `referral_children`) from one query for every group."""
+def _light_rows(query) -> list[_Light]:
+    """The referrals `query` finds as _Light rows. A fit depends on the child's request and, for brothers and
+    sisters to be placed together, on each of theirs and on the group: their versions (updated_at) are the key
+    it is kept under (one more query for every group)."""
     rows = db.session.execute(query).all()
     group_ids = {row.sibling_group_id for row in rows if row.sibling_group_id}
     members: dict[str, list] = defaultdict(list)
-    together: dict[str, tuple[bool, datetime]] = {}
+    groups: dict[str, tuple[bool, datetime]] = {}
     if group_ids:
         for member in db.session.execute(
             select(PlacementRequest.id, PlacementRequest.sibling_group_id, PlacementRequest.status,
-                   PlacementRequest.date_of_birth, PlacementRequest.needed_by, PlacementRequest.needs,
-                   PlacementRequest.risks, PlacementRequest.updated_at, SiblingGroup.together,
+                   PlacementRequest.updated_at, SiblingGroup.together,
                    SiblingGroup.updated_at.label("group_updated_at"))
             .join(SiblingGroup, SiblingGroup.id == PlacementRequest.sibling_group_id)
             .where(PlacementRequest.sibling_group_id.in_(group_ids))
         ):
             members[member.sibling_group_id].append(member)
-            together[member.sibling_group_id] = (member.together, member.group_updated_at)
+            groups[member.sibling_group_id] = (member.together, member.group_updated_at)
     out = []
     for row in rows:
-        own = (row.date_of_birth, row.needed_by, frozenset((*(row.needs or ()), *(row.risks or ()))))
-        children, key = [own], (row.request_id, row.updated_at)
-        group = together.get(row.sibling_group_id)
-        if group is not None and group[0]:
-            others = [m for m in members[row.sibling_group_id] if m.id != row.request_id]
-            children += [(m.date_of_birth, m.needed_by, frozenset((*(m.needs or ()), *(m.risks or ()))))
-                         for m in others if m.status in ("searching", "offers", "placed")]
-            # What the group's fit depends on: each brother's and sister's needs, dates and status, and the group.
-            key += (group[1], tuple(sorted((m.id, m.updated_at, m.status) for m in others)))
-        out.append(_Light(row.referral_id, row.sent_at, bool(row.closed), row.request_id, row.urgency,
-                          row.needed_by, tuple(children), key))
+        key: tuple = (row.request_id, row.updated_at)
+        group = groups.get(row.sibling_group_id)
+        if group is not None:
+            key += (group, tuple(sorted((m.id, m.updated_at, m.status) for m in members[row.sibling_group_id]
+                                        if m.id != row.request_id)))
+        out.append(_Light(row.referral_id, row.sent_at, row.request_id, row.urgency, row.needed_by, key))
     return out
 
 
-def _keeps(row: _Light, age_band: str | None, need: str | None) -> bool:
-    """The referral is for a child in the age band (at the date needed, as the inbox shows ages) and with the need
-    or risk: for brothers and sisters referred together, one of them."""
-    if age_band and not any(_in_band(_age_on(dob, needed or date.today()), age_band)
-                            for dob, needed, _needs in row.children):
-        return False
-    return not need or any(need in needs for _dob, _needed, needs in row.children)
+def _age_years(dob, on) -> ColumnElement[int]:
+    """Whole years of age on `on` in SQL, on either database (as PlacementRequest.age_on)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_part("year", func.age(on, dob)), Integer)
+    # YYYYMMDD as integers: their difference divided by 10,000 is the whole years.
+    return (cast(func.strftime("%Y%m%d", on), Integer) - cast(func.strftime("%Y%m%d", dob), Integer)) / 10000
+
+
+def _child_filter(test) -> ColumnElement[bool]:
+    """`test(request)` holds for the child, or, for brothers and sisters referred together, for one of them (the
+    children the referral is for: `referral_children`)."""
+    member = aliased(PlacementRequest)
+    sibling = (select(member.id).join(SiblingGroup, SiblingGroup.id == member.sibling_group_id)
+               .where(member.sibling_group_id == PlacementRequest.sibling_group_id, SiblingGroup.together.is_(True),
+                      member.status.in_(("searching", "offers", "placed")), test(member)))
+    return or_(test(PlacementRequest), sibling.exists())
+
+
+def _need_test(need: str):
+    # Needs and risks are JSON lists of codes: a code is in the list when its quoted spelling is in the text.
+    return lambda req: or_(cast(req.needs, String).contains(f'"{need}"', autoescape=True),
+                           cast(req.risks, String).contains(f'"{need}"', autoescape=True))
+
+
+def _band_test(band: str):
+    low, high = vocabulary.AGE_BAND_YEARS[band]
+    return lambda req: _age_years(req.date_of_birth, req.needed_by).between(low, high)
 
 
 def _load_requests(request_ids: list[str]) -> dict[str, PlacementRequest]:
@@ -473,13 +475,12 @@ def _load_requests(request_ids: list[str]) -> dict[str, PlacementRequest]:
 
 
 def _fits(checker: FitChecker, rows: list[_Light]) -> dict[str, InboxFit]:
-    """The fit of each open referral of `rows`, by referral id: kept with the provider's index (FitChecker.known)
-    and ranked only for the referrals whose child, brothers and sisters, or the provider's options changed."""
+    """The fit of each referral of `rows` (open ones), by referral id: kept with the provider's index
+    (FitChecker.known), ranked only for the referrals whose child, brothers and sisters, or the provider's
+    options changed since."""
     out: dict[str, InboxFit] = {}
     missing: list[_Light] = []
     for row in rows:
-        if row.closed:
-            continue
         found = checker.known(row.fit_key)
         if found is None:
             missing.append(row)
@@ -492,20 +493,30 @@ def _fits(checker: FitChecker, rows: list[_Light]) -> dict[str, InboxFit]:
     return out
 
 
-def _order_key(sort: Sort, fits: dict[str, InboxFit]):
-    far = date.max
+_FAR = date.max
+
+
+def _open_key(sort: Sort, fits: dict[str, InboxFit]):
+    """How open referrals are ordered in Python: as INBOX_ORDER's SQL, with the best score after the urgency."""
     if sort.key == "received":
         return lambda row: (row.sent_at, row.referral_id)
     if sort.key == "needed_by":
-        return lambda row: (row.needed_by or far, row.referral_id)
+        return lambda row: (row.needed_by or _FAR, row.referral_id)
 
     def priority(row: _Light):
-        fit = fits.get(row.referral_id)
-        best = fit.best_score if fit is not None and not row.closed else None
-        return (row.closed, URGENCY_RANK.get(row.urgency, 9), -best if best is not None else float("inf"),
-                row.needed_by or far, row.referral_id)
+        best = fits[row.referral_id].best_score if row.referral_id in fits else None
+        return (URGENCY_RANK.get(row.urgency, 9), -best if best is not None else float("inf"),
+                row.needed_by or _FAR, row.referral_id)
 
     return priority
+
+
+# The SQL orders (each ended by the referral's id); "priority" here is for closed referrals, which are not ranked.
+INBOX_ORDER = {
+    "priority": (case(URGENCY_RANK, value=PlacementRequest.urgency, else_=9), PlacementRequest.needed_by),
+    "received": (Referral.sent_at,),
+    "needed_by": (PlacementRequest.needed_by,),
+}
 
 
 def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None, status: str | None = None,
@@ -514,58 +525,104 @@ def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None
     """One page of the referral inbox and how many referrals match in all: each referral with this provider's
     offers, answer, and which settings fit now (with their scores).
 
-    The whole inbox is filtered and ordered as plain columns (one query, and one for brothers and sisters); the
-    default order needs every open referral's best score, ranked against the provider's own options only and kept
-    with the provider's index, so a referral is ranked again only when it or the options change. Then only the
-    page's fifty rows are loaded, with their offers, answers and brothers and sisters, a query each for all of
-    them. Filtering by setting keeps the open referrals that setting has a vacancy to fit.
+    Every filter is SQL. In the default order (open referrals first, by urgency, then the best score, then the
+    needed-by date; closed ones after, by urgency and needed-by date) the open referrals are ranked against the
+    provider's own options, each fit kept with the provider's index so a referral is ranked again only when it or
+    the options change, and ordered in Python; the closed ones are paged in SQL after them. The other orders are
+    SQL alone. Filtering by setting keeps the open referrals that setting has a vacancy to fit. Only the page's
+    rows are loaded as objects, with their offers, answers and brothers and sisters (a query each for the page).
     """
-    query = (
-        select(Referral.id.label("referral_id"), Referral.sent_at, _REFERRAL_CLOSED.label("closed"),
-               PlacementRequest.id.label("request_id"), PlacementRequest.urgency, PlacementRequest.needed_by,
-               PlacementRequest.date_of_birth, PlacementRequest.needs, PlacementRequest.risks,
-               PlacementRequest.updated_at, PlacementRequest.sibling_group_id)
-        .join(PlacementRequest, PlacementRequest.id == Referral.request_id)
-        .where(Referral.provider_id == user.provider_id)
-    )
+    base = (select(Referral.id.label("referral_id"), Referral.sent_at, PlacementRequest.id.label("request_id"),
+                   PlacementRequest.urgency, PlacementRequest.needed_by, PlacementRequest.updated_at,
+                   PlacementRequest.sibling_group_id)
+            .join(PlacementRequest, PlacementRequest.id == Referral.request_id)
+            .where(Referral.provider_id == user.provider_id))
     if urgency:
-        query = query.where(PlacementRequest.urgency == urgency)
-    if status in ("open", "unanswered", "due") or setting_id:
-        query = query.where(~_REFERRAL_CLOSED)
+        base = base.where(PlacementRequest.urgency == urgency)
+    if age_band:
+        base = base.where(_child_filter(_band_test(age_band)))
+    if need:
+        base = base.where(_child_filter(_need_test(need)))
     if status in ("unanswered", "due"):
-        query = query.where(~_answered(user))
+        base = base.where(~_answered(user))
     if status == "due":
-        query = query.where(_due(date.today()))
+        base = base.where(_due(date.today()))
     elif status == "answered":
-        query = query.where(_answered(user))
-    elif status == "closed":
-        query = query.where(_REFERRAL_CLOSED)
-    rows = [row for row in _light_rows(user, query) if _keeps(row, age_band, need)]
+        base = base.where(_answered(user))
     sort = sort or Sort(INBOX_DEFAULT_SORT)
     checker = FitChecker(user)
-    fits = _fits(checker, rows) if sort.key == "priority" or setting_id else {}
-    if setting_id:
-        rows = [row for row in rows if setting_id in fits[row.referral_id].setting_ids]
-    rows.sort(key=_order_key(sort, fits), reverse=sort.descending)
-    paged = paginate_rows(rows, page=page)
-    ids = [row.referral_id for row in paged.items]
+    open_only = status in ("open", "unanswered", "due") or setting_id
+    ranked = sort.key == "priority" or setting_id
+    fits: dict[str, InboxFit] = {}
+    if ranked:
+        # The open referrals, ranked and ordered in Python; then the closed ones, paged in SQL.
+        open_rows = [] if status == "closed" else _light_rows(base.where(~_REFERRAL_CLOSED))
+        fits = _fits(checker, open_rows)
+        if setting_id:
+            open_rows = [row for row in open_rows if setting_id in fits[row.referral_id].setting_ids]
+        open_rows.sort(key=_open_key(sort, fits))
+        closed = None if open_only else base.where(_REFERRAL_CLOSED)
+        ids, total, page, per_page = _page_of_segments(open_rows, closed, sort, page)
+    else:
+        query = base.where(~_REFERRAL_CLOSED) if open_only else \
+            base.where(_REFERRAL_CLOSED) if status == "closed" else base
+        paged = paginate(query.with_only_columns(Referral.id).order_by(*_sql_order(sort)), page=page)
+        ids, total, page, per_page = paged.items, paged.total, paged.page, paged.per_page
+    return Paged(_inbox_rows(user, checker, ids, fits), total, page, per_page)
+
+
+def _sql_order(sort: Sort) -> list:
+    columns = [*INBOX_ORDER[sort.key], Referral.id]
+    return [c.desc() if sort.descending else c.asc() for c in columns]
+
+
+def _page_of_segments(open_rows: list[_Light], closed, sort: Sort, page: int) -> tuple[list[str], int, int, int]:
+    """The referral ids of one page of [open referrals in their order] + [closed ones in SQL order] (the reverse
+    of both, in reverse, when descending), the total, the page (clamped, as paginate does) and its size."""
+    per_page = listing.PER_PAGE
+    closed_total = listing.count(closed) if closed is not None else 0
+    total = len(open_rows) + closed_total
+    page = min(max(1, page), max(1, -(-total // per_page)))
+    start, stop = (page - 1) * per_page, page * per_page
+    first = [row.referral_id for row in (reversed(open_rows) if sort.descending else open_rows)]
+    if sort.descending:  # closed first, newest order reversed; then the open ones from the last
+        closed_ids = _closed_ids(closed, sort, start, min(stop, closed_total)) if start < closed_total else []
+        rest = first[max(0, start - closed_total):max(0, stop - closed_total)]
+        return closed_ids + rest, total, page, per_page
+    ids = first[start:stop]
+    if len(ids) < per_page and closed is not None and stop > len(first):
+        ids += _closed_ids(closed, sort, max(0, start - len(first)), stop - len(first))
+    return ids, total, page, per_page
+
+
+def _closed_ids(closed, sort: Sort, start: int, stop: int) -> list[str]:
+    if stop <= start:
+        return []
+    query = closed.with_only_columns(Referral.id).order_by(*_sql_order(sort)).offset(start).limit(stop - start)
+    return list(db.session.scalars(query))
+
+
+def _inbox_rows(user: User, checker: FitChecker, ids: list[str], fits: dict[str, InboxFit]) -> list[InboxRow]:
+    """The page's referrals as InboxRows, in `ids`' order: their requests with brothers and sisters, offers and
+    answers loaded for the whole page at once; an open one's fit from `fits`, kept, or ranked now."""
+    if not ids:
+        return []
     loaded = {referral.id: (referral, req) for referral, req in db.session.execute(
         select(Referral, PlacementRequest).join(PlacementRequest, PlacementRequest.id == Referral.request_id)
         .where(Referral.id.in_(ids), Referral.provider_id == user.provider_id)
         .options(selectinload(PlacementRequest.sibling_group).selectinload(SiblingGroup.requests))
-    )} if ids else {}
+    )}
     offers = _offers_by_referral(user, ids)
     declines = _declines(user, ids)
     out = []
-    for light in paged.items:
-        referral, req = loaded[light.referral_id]
+    for referral_id in ids:
+        referral, req = loaded[referral_id]
         row = InboxRow(referral, req, tuple(offers.get(referral.id, ())), referral.id in declines, None)
         if row.is_open:
-            fit = fits.get(referral.id) or checker.known(light.fit_key) or \
-                checker.remember(light.fit_key, checker.fitting(req))
+            fit = fits.get(referral.id) or checker.fitting(req)
             row = InboxRow(referral, req, row.offers, row.declined, fit)
         out.append(row)
-    return Paged(out, paged.total, paged.page, paged.per_page)
+    return out
 
 
 def get_referral_for_provider(user: User, referral_id: str) -> Referral:
