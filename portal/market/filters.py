@@ -22,13 +22,7 @@ from portal.matching import vocabulary as vocab
 REGION = "region"
 
 # DfE looked-after children statistics' age bands (age at the date that matters for the measure).
-AGE_BANDS = {
-    "under_1": "Under 1",
-    "1_4": "1 to 4",
-    "5_9": "5 to 9",
-    "10_15": "10 to 15",
-    "16_plus": "16 and over",
-}
+AGE_BANDS = dict(vocab.AGE_BANDS)
 AGE_BAND_LOWER = {"under_1": 0, "1_4": 1, "5_9": 5, "10_15": 10, "16_plus": 16}
 AGE_BAND_UPPER = {"under_1": 0, "1_4": 4, "5_9": 9, "10_15": 15, "16_plus": 17}
 PLACEMENT_TYPES = dict(vocab.SETTING_TYPES)

@@ -22,7 +22,15 @@ from .problem import (
     rank_problem,
     request_record,
 )
-from .rank import OptionIndex, eligible_count, eligible_options, explain_exclusions, fitting_options, rank
+from .rank import (
+    OptionIndex,
+    eligible_count,
+    eligible_options,
+    explain_exclusions,
+    fitting_options,
+    fitting_scores,
+    rank,
+)
 from .scoring import score_option
 from .solver import allocate, greedy_assign
 from .types import (
@@ -46,7 +54,7 @@ __all__ = [
     "DEFAULT_POLICY", "Allocation", "Assignment", "CarerRecord", "ChildRecord", "Exclusion", "GridPoint", "Match",
     "OptionIndex", "OptionSpec", "Policy", "Problem", "ProblemError", "RankResult", "RequestSpec", "ScorePart",
     "Suggestion", "Unplaced", "allocate", "allocate_problem", "check_option", "eligible_count", "eligible_options",
-    "explain_exclusions", "find_duplicate_requests", "fitting_options", "greedy_assign", "match_connected_person",
-    "normalise_name", "option_record",
+    "explain_exclusions", "find_duplicate_requests", "fitting_options", "fitting_scores", "greedy_assign",
+    "match_connected_person", "normalise_name", "option_record",
     "parse_problem", "rank", "rank_problem", "request_record", "score_option", "validate_allocation",
 ]

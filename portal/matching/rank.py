@@ -889,6 +889,15 @@ def fitting_options(request: RequestSpec, options: OptionIndex | Sequence[Option
     """The eligible options for `request`, best first, as (option id, distance in miles): the order and distances
     of `rank(...).matches` (a sibling group's distance is its farthest child's) without building the matches and
     their parts. For pages that only list what fits, such as a provider's inbox over fifty referrals."""
+    return tuple((oid, miles) for oid, _score, miles in fitting_scores(request, options, policy, siblings=siblings,
+                                                                        option_ids=option_ids))
+
+
+def fitting_scores(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], policy: Policy | None = None,
+                   *, siblings: Sequence[RequestSpec] = (),
+                   option_ids: Collection[str] | None = None) -> tuple[tuple[str, int, float], ...]:
+    """As `fitting_options`, with each option's score: (option id, score, distance in miles), best first. The
+    score is `rank(...).matches`' (a sibling group's is the sum of its children's), without the parts."""
     index = _as_index(options, policy)
     wanted = _wanted(index, option_ids)
     unit = _unit(index, request, policy, siblings)
@@ -900,9 +909,11 @@ def fitting_options(request: RequestSpec, options: OptionIndex | Sequence[Option
         total = np.sum([s.score for s in scored], axis=0)
         farthest = np.max([s.tenths for s in scored], axis=0)
         order = np.lexsort((rows, farthest, -total))
-        return tuple((ids[r], t / 10) for r, t in zip(rows[order].tolist(), farthest[order].tolist()))
+        return tuple((ids[r], s, t / 10) for r, s, t in zip(rows[order].tolist(), total[order].tolist(),
+                                                             farthest[order].tolist()))
     scored = _score(index, request, unit.contexts[0], eligible)
-    return tuple((ids[r], t / 10) for r, t in zip(scored.rows.tolist(), scored.tenths.tolist()))
+    return tuple((ids[r], s, t / 10) for r, s, t in zip(scored.rows.tolist(), scored.score.tolist(),
+                                                         scored.tenths.tolist()))
 
 
 def _wanted(index: OptionIndex, option_ids: Collection[str] | None) -> np.ndarray | None:

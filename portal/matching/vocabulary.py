@@ -15,6 +15,17 @@ URGENCY = {
 }
 URGENCY_ORDER = ("today", "within_5_days", "over_5_days")
 
+# The DfE looked-after children statistics' age bands, and the whole years each covers (an age in years on the date
+# that matters: for a referral, the date the child is needed).
+AGE_BANDS = {
+    "under_1": "Under 1",
+    "1_4": "1 to 4",
+    "5_9": "5 to 9",
+    "10_15": "10 to 15",
+    "16_plus": "16 and over",
+}
+AGE_BAND_YEARS = {"under_1": (0, 0), "1_4": (1, 4), "5_9": (5, 9), "10_15": (10, 15), "16_plus": (16, 99)}
+
 # PlacementRecommendation.*Suitability; the three setting types a child can be judged suitable for.
 SETTING_TYPES = {
     "foster": "Foster care",

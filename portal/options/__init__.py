@@ -5,7 +5,14 @@ This package sits below the features (DESIGN.md §3): requests, providers, marke
 imports none of them, only the models, the database and the pure core.
 """
 
-from portal.options.index import OptionInfo, OptionsCache, OptionsSnapshot, current_options, init_app
+from portal.options.index import (
+    OptionInfo,
+    OptionsCache,
+    OptionsSnapshot,
+    ProviderOptions,
+    current_options,
+    init_app,
+)
 from portal.options.specs import (
     connected_person_options,
     group_request_ids,
@@ -17,7 +24,7 @@ from portal.options.specs import (
 from portal.options.versions import bump_options_version, get_data_version, get_options_version, track_data_changes
 
 __all__ = [
-    "OptionInfo", "OptionsCache", "OptionsSnapshot", "bump_options_version", "connected_person_options",
+    "OptionInfo", "OptionsCache", "OptionsSnapshot", "ProviderOptions", "bump_options_version", "connected_person_options",
     "current_options", "get_data_version", "get_options_version", "group_request_ids", "init_app", "placed_together", "referral_children",
     "request_spec", "sibling_specs", "track_data_changes",
 ]

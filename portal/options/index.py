@@ -10,8 +10,9 @@ version it was built from, so anything that acts on a ranking can rely on the sn
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from flask import Flask, current_app
@@ -43,6 +44,22 @@ class OptionInfo:
 
 
 @dataclass(frozen=True)
+class ProviderOptions:
+    """One provider's open options as an index of their own, scored against the region's median fees: ranking a
+    referral against it costs what the provider's options cost, whatever the size of the region, and gives every
+    option the score it has in the region's ranking (a score depends on the option and the child, and on the
+    other options only through the regional medians, which are pinned here).
+
+    `memo` is for callers that keep results computed from this index (the inbox's fits): it lives as long as the
+    index, which is replaced when the provider's options, the regional medians or the day change.
+    """
+
+    index: matching.OptionIndex
+    option_ids: tuple[str, ...]
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class OptionsSnapshot:
     """The region's open options at one options version, as the matching core and the pages read them."""
 
@@ -52,10 +69,58 @@ class OptionsSnapshot:
     version: int
     day: date
     by_id: Mapping[str, matching.OptionSpec]
+    # Per provider, its own options' index (built on first use; see ProviderOptions), shared with the cache.
+    providers: ProviderIndexes = field(default=None, compare=False, repr=False)
 
     def provider_option_ids(self, provider_id: str) -> list[str]:
         """The ids of one provider's open options."""
         return [spec.id for spec in self.specs if spec.provider_id == provider_id]
+
+    def provider_options(self, provider_id: str) -> ProviderOptions:
+        """One provider's open options, indexed on their own and scored against the regional medians."""
+        return self.providers.get(self, provider_id)
+
+
+class ProviderIndexes:
+    """The per-provider indexes of one process. A provider's index is kept across options versions while its
+    options, the regional medians and the day are the same (another provider's new vacancy moves the version but
+    changes nothing this provider's referrals are scored against), so what callers memoised on it survives."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # provider id -> (what its index was built from, the index, the snapshot it was last checked against);
+        # snapshots are held weakly, so an old one is freed once no request uses it
+        self._by_provider: dict[str, tuple[tuple, ProviderOptions, weakref.ref]] = {}
+        self._grouped: tuple[weakref.ref, dict[str, list[matching.OptionSpec]]] | None = None
+
+    def get(self, snapshot: OptionsSnapshot, provider_id: str) -> ProviderOptions:
+        found = self._by_provider.get(provider_id)
+        if found is not None and found[2]() is snapshot:
+            return found[1]
+        mine = tuple(self._specs_of(snapshot).get(provider_id, ()))
+        medians = tuple(sorted(snapshot.index.medians.items()))
+        key = (mine, medians, snapshot.day, snapshot.index.policy)
+        if found is not None and found[0] == key:
+            built = found[1]
+        else:
+            policy = replace(snapshot.index.policy, regional_median_fee_gbp_week=medians)
+            built = ProviderOptions(matching.OptionIndex.build(mine, policy), tuple(spec.id for spec in mine))
+        with self._lock:
+            self._by_provider[provider_id] = (key, built, weakref.ref(snapshot))
+        return built
+
+    def _specs_of(self, snapshot: OptionsSnapshot) -> dict[str, list[matching.OptionSpec]]:
+        """The snapshot's options by provider, in the snapshot's order (grouped once per snapshot)."""
+        grouped = self._grouped
+        if grouped is not None and grouped[0]() is snapshot:
+            return grouped[1]
+        by_provider: dict[str, list[matching.OptionSpec]] = {}
+        for spec in snapshot.specs:
+            if spec.provider_id is not None:
+                by_provider.setdefault(spec.provider_id, []).append(spec)
+        with self._lock:
+            self._grouped = (weakref.ref(snapshot), by_provider)  # only the newest snapshot's grouping is kept
+        return by_provider
 
 
 def _load_open_options(today: date, changed: Changed | None = None
@@ -154,9 +219,10 @@ class Changed:
 
 
 def _snapshot(specs: list[matching.OptionSpec] | tuple[matching.OptionSpec, ...], infos: dict[str, OptionInfo],
-              index: matching.OptionIndex, version: int, day: date) -> OptionsSnapshot:
+              index: matching.OptionIndex, version: int, day: date, providers: ProviderIndexes
+              ) -> OptionsSnapshot:
     return OptionsSnapshot(index=index, specs=tuple(specs), infos=infos, version=version, day=day,
-                           by_id={s.id: s for s in specs})
+                           by_id={s.id: s for s in specs}, providers=providers)
 
 
 class OptionsCache:
@@ -173,6 +239,7 @@ class OptionsCache:
         self._snapshot: OptionsSnapshot | None = None
         self.rebuilds = 0  # for the tests and benchmarks: how the snapshots were made
         self.patches = 0
+        self._providers = ProviderIndexes()
 
     def get(self) -> OptionsSnapshot:
         key = (get_options_version(), date.today())
@@ -193,7 +260,8 @@ class OptionsCache:
                     patched = self._patched(snapshot, key[0])
                 if patched is None:
                     specs, infos = _load_open_options(key[1])
-                    patched = _snapshot(specs, infos, matching.OptionIndex.build(specs), key[0], key[1])
+                    patched = _snapshot(specs, infos, matching.OptionIndex.build(specs), key[0], key[1],
+                                        self._providers)
                     self.rebuilds += 1
                 else:
                     self.patches += 1
@@ -213,7 +281,7 @@ class OptionsCache:
         infos = {oid: info for oid, info in snapshot.infos.items() if oid not in removed and oid not in fresh_ids}
         infos.update(fresh_infos)
         index = snapshot.index.patched(removed | fresh_ids, fresh)
-        return _snapshot(specs, infos, index, version, snapshot.day)
+        return _snapshot(specs, infos, index, version, snapshot.day, snapshot.providers)
 
     def clear(self) -> None:
         """Forget the snapshot (the next call rebuilds it); for benchmarks that time a cold build."""

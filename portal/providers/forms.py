@@ -429,7 +429,8 @@ class DeclineReferralForm(PortalForm):
 
 
 class InboxFilterForm(PortalForm):
-    """Filters on the referral inbox (a GET form: no CSRF)."""
+    """Filters on the referral inbox (a GET form: no CSRF). The choices that depend on the provider (its settings)
+    are set by the view; `check` refuses a value that is not one of the choices, at its field."""
 
     class Meta:
         csrf = False
@@ -439,4 +440,27 @@ class InboxFilterForm(PortalForm):
         "Needed", widget=GovSelect(), choices=[("", "Any time"), *_choices(vocabulary.URGENCY)], validate_choice=False,
     )
     status = SelectField("Status", widget=GovSelect(), choices=[], validate_choice=False)
+    age_band = SelectField("Age", widget=GovSelect(), choices=[("", "Any age"), *_choices(vocabulary.AGE_BANDS)],
+                           validate_choice=False)
+    need = SelectField("Need or risk", widget=GovSelect(),
+                       choices=[("", "Any"), *_choices({**vocabulary.NEEDS, **vocabulary.RISKS})],
+                       validate_choice=False)
+
+    MESSAGES = {"setting": "Choose one of your settings", "urgency": "Choose when the child is needed",
+                "status": "Choose a status from the list", "age_band": "Choose an age band from the list",
+                "need": "Choose a need or risk from the list"}
+
+    def check(self) -> dict[str, str | None]:
+        """Each filter's value (None: not filtering), after putting an error at each field whose value is not one
+        of its choices (a stale or edited link, or another provider's setting: the same answer for both)."""
+        values: dict[str, str | None] = {}
+        for name, message in self.MESSAGES.items():
+            field = self[name]
+            value = field.data or None
+            if value is not None and value not in {key for key, _label in field.choices}:
+                field.errors = [message]
+                value = None
+            values[name] = value
+        return values
+
     submit = SubmitField("Filter", widget=GovSubmitInput())

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 
-from sqlalchemy import ColumnElement, case, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import ColumnElement, Integer, String, case, cast, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
-from portal import matching
+from portal import listing, matching
+from portal.matching import vocabulary
 from portal.auth.permissions import audit_refused
 from portal.db import db, utcnow
 from portal.errors import NotFound
-from portal.listing import Paged, Sort, paginate, paginate_rows, sort_choice
+from portal.listing import Paged, Sort, paginate, sort_choice
 from portal.models import (
     Offer,
     Placement,
@@ -26,6 +27,7 @@ from portal.models import (
     ReferralDecline,
     RequestChange,
     Setting,
+    SiblingGroup,
     User,
     Vacancy,
 )
@@ -220,54 +222,64 @@ class Fit:
 
 
 class FitChecker:
-    """Fits for one provider, for many referrals: loads the process's options index once."""
+    """Fits for one provider, for many referrals: ranks against the provider's own options only (their index of
+    their own, scored against the regional medians: `ProviderOptions`), so a referral costs what the provider's
+    options cost, however large the region, and every score is the one the officer's page shows."""
 
     def __init__(self, user: User) -> None:
         snapshot = current_options()
         self.provider_id = user.provider_id
-        self.index, self.infos = snapshot.index, snapshot.infos
-        self.mine = snapshot.provider_option_ids(self.provider_id)
+        self.infos = snapshot.infos
+        self.own = snapshot.provider_options(self.provider_id)
+        self.index = self.own.index
+        self.mine = list(self.own.option_ids)
 
     def fit(self, placement_request: PlacementRequest, *, explain: bool = True) -> Fit:
         if not self.mine:
             return Fit((), ())
         # Brothers and sisters to be placed together: only settings that fit the whole group, with places for all.
         spec, siblings = request_spec(placement_request), sibling_specs(placement_request)
-        # Only this provider's options are ranked (their scores are the ones officers see: a score never depends
-        # on the other options); ranking the region's ten thousand built a Match for every eligible one, per row
-        # of the inbox.
-        result = matching.rank(spec, self.index, siblings=siblings, exclusions="none",
-                                option_ids=self.mine)
-        matches = tuple(
-            (m, self.infos[m.option]) for m in result.matches
-            if m.option in self.infos and self.infos[m.option].provider_id == self.provider_id
-        )
+        result = matching.rank(spec, self.index, siblings=siblings, exclusions="none")
+        matches = tuple((m, self.infos[m.option]) for m in result.matches if m.option in self.infos)
         misses: tuple = ()
         if explain:
             misses = tuple((e, self.infos[e.option])
-                           for e in matching.explain_exclusions(spec, self.index, self.mine, siblings=siblings))
+                           for e in matching.explain_exclusions(spec, self.index, siblings=siblings))
         return Fit(matches, misses)
 
     def fitting(self, placement_request: PlacementRequest, siblings: list | None = None) -> InboxFit:
-        """The settings of this provider that fit now, best first (as `fit(...).settings`), for a list's row."""
+        """The settings of this provider that fit now, best first, with the best option's score at each (as
+        `fit(...).settings`), for a list's row."""
         if not self.mine:
             return InboxFit((), frozenset())
         spec = request_spec(placement_request)
         siblings = sibling_specs(placement_request) if siblings is None else siblings
-        names: dict[str, tuple[str, float]] = {}
-        for option_id, miles in matching.fitting_options(spec, self.index, siblings=siblings, option_ids=self.mine):
+        names: dict[str, tuple[str, float, int]] = {}
+        for option_id, score, miles in matching.fitting_scores(spec, self.index, siblings=siblings):
             info = self.infos[option_id]
-            names.setdefault(info.setting_id, (info.setting_name, miles))
+            names.setdefault(info.setting_id, (info.setting_name, miles, score))
         return InboxFit(tuple(names.values()), frozenset(names))
+
+    def known(self, key: tuple) -> InboxFit | None:
+        """A fit kept with the provider's index under `key` (see `_fit_key`), or None."""
+        return self.own.memo.get(key)
+
+    def remember(self, key: tuple, fit: InboxFit) -> InboxFit:
+        self.own.memo[key] = fit
+        return fit
 
 
 @dataclass(frozen=True)
 class InboxFit:
-    """Which of the provider's settings fit a referral now, best first, with the distance from the child's home
-    area in miles: what the inbox and the dashboard list (the ranking's order, without its matches' parts)."""
+    """Which of the provider's settings fit a referral now, best first: each setting's name, the distance from the
+    child's home area in miles and its best option's score (the ranking's order and scores, without the parts)."""
 
-    settings: tuple[tuple[str, float], ...]
+    settings: tuple[tuple[str, float, int], ...]
     setting_ids: frozenset[str]
+
+    @property
+    def best_score(self) -> int | None:
+        return self.settings[0][2] if self.settings else None
 
 
 @dataclass(frozen=True)
@@ -354,19 +366,15 @@ def _declines(user: User, referral_ids: list[str]) -> dict[str, ReferralDecline]
     }
 
 
-# The inbox's orders (`sort=`; `-key` is descending), each ended by the referral's id: by default open referrals
-# first, the most urgent first, then by the date the child is needed; or by when the referral was received; or by
-# the needed-by date alone.
+# The inbox's orders (`sort=`; `-key` is descending), each ended by the referral's id. By default ("priority") open
+# referrals first, the most urgent first, then the best fit first (the rank score of the provider's best fitting
+# option: the one the officer's page shows), then by the date the child is needed; or by when the referral was
+# received; or by the needed-by date alone.
 _REFERRAL_CLOSED = or_(Referral.status == "closed", PlacementRequest.status.not_in(("searching", "offers")))
-INBOX_SORTS = {
-    "priority": (_REFERRAL_CLOSED, case(URGENCY_RANK, value=PlacementRequest.urgency, else_=9),
-                 PlacementRequest.needed_by),
-    "received": (Referral.sent_at,),
-    "needed_by": (PlacementRequest.needed_by,),
-}
+INBOX_SORTS = ("priority", "received", "needed_by")
 INBOX_DEFAULT_SORT = "priority"
-INBOX_STATUSES = {"open": "Open", "unanswered": "Open, not answered yet", "answered": "Answered by you",
-                  "closed": "Closed"}
+INBOX_STATUSES = {"open": "Open", "unanswered": "Open, not answered yet", "due": "Needed today, not answered yet",
+                  "answered": "Answered by you", "closed": "Closed"}
 
 
 def _answered(user: User) -> ColumnElement[bool]:
@@ -377,51 +385,244 @@ def _answered(user: User) -> ColumnElement[bool]:
     return or_(offered.exists(), declined.exists())
 
 
-def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None, status: str | None = None,
-               sort: Sort | None = None, page: int = 1) -> Paged[InboxRow]:
-    """One page of the referral inbox and how many referrals match in all: each referral with this provider's
-    offers, answer, and which settings fit now (ranked for the page's open referrals only).
+def _due(today: date) -> ColumnElement[bool]:
+    """Needed today (urgency "today", or a needed-by date that has come): with _REFERRAL_CLOSED and _answered,
+    what the provider must answer now."""
+    return or_(PlacementRequest.urgency == "today", PlacementRequest.needed_by <= today)
 
-    Filtering by setting keeps the referrals that setting has a vacancy to fit: only open referrals are ranked, so
-    that filter ranks every open referral matching the other filters, then pages them.
+
+@dataclass(frozen=True)
+class _Light:
+    """One open referral of the inbox as plain columns: enough to rank and order the inbox's open referrals
+    without loading them as objects (a large agency has hundreds open; the page shows fifty)."""
+
+    referral_id: str
+    sent_at: datetime
+    request_id: str
+    urgency: str | None
+    needed_by: date | None
+    fit_key: tuple  # what the referral's fit depends on, on the provider's side the index: see _light_rows
+
+
+def _light_rows(query) -> list[_Light]:
+    """The referrals `query` finds as _Light rows. A fit depends on the child's request and, for brothers and
+    sisters to be placed together, on each of theirs and on the group: their versions (updated_at) are the key
+    it is kept under (one more query for every group)."""
+    rows = db.session.execute(query).all()
+    group_ids = {row.sibling_group_id for row in rows if row.sibling_group_id}
+    members: dict[str, list] = defaultdict(list)
+    groups: dict[str, tuple[bool, datetime]] = {}
+    if group_ids:
+        for member in db.session.execute(
+            select(PlacementRequest.id, PlacementRequest.sibling_group_id, PlacementRequest.status,
+                   PlacementRequest.updated_at, SiblingGroup.together,
+                   SiblingGroup.updated_at.label("group_updated_at"))
+            .join(SiblingGroup, SiblingGroup.id == PlacementRequest.sibling_group_id)
+            .where(PlacementRequest.sibling_group_id.in_(group_ids))
+        ):
+            members[member.sibling_group_id].append(member)
+            groups[member.sibling_group_id] = (member.together, member.group_updated_at)
+    out = []
+    for row in rows:
+        key: tuple = (row.request_id, row.updated_at)
+        group = groups.get(row.sibling_group_id)
+        if group is not None:
+            key += (group, tuple(sorted((m.id, m.updated_at, m.status) for m in members[row.sibling_group_id]
+                                        if m.id != row.request_id)))
+        out.append(_Light(row.referral_id, row.sent_at, row.request_id, row.urgency, row.needed_by, key))
+    return out
+
+
+def _age_years(dob, on) -> ColumnElement[int]:
+    """Whole years of age on `on` in SQL, on either database (as PlacementRequest.age_on)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_part("year", func.age(on, dob)), Integer)
+    # YYYYMMDD as integers: their difference divided by 10,000 is the whole years.
+    return (cast(func.strftime("%Y%m%d", on), Integer) - cast(func.strftime("%Y%m%d", dob), Integer)) / 10000
+
+
+def _child_filter(test) -> ColumnElement[bool]:
+    """`test(request)` holds for the child, or, for brothers and sisters referred together, for one of them (the
+    children the referral is for: `referral_children`)."""
+    member = aliased(PlacementRequest)
+    sibling = (select(member.id).join(SiblingGroup, SiblingGroup.id == member.sibling_group_id)
+               .where(member.sibling_group_id == PlacementRequest.sibling_group_id, SiblingGroup.together.is_(True),
+                      member.status.in_(("searching", "offers", "placed")), test(member)))
+    return or_(test(PlacementRequest), sibling.exists())
+
+
+def _need_test(need: str):
+    # Needs and risks are JSON lists of codes: a code is in the list when its quoted spelling is in the text.
+    return lambda req: or_(cast(req.needs, String).contains(f'"{need}"', autoescape=True),
+                           cast(req.risks, String).contains(f'"{need}"', autoescape=True))
+
+
+def _band_test(band: str):
+    low, high = vocabulary.AGE_BAND_YEARS[band]
+    return lambda req: _age_years(req.date_of_birth, req.needed_by).between(low, high)
+
+
+def _load_requests(request_ids: list[str]) -> dict[str, PlacementRequest]:
+    """Placement requests with their sibling groups and the groups' requests, in three queries however many
+    (in chunks, so an IN list stays short): never a query per row for the brothers and sisters."""
+    out: dict[str, PlacementRequest] = {}
+    for start in range(0, len(request_ids), 500):
+        chunk = request_ids[start:start + 500]
+        out.update((req.id, req) for req in db.session.scalars(
+            select(PlacementRequest).where(PlacementRequest.id.in_(chunk))
+            .options(selectinload(PlacementRequest.sibling_group).selectinload(SiblingGroup.requests))))
+    return out
+
+
+def _fits(checker: FitChecker, rows: list[_Light]) -> dict[str, InboxFit]:
+    """The fit of each referral of `rows` (open ones), by referral id: kept with the provider's index
+    (FitChecker.known), ranked only for the referrals whose child, brothers and sisters, or the provider's
+    options changed since."""
+    out: dict[str, InboxFit] = {}
+    missing: list[_Light] = []
+    for row in rows:
+        found = checker.known(row.fit_key)
+        if found is None:
+            missing.append(row)
+        else:
+            out[row.referral_id] = found
+    if missing:
+        requests = _load_requests(list({row.request_id for row in missing}))
+        for row in missing:
+            out[row.referral_id] = checker.remember(row.fit_key, checker.fitting(requests[row.request_id]))
+    return out
+
+
+_FAR = date.max
+
+
+def _open_key(sort: Sort, fits: dict[str, InboxFit]):
+    """How open referrals are ordered in Python: as INBOX_ORDER's SQL, with the best score after the urgency."""
+    if sort.key == "received":
+        return lambda row: (row.sent_at, row.referral_id)
+    if sort.key == "needed_by":
+        return lambda row: (row.needed_by or _FAR, row.referral_id)
+
+    def priority(row: _Light):
+        best = fits[row.referral_id].best_score if row.referral_id in fits else None
+        return (URGENCY_RANK.get(row.urgency, 9), -best if best is not None else float("inf"),
+                row.needed_by or _FAR, row.referral_id)
+
+    return priority
+
+
+# The SQL orders (each ended by the referral's id); "priority" here is for closed referrals, which are not ranked.
+INBOX_ORDER = {
+    "priority": (case(URGENCY_RANK, value=PlacementRequest.urgency, else_=9), PlacementRequest.needed_by),
+    "received": (Referral.sent_at,),
+    "needed_by": (PlacementRequest.needed_by,),
+}
+
+
+def list_inbox(user: User, *, urgency: str | None = None, setting_id: str | None = None, status: str | None = None,
+               age_band: str | None = None, need: str | None = None, sort: Sort | None = None,
+               page: int = 1) -> Paged[InboxRow]:
+    """One page of the referral inbox and how many referrals match in all: each referral with this provider's
+    offers, answer, and which settings fit now (with their scores).
+
+    Every filter is SQL. In the default order (open referrals first, by urgency, then the best score, then the
+    needed-by date; closed ones after, by urgency and needed-by date) the open referrals are ranked against the
+    provider's own options, each fit kept with the provider's index so a referral is ranked again only when it or
+    the options change, and ordered in Python; the closed ones are paged in SQL after them. The other orders are
+    SQL alone. Filtering by setting keeps the open referrals that setting has a vacancy to fit. Only the page's
+    rows are loaded as objects, with their offers, answers and brothers and sisters (a query each for the page).
     """
-    query = (select(Referral, PlacementRequest).join(PlacementRequest, PlacementRequest.id == Referral.request_id)
-             .where(Referral.provider_id == user.provider_id))
+    base = (select(Referral.id.label("referral_id"), Referral.sent_at, PlacementRequest.id.label("request_id"),
+                   PlacementRequest.urgency, PlacementRequest.needed_by, PlacementRequest.updated_at,
+                   PlacementRequest.sibling_group_id)
+            .join(PlacementRequest, PlacementRequest.id == Referral.request_id)
+            .where(Referral.provider_id == user.provider_id))
     if urgency:
-        query = query.where(PlacementRequest.urgency == urgency)
-    if status in ("open", "unanswered") or setting_id:
-        query = query.where(~_REFERRAL_CLOSED)
-    if status == "unanswered":
-        query = query.where(~_answered(user))
+        base = base.where(PlacementRequest.urgency == urgency)
+    if age_band:
+        base = base.where(_child_filter(_band_test(age_band)))
+    if need:
+        base = base.where(_child_filter(_need_test(need)))
+    if status in ("unanswered", "due"):
+        base = base.where(~_answered(user))
+    if status == "due":
+        base = base.where(_due(date.today()))
     elif status == "answered":
-        query = query.where(_answered(user))
-    elif status == "closed":
-        query = query.where(_REFERRAL_CLOSED)
+        base = base.where(_answered(user))
     sort = sort or Sort(INBOX_DEFAULT_SORT)
-    order = [c.desc() if sort.descending else c.asc() for c in INBOX_SORTS[sort.key]]
-    query = query.order_by(*order, Referral.id.desc() if sort.descending else Referral.id)
     checker = FitChecker(user)
-    if setting_id:
-        fitting = []
-        for referral, req in db.session.execute(query):
-            fit = checker.fitting(req)
-            if setting_id in fit.setting_ids:
-                fitting.append((referral, req, fit))
-        paged = paginate_rows(fitting, page=page)
-        triples = paged.items
+    open_only = status in ("open", "unanswered", "due") or setting_id
+    ranked = sort.key == "priority" or setting_id
+    fits: dict[str, InboxFit] = {}
+    if ranked:
+        # The open referrals, ranked and ordered in Python; then the closed ones, paged in SQL.
+        open_rows = [] if status == "closed" else _light_rows(base.where(~_REFERRAL_CLOSED))
+        fits = _fits(checker, open_rows)
+        if setting_id:
+            open_rows = [row for row in open_rows if setting_id in fits[row.referral_id].setting_ids]
+        open_rows.sort(key=_open_key(sort, fits))
+        closed = None if open_only else base.where(_REFERRAL_CLOSED)
+        ids, total, page, per_page = _page_of_segments(open_rows, closed, sort, page)
     else:
-        paged = paginate(query, page=page, scalars=False)
-        triples = [(referral, req, None) for referral, req in paged.items]
-    ids = [referral.id for referral, _req, _fit in triples]
+        query = base.where(~_REFERRAL_CLOSED) if open_only else \
+            base.where(_REFERRAL_CLOSED) if status == "closed" else base
+        paged = paginate(query.with_only_columns(Referral.id).order_by(*_sql_order(sort)), page=page)
+        ids, total, page, per_page = paged.items, paged.total, paged.page, paged.per_page
+    return Paged(_inbox_rows(user, checker, ids, fits), total, page, per_page)
+
+
+def _sql_order(sort: Sort) -> list:
+    columns = [*INBOX_ORDER[sort.key], Referral.id]
+    return [c.desc() if sort.descending else c.asc() for c in columns]
+
+
+def _page_of_segments(open_rows: list[_Light], closed, sort: Sort, page: int) -> tuple[list[str], int, int, int]:
+    """The referral ids of one page of [open referrals in their order] + [closed ones in SQL order] (the reverse
+    of both, in reverse, when descending), the total, the page (clamped, as paginate does) and its size."""
+    per_page = listing.PER_PAGE
+    closed_total = listing.count(closed) if closed is not None else 0
+    total = len(open_rows) + closed_total
+    page = min(max(1, page), max(1, -(-total // per_page)))
+    start, stop = (page - 1) * per_page, page * per_page
+    first = [row.referral_id for row in (reversed(open_rows) if sort.descending else open_rows)]
+    if sort.descending:  # closed first, newest order reversed; then the open ones from the last
+        closed_ids = _closed_ids(closed, sort, start, min(stop, closed_total)) if start < closed_total else []
+        rest = first[max(0, start - closed_total):max(0, stop - closed_total)]
+        return closed_ids + rest, total, page, per_page
+    ids = first[start:stop]
+    if len(ids) < per_page and closed is not None and stop > len(first):
+        ids += _closed_ids(closed, sort, max(0, start - len(first)), stop - len(first))
+    return ids, total, page, per_page
+
+
+def _closed_ids(closed, sort: Sort, start: int, stop: int) -> list[str]:
+    if stop <= start:
+        return []
+    query = closed.with_only_columns(Referral.id).order_by(*_sql_order(sort)).offset(start).limit(stop - start)
+    return list(db.session.scalars(query))
+
+
+def _inbox_rows(user: User, checker: FitChecker, ids: list[str], fits: dict[str, InboxFit]) -> list[InboxRow]:
+    """The page's referrals as InboxRows, in `ids`' order: their requests with brothers and sisters, offers and
+    answers loaded for the whole page at once; an open one's fit from `fits`, kept, or ranked now."""
+    if not ids:
+        return []
+    loaded = {referral.id: (referral, req) for referral, req in db.session.execute(
+        select(Referral, PlacementRequest).join(PlacementRequest, PlacementRequest.id == Referral.request_id)
+        .where(Referral.id.in_(ids), Referral.provider_id == user.provider_id)
+        .options(selectinload(PlacementRequest.sibling_group).selectinload(SiblingGroup.requests))
+    )}
     offers = _offers_by_referral(user, ids)
     declines = _declines(user, ids)
-    rows = []
-    for referral, req, fit in triples:
+    out = []
+    for referral_id in ids:
+        referral, req = loaded[referral_id]
         row = InboxRow(referral, req, tuple(offers.get(referral.id, ())), referral.id in declines, None)
         if row.is_open:
-            row = InboxRow(referral, req, row.offers, row.declined, fit or checker.fitting(req))
-        rows.append(row)
-    return Paged(rows, paged.total, paged.page, paged.per_page)
+            fit = fits.get(referral.id) or checker.fitting(req)
+            row = InboxRow(referral, req, row.offers, row.declined, fit)
+        out.append(row)
+    return out
 
 
 def get_referral_for_provider(user: User, referral_id: str) -> Referral:
@@ -481,6 +682,8 @@ def list_offers_for_referral(user: User, referral: Referral) -> list[Offer]:
 # The provider's offers list: its orders (`sort=`; `-key` is descending, each ended by the offer's id) and statuses.
 OFFER_SORTS = {"made": (Offer.created_at,), "start": (Offer.start_date,), "fee": (Offer.fee_gbp_week,)}
 OFFER_DEFAULT_SORT = "-made"  # the latest first
+# The offers list's status filter: "awaiting" is every offer still waiting for the officer (made or shortlisted).
+OFFER_LIST_STATUSES = ("awaiting", *OFFER_STATUS_ORDER)
 
 
 @dataclass(frozen=True)
@@ -507,7 +710,9 @@ def list_offers_for_provider(user: User, *, status: str | None = None, sort: Sor
         .join(Setting, Setting.id == Vacancy.setting_id)
         .where(Offer.provider_id == user.provider_id)
     )
-    if status:
+    if status == "awaiting":
+        query = query.where(Offer.status.in_(LIVE_OFFER_STATUSES))
+    elif status:
         query = query.where(Offer.status == status)
     sort = sort or sort_choice(OFFER_DEFAULT_SORT, OFFER_SORTS, OFFER_DEFAULT_SORT)
     order = [c.desc() if sort.descending else c.asc() for c in OFFER_SORTS[sort.key]]
@@ -595,3 +800,61 @@ def provider_dashboard(user: User, stale_days: int) -> Dashboard:
         unanswered_closed=unanswered_closed,
     )
 
+
+
+# ------------------------------------------------------------------------------------------ needs you now
+
+@dataclass(frozen=True)
+class AgreementToSign:
+    """A placement agreement at this provider waiting for the provider's signature (the child anonymised)."""
+
+    placement: Placement
+    request: PlacementRequest
+    setting_name: str | None
+
+    @property
+    def children(self) -> list[PlacementRequest]:
+        return referral_children(self.request)
+
+
+@dataclass(frozen=True)
+class NeedsYouNow:
+    """What the provider must do now, at the top of the inbox: each a count, and the items where there are few."""
+
+    due_today: int  # open referrals needed today that the provider has not answered
+    offers_awaiting: int  # the provider's offers on open requests, waiting for the officer's decision
+    agreements: list[AgreementToSign]  # the oldest first; `agreements_count` in all
+    agreements_count: int
+    stale_vacancies: int
+
+    @property
+    def total(self) -> int:
+        return self.due_today + self.offers_awaiting + self.agreements_count + self.stale_vacancies
+
+
+NEEDS_YOU_NOW_ITEMS = 5  # agreements listed one by one (the count and a link to the placements list say the rest)
+
+
+def provider_needs_you_now(user: User, stale_vacancies: int, today: date | None = None) -> NeedsYouNow:
+    """The provider's own: counts in the database (a few small queries, whatever the size of the inbox)."""
+    today = today or date.today()
+    due = db.session.scalar(
+        select(func.count()).select_from(Referral)
+        .join(PlacementRequest, PlacementRequest.id == Referral.request_id)
+        .where(Referral.provider_id == user.provider_id, ~_REFERRAL_CLOSED, ~_answered(user), _due(today))) or 0
+    awaiting = db.session.scalar(
+        select(func.count()).select_from(Offer).join(PlacementRequest, PlacementRequest.id == Offer.request_id)
+        .where(Offer.provider_id == user.provider_id, Offer.status.in_(LIVE_OFFER_STATUSES),
+               PlacementRequest.status.in_(("searching", "offers")))) or 0
+    waiting = (PlacementAgreement.provider_signed_at.is_(None), PlacementAgreement.locked_at.is_(None),
+               Placement.end_date.is_(None), Placement.provider_id == user.provider_id)
+    count = db.session.scalar(select(func.count()).select_from(PlacementAgreement)
+                              .join(Placement, Placement.id == PlacementAgreement.placement_id).where(*waiting)) or 0
+    agreements = [AgreementToSign(placement, req, name) for placement, req, name in db.session.execute(
+        select(Placement, PlacementRequest, Setting.name)
+        .join(PlacementAgreement, PlacementAgreement.placement_id == Placement.id)
+        .join(PlacementRequest, PlacementRequest.id == Placement.request_id)
+        .outerjoin(Setting, Setting.id == Placement.setting_id)
+        .where(*waiting).order_by(PlacementAgreement.created_at, Placement.id).limit(NEEDS_YOU_NOW_ITEMS)
+        .options(selectinload(PlacementRequest.sibling_group).selectinload(SiblingGroup.requests)))]
+    return NeedsYouNow(due, awaiting, agreements, count, stale_vacancies)

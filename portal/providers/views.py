@@ -120,23 +120,31 @@ def _link_invalid(message: str | None, status: int = 404):
 @bp.get("/")
 @role_required("provider")
 def home():
+    """The inbox: what needs the provider now, then the referrals, filtered, ordered and paged. A filter value that
+    is not one of the page's choices is a 400 naming the filter, with the rest of the page as it is."""
     settings = queries.list_setting_names(current_user)
     form = InboxFilterForm(request.args)
     form.setting.choices = [("", "All settings")] + settings
     form.status.choices = [("", "Any"), *queries.INBOX_STATUSES.items()]
-    setting_id = listing.choice(form.setting.data, {setting_id for setting_id, _name in settings})
-    urgency = listing.choice(form.urgency.data, dict(form.urgency.choices)) or None
-    status = listing.choice(form.status.data, queries.INBOX_STATUSES)
+    filters = form.check()
     sort = listing.sort_choice(request.args.get("sort"), queries.INBOX_SORTS, queries.INBOX_DEFAULT_SORT)
-    paged = queries.list_inbox(current_user, urgency=urgency, setting_id=setting_id, status=status, sort=sort,
-                               page=listing.page_number(request.args.get("page")))
+    if form.errors:
+        paged = listing.Paged([], 0, 1)
+    else:
+        paged = queries.list_inbox(current_user, urgency=filters["urgency"], setting_id=filters["setting"],
+                                   status=filters["status"], age_band=filters["age_band"], need=filters["need"],
+                                   sort=sort, page=listing.page_number(request.args.get("page")))
     referrals = listing.ListPage(paged, sort, "providers.home", default_sort=queries.INBOX_DEFAULT_SORT,
-                                 args={"setting": setting_id, "urgency": urgency, "status": status})
+                                 args={"setting": filters["setting"], "urgency": filters["urgency"],
+                                       "status": filters["status"], "age_band": filters["age_band"],
+                                       "need": filters["need"]})
     stale = queries.list_stale_vacancies(current_user, _stale_days())
-    return render_template("providers/home.html", referrals=referrals, filter_form=form,
-                           filtered=bool(setting_id or urgency or status), stale=stale, sector=geo.postcode_sector,
-                           provider=current_user.provider, action_form=ConfirmForm(formdata=None),
-                           can_write=current_user.provider_role in WRITERS, stale_days=_stale_days())
+    now = queries.provider_needs_you_now(current_user, len(stale))
+    return render_template("providers/home.html", referrals=referrals, filter_form=form, form=form, now=now,
+                           filtered=any(filters.values()) or bool(form.errors), stale=stale,
+                           sector=geo.postcode_sector, provider=current_user.provider,
+                           action_form=ConfirmForm(formdata=None), can_write=current_user.provider_role in WRITERS,
+                           stale_days=_stale_days()), 400 if form.errors else 200
 
 
 @bp.get("/dashboard")
@@ -261,14 +269,14 @@ def decline_referral(referral_id: str):
 @role_required("provider")
 def offers():
     """Every offer the provider has made, with its outcome; the children anonymised."""
-    status = listing.choice(request.args.get("status"), queries.OFFER_STATUS_ORDER)
+    status = listing.choice(request.args.get("status"), queries.OFFER_LIST_STATUSES)
     sort = listing.sort_choice(request.args.get("sort"), queries.OFFER_SORTS, queries.OFFER_DEFAULT_SORT)
     paged = queries.list_offers_for_provider(current_user, status=status, sort=sort,
                                              page=listing.page_number(request.args.get("page")))
     rows = listing.ListPage(paged, sort, "providers.offers", args={"status": status},
                             default_sort=queries.OFFER_DEFAULT_SORT)
     return render_template("providers/offers.html", offers=rows, status=status,
-                           statuses=queries.OFFER_STATUS_ORDER)
+                           statuses=queries.OFFER_LIST_STATUSES)
 
 
 @bp.post("/offers/<offer_id>/withdraw")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from sqlalchemy import and_, case, func, or_, select, union
@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, or_, select, union
 from portal.models import (
     Offer,
     Placement,
+    PlacementAgreement,
     PlacementRequest,
     Provider,
     ReEntryLink,
@@ -37,7 +38,7 @@ __all__ = [
     "get_connected_person", "get_earlier_care", "get_earlier_placement", "get_offer_for_request",
     "get_request_for_officer", "list_changes_for_request", "list_earlier_placements", "list_offers_for_request",
     "list_referrals_for_request", "list_requests_for_officer", "list_siblings", "referred_provider_ids",
-    "sibling_placements",
+    "officer_needs_you_now", "sibling_placements",
 ]
 
 
@@ -402,3 +403,73 @@ def get_earlier_placement(user: User, placement_request: PlacementRequest, place
                           detail=f"placement:{other.id}")
         raise NotFound()
     return found
+
+
+# ------------------------------------------------------------------------------------------ needs you now
+
+WORKLIST_ITEMS = 5  # items listed one by one in each part of "Needs you now" (its count and link say the rest)
+STARTING_SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One thing the officer must act on: the child's request, and the placement where there is one."""
+
+    request: PlacementRequest
+    placement: Placement | None = None
+    detail: str | None = None  # what else the line says: the number of offers, a provider's name
+
+
+@dataclass(frozen=True)
+class OfficerWork:
+    """What needs the officer now, at the top of their requests list: their own LA's only. Each part is a count
+    and its first few items (`WORKLIST_ITEMS`), oldest first."""
+
+    offers: int  # offers received on the LA's open requests, waiting for a decision (made or shortlisted)
+    offer_requests: list[WorkItem]  # the requests those offers are on, with how many each
+    offer_request_count: int
+    agreements: int  # placement agreements the LA's officer has not signed yet
+    agreement_items: list[WorkItem]
+    starting: int  # placements starting in the next STARTING_SOON_DAYS days (today included)
+    starting_items: list[WorkItem]
+
+    @property
+    def total(self) -> int:
+        return self.offers + self.agreements + self.starting
+
+
+def officer_needs_you_now(user: User, today: date | None = None) -> OfficerWork:
+    """The officer's worklist, scoped to their LA (`officer_requests`, and placements of their LA): a few small
+    queries, whatever the number of requests."""
+    today = today or date.today()
+    waiting = (officer_requests(user), Offer.status.in_(("made", "shortlisted")),
+               PlacementRequest.status.in_(("searching", "offers")))
+    offer_count = db.session.scalar(select(func.count()).select_from(Offer).join(
+        PlacementRequest, PlacementRequest.id == Offer.request_id).where(*waiting)) or 0
+    per_request = (select(Offer.request_id, func.count().label("offers"), func.min(Offer.created_at).label("first"))
+                   .join(PlacementRequest, PlacementRequest.id == Offer.request_id).where(*waiting)
+                   .group_by(Offer.request_id).subquery())
+    request_count = db.session.scalar(select(func.count()).select_from(per_request)) or 0
+    offer_items = [WorkItem(req, None, f"{n} offer{'s' if n != 1 else ''}") for req, n in db.session.execute(
+        select(PlacementRequest, per_request.c.offers).join(per_request, per_request.c.request_id == PlacementRequest.id)
+        .order_by(per_request.c.first, PlacementRequest.id).limit(WORKLIST_ITEMS))]
+    # Placements of the LA (Placement.la_code), as the placements pages scope them.
+    mine = Placement.la_code == user.la_code if user.role == "officer" and user.la_code else Placement.id.is_(None)
+    unsigned = (mine, PlacementAgreement.officer_signed_at.is_(None), PlacementAgreement.locked_at.is_(None),
+                Placement.end_date.is_(None))
+    agreement_count = db.session.scalar(select(func.count()).select_from(PlacementAgreement).join(
+        Placement, Placement.id == PlacementAgreement.placement_id).where(*unsigned)) or 0
+    agreement_items = [WorkItem(req, placement, name) for placement, req, name in db.session.execute(
+        select(Placement, PlacementRequest, Provider.name)
+        .join(PlacementAgreement, PlacementAgreement.placement_id == Placement.id)
+        .join(PlacementRequest, PlacementRequest.id == Placement.request_id)
+        .outerjoin(Provider, Provider.id == Placement.provider_id)
+        .where(*unsigned).order_by(PlacementAgreement.created_at, Placement.id).limit(WORKLIST_ITEMS))]
+    soon = (mine, Placement.end_date.is_(None), Placement.start_date >= today,
+            Placement.start_date <= today + timedelta(days=STARTING_SOON_DAYS))
+    starting_count = db.session.scalar(select(func.count()).select_from(Placement).where(*soon)) or 0
+    starting_items = [WorkItem(req, placement, None) for placement, req in db.session.execute(
+        select(Placement, PlacementRequest).join(PlacementRequest, PlacementRequest.id == Placement.request_id)
+        .where(*soon).order_by(Placement.start_date, Placement.id).limit(WORKLIST_ITEMS))]
+    return OfficerWork(offer_count, offer_items, request_count, agreement_count, agreement_items, starting_count,
+                       starting_items)

@@ -44,7 +44,8 @@ def index():
     params = filters or request.args
     if filters is not None and not form.validate():
         return render_template("requests/index.html", form=form, filtered=True,
-                               requests=listing.ListPage(listing.Paged([], 0, 1), form="request-filters")), 400
+                               requests=listing.ListPage(listing.Paged([], 0, 1), form="request-filters"),
+                               now=queries.officer_needs_you_now(current_user)), 400
     asked = params.get("sort") or params.get("current_sort")
     # A search lists the best matches first, unless an order is asked for.
     sort = None if (form.q.data or "").strip() and not asked else \
@@ -55,7 +56,8 @@ def index():
     )
     requests_list = listing.ListPage(paged, sort, "requests.index", default_sort=queries.REQUEST_DEFAULT_SORT,
                                      form="request-filters" if filters is not None else None)
-    return render_template("requests/index.html", form=form, filtered=filters is not None, requests=requests_list)
+    return render_template("requests/index.html", form=form, filtered=filters is not None, requests=requests_list,
+                           now=queries.officer_needs_you_now(current_user))
 
 
 # The request page shows the best 100 matches (templates/macros/matches.html) and the number eligible.

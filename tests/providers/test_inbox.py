@@ -47,9 +47,12 @@ def test_inbox_filters_by_setting_and_urgency(client, auth, db_session):
     assert _order(client.get(f"/provider/?setting={ids['willow']}").get_data(as_text=True)) == [ids["ref"]]
     page = client.get(f"/provider/?setting={ids['willow']}&urgency=today").get_data(as_text=True)
     assert _order(page) == [] and "No referrals match your filters" in page
-    # Another provider's setting id, or nonsense, is ignored: it filters nothing and reveals nothing.
-    page = client.get(f"/provider/?setting={ids['their']}&urgency=never").get_data(as_text=True)
-    assert _order(page) == [ids["bsl_ref"], ids["ref"]] and "Rival" not in page
+    # Another provider's setting id, or nonsense, is refused at its field (the same answer: nothing is revealed).
+    for query in (f"setting={ids['their']}", "setting=0123456789abcdef0123456789abcdef"):
+        response = client.get(f"/provider/?{query}&urgency=never")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400 and _order(page) == [] and "Rival" not in page
+        assert "Choose one of your settings" in page and "Choose when the child is needed" in page
 
 
 def test_referral_page_says_which_settings_fit_and_why_and_which_do_not(client, auth, db_session):
