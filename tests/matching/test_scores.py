@@ -63,9 +63,9 @@ def test_over_20_miles_is_flagged_and_penalised():
 def test_own_local_authority_scores_and_outside_is_flagged():
     inside = only(make_request(), make_option())
     outside = only(make_request(), make_option(la=BIRMINGHAM))
-    assert points(inside)["own_la"] == 20 and "outside_la" not in inside.flags
+    assert points(inside)["own_la"] == 40 and "outside_la" not in inside.flags  # s22C(9): worth 20 miles
     assert "own_la" not in points(outside) and "outside_la" in outside.flags
-    assert inside.score - outside.score == 20
+    assert inside.score - outside.score == 40
 
 
 def test_school_distance_counts_only_when_the_child_keeps_their_school():
@@ -206,9 +206,9 @@ def test_score_option_is_the_scalar_reference_of_rank():
 
 
 def test_policy_weights_change_the_scores():
-    policy = Policy.from_overrides({"own_la_points": 0, "distance_points_per_mile": 2})
+    policy = Policy.from_overrides({"own_la_points": 0, "distance_points_per_mile": 3})
     match = only(make_request(), make_option(location=east(HOME, 16_093)), policy=policy)
-    assert "own_la" not in points(match) and points(match)["distance"] == -20
+    assert "own_la" not in points(match) and points(match)["distance"] == -30
     index = OptionIndex.build([make_option()], policy)
     with pytest.raises(ValueError, match="different policy"):
         rank(make_request(), index, DEFAULT_POLICY)
