@@ -42,17 +42,25 @@ class Policy:
     preferred_setting_points: int = 35
     """For the setting type the child's plan marks preferred; beats the s22C spread (the plan wins)."""
 
-    # --- locality ------------------------------------------------------------------------------------------------
-    own_la_points: int = 20
-    distance_points_per_mile: int = 1
-    """Penalty per whole mile from home (903 PL_DISTANCE), capped at `distance_penalty_cap`."""
-    distance_penalty_cap: int = 60
+    # --- locality (s22C(8)(a), (8)(b), (9); the DfE's "placed more than 20 miles from home": docs/matching.md) ----
+    own_la_points: int = 40
+    """Inside the child's own LA (s22C(9): a duty unless not reasonably practicable): worth 20 miles, as before
+    the distance points doubled, so the in-area preference keeps its weight against distance."""
+    distance_points_per_mile: int = 2
+    """Penalty per whole mile from home (903 PL_DISTANCE), capped at `distance_penalty_cap`. Two a mile, so that a
+    few miles outweigh small differences in fee (see the budget and regional-median points)."""
+    distance_penalty_cap: int = 200
+    """At most this much for distance from home (100 miles: farther than any two points of the region)."""
     far_distance_miles: float = 20.0
-    """Over this many miles from home a match is flagged over_20_miles and penalised (DfE: 20 miles)."""
-    over_20_miles_penalty: int = 15
+    """Over this many miles from home a match is flagged over_20_miles and penalised: the line the DfE's
+    statistics draw ("20 miles or less" / "over 20 miles" from home, from the SSDA903 return)."""
+    over_20_miles_penalty: int = 30
+    """A step at the DfE's line worth 15 miles: more than the Ofsted or s22C setting-type spread, less than the
+    setting type the child's plan prefers."""
     school_points_per_mile: int = 2
-    """When the child keeps their school: penalty per whole mile from the school, capped."""
-    school_penalty_cap: int = 30
+    """When the child keeps their school: penalty per whole mile from the school, capped (on top of the distance
+    from home, which always counts: s22C(8)(b) and (8)(a) both)."""
+    school_penalty_cap: int = 40
     school_far_miles: float = 10.0
     """Flag far_from_school above this distance when the child keeps their school."""
     near_family_miles: float = 5.0
@@ -66,9 +74,14 @@ class Policy:
     ofsted_good_points: int = 5
     ofsted_unrated_points: int = 0
     ofsted_requires_improvement_penalty: int = 10
-    within_budget_points: int = 5
-    over_budget_penalty: int = 20
-    below_median_points: int = 5
+    within_budget_points: int = 0
+    """For a fee within the request's budget (0 by default: no step at the budget line; the penalty below grows
+    from nothing)."""
+    over_budget_penalty_per_percent: int = 1
+    """For a fee over the request's budget: this much for every 1% (or part of 1%) of the budget it is over, so
+    £6 over a £1,000 budget costs 1 point, 10% over costs 10 (5 miles), at most `over_budget_penalty_cap`."""
+    over_budget_penalty_cap: int = 50
+    below_median_points: int = 2
     """Fee at or below the regional median weekly fee for the option's kind (median of the options given)."""
     above_median_ratio: float = 1.25
     above_median_penalty: int = 5
@@ -196,7 +209,7 @@ class Policy:
     def max_other_penalty(self) -> int:
         """The most any option can lose from all parts (as a positive number)."""
         return (self.distance_penalty_cap + self.over_20_miles_penalty + self.school_penalty_cap
-                + max(-min(self.ofsted_points().values()), 0) + self.over_budget_penalty + self.above_median_penalty
+                + max(-min(self.ofsted_points().values()), 0) + self.over_budget_penalty_cap + self.above_median_penalty
                 + self.stale_penalty)
 
 

@@ -14,12 +14,14 @@ setting_type           s22C order: LA foster carer > agency foster carer > child
 preferred_setting      the child's plan marks this setting type preferred
 own_la                 inside the child's own local authority
 distance               -distance_points_per_mile per whole mile from home, capped
-over_20_miles          more than far_distance_miles from home (flag over_20_miles)
-school_distance        child keeps their school: -school_points_per_mile per whole mile, capped
+over_20_miles          more than far_distance_miles from home (flag over_20_miles; the DfE's 20-mile line)
+school_distance        child keeps their school: -school_points_per_mile per whole mile from it, capped, on top
+                       of the distance from home (so closer to both never scores less)
 near_family            within near_family_miles of the child's family
 siblings_together      takes the whole sibling group together
 ofsted                 Ofsted rating
-budget                 weekly fee within / over the request's budget (flag over_budget)
+budget                 weekly fee within the request's budget, or over it: -over_budget_penalty_per_percent
+                       per started 1% of the budget over, capped (flag over_budget)
 regional_median        weekly fee at or below / well above the regional median for the kind of option
 stale_vacancy          the vacancy has not been confirmed recently (flag stale_vacancy)
 language / religion    the option lists the child's language / religion
@@ -133,6 +135,11 @@ def _money(value: float) -> str:
     return f"\u00a3{value:,.0f}" if float(value).is_integer() else f"\u00a3{value:,.2f}"
 
 
+def _percent(share: float) -> str:
+    """A share as a percentage to one decimal place, never shown as 0.0% when it is more than nothing."""
+    return f"{share * 100:.1f}%" if share >= 0.0005 else "less than 0.1%"
+
+
 def fee_pence(fee: float) -> int:
     return round(fee * 100)
 
@@ -231,9 +238,10 @@ def own_la_points(inside, ctx: RequestContext):
 
 
 def distance_points(tenths, ctx: RequestContext):
-    # Monotone non-increasing in distance: moving an option closer never lowers its score.
+    # Per whole mile of the 903 distance, capped: monotone non-increasing in distance, so moving an option closer
+    # to home never lowers this part.
     p = ctx.policy
-    return -np.minimum(p.distance_penalty_cap, tenths * p.distance_points_per_mile // 10)
+    return -np.minimum(p.distance_penalty_cap, tenths // 10 * p.distance_points_per_mile)
 
 
 def over_20_miles_points(far, ctx: RequestContext):
@@ -243,9 +251,11 @@ def over_20_miles_points(far, ctx: RequestContext):
 
 def school_distance_points(tenths, ctx: RequestContext):
     """`tenths` is -1 when the child is not keeping a school (no part)."""
+    # Counted on top of the distance from home (s22C(8)(a) and (b) both): each part is monotone in its own
+    # distance, so moving an option closer to both home and school never lowers the score.
     p = ctx.policy
-    return np.where(tenths >= 0, -np.minimum(p.school_penalty_cap, np.maximum(tenths, 0)
-                                             * p.school_points_per_mile // 10), 0)
+    return np.where(tenths >= 0, -np.minimum(p.school_penalty_cap, np.maximum(tenths, 0) // 10
+                                             * p.school_points_per_mile), 0)
 
 
 def near_family_points(near, ctx: RequestContext):
@@ -260,11 +270,24 @@ def ofsted_points(code, ctx: RequestContext):
     return ctx.ofsted_points[code]
 
 
+def percent_over_budget(fee_pence, budget_pence: int):
+    """Whole percent (rounded up) by which a fee is over the budget: 1 for any excess up to 1%; 0 within it.
+    A budget of nothing makes every fee over it by the most the penalty counts."""
+    if budget_pence <= 0:
+        return np.where(fee_pence > 0, 10**6, 0)
+    return np.maximum(0, (100 * (fee_pence - budget_pence) + budget_pence - 1) // budget_pence)
+
+
 def budget_points(param, ctx: RequestContext):
-    """`param` = fee in pence * 4 + status (0 no budget or no fee, 1 within budget, 2 over budget)."""
+    """`param` = fee in pence * 4 + status (0 no budget or no fee, 1 within budget, 2 over budget).
+
+    Over the budget the penalty grows with the excess (per started 1% of the budget, capped), not a flat step:
+    non-increasing in the fee, so a cheaper option never scores less for its fee."""
+    p = ctx.policy
     status = param & 3
-    return np.where(status == 1, ctx.policy.within_budget_points,
-                    np.where(status == 2, -ctx.policy.over_budget_penalty, 0))
+    over = np.minimum(p.over_budget_penalty_cap,
+                      percent_over_budget(param >> 2, ctx.budget_pence) * p.over_budget_penalty_per_percent)
+    return np.where(status == 1, p.within_budget_points, np.where(status == 2, -over, 0))
 
 
 def median_points(param, ctx: RequestContext):
@@ -361,8 +384,13 @@ def reason(criterion: str, param: int, ctx: RequestContext, medians: Mapping[str
         return f"Ofsted: {vocab.OFSTED_RATINGS[code]}" if code else "Not rated by Ofsted"
     if criterion == "budget":
         fee, status = (param >> 2) / 100, param & 3
-        word = "within" if status == 1 else "over"
-        return f"{_money(fee)} a week, {word} the budget of {_money(r.budget_gbp_week or 0)} a week"
+        budget = r.budget_gbp_week or 0
+        if status == 1:
+            return f"{_money(fee)} a week, within the budget of {_money(budget)} a week"
+        # the penalty grows with the excess, so the sentence says how much it is
+        excess = ((param >> 2) - ctx.budget_pence) / 100
+        share = f" ({_percent(excess / budget)})" if budget > 0 else ""
+        return f"{_money(fee)} a week, {_money(excess)}{share} over the budget of {_money(budget)} a week"
     if criterion == "regional_median":
         fee, kind, status = (param >> 4) / 100, KINDS[(param >> 2) & 3], param & 3
         group, median_fee = _KIND_PLURAL[kind], medians[kind]

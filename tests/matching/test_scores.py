@@ -42,7 +42,7 @@ def test_distance_is_the_903_pl_distance_in_miles_to_one_decimal(metres, miles):
     match = only(make_request(), make_option(location=east(HOME, metres)))
     assert match.distance_miles == miles
     assert reason(match, "distance") == f"{miles:.1f} miles from home"
-    assert points(match)["distance"] == -min(60, int(miles))
+    assert points(match)["distance"] == -2 * int(miles)  # 2 points a whole mile (the cap is at 100 miles)
 
 
 def test_distance_on_both_axes_and_rounding_half_cases():
@@ -56,16 +56,16 @@ def test_over_20_miles_is_flagged_and_penalised():
     beyond = only(make_request(), make_option(location=east(HOME, 32_400)))
     assert "over_20_miles" not in at_20.flags and "over_20_miles" not in points(at_20)
     assert "over_20_miles" in beyond.flags
-    assert points(beyond)["over_20_miles"] == -15
+    assert points(beyond)["over_20_miles"] == -30  # the DfE's line: worth 15 miles
     assert reason(beyond, "over_20_miles") == "More than 20 miles from home"
 
 
 def test_own_local_authority_scores_and_outside_is_flagged():
     inside = only(make_request(), make_option())
     outside = only(make_request(), make_option(la=BIRMINGHAM))
-    assert points(inside)["own_la"] == 20 and "outside_la" not in inside.flags
+    assert points(inside)["own_la"] == 40 and "outside_la" not in inside.flags  # s22C(9): worth 20 miles
     assert "own_la" not in points(outside) and "outside_la" in outside.flags
-    assert inside.score - outside.score == 20
+    assert inside.score - outside.score == 40
 
 
 def test_school_distance_counts_only_when_the_child_keeps_their_school():
@@ -76,7 +76,9 @@ def test_school_distance_counts_only_when_the_child_keeps_their_school():
     assert reason(keeps, "school_distance") == "6.0 miles from the child's school"
     assert "school_distance" not in points(moves) and moves.school_distance_miles is None
     far = only(make_request(keep_school=True, school=east(HOME, -30_000)), make_option())  # 19.6 miles
-    assert "far_from_school" in far.flags and points(far)["school_distance"] == -30  # capped
+    assert "far_from_school" in far.flags and points(far)["school_distance"] == -38
+    farther = only(make_request(keep_school=True, school=east(HOME, -40_000)), make_option())  # 25.9 miles
+    assert points(farther)["school_distance"] == -40  # capped
 
 
 def test_near_family():
@@ -129,10 +131,29 @@ def test_ofsted_rating(rating, expected):
 def test_fee_against_budget():
     within = only(make_request(budget_gbp_week=600), make_option(fee_gbp_week=600))
     over = only(make_request(budget_gbp_week=600), make_option(fee_gbp_week=650.5))
-    assert points(within)["budget"] == 5 and "over_budget" not in within.flags
-    assert points(over)["budget"] == -20 and "over_budget" in over.flags
-    assert reason(over, "budget") == "\u00a3650.50 a week, over the budget of \u00a3600 a week"
+    # no step at the budget line by default (within_budget_points is 0): the penalty grows from nothing
+    assert "budget" not in points(within) and "over_budget" not in within.flags
+    assert points(over)["budget"] == -9 and "over_budget" in over.flags  # 8.4% over: 9 started percents
+    assert reason(over, "budget") == (
+        "\u00a3650.50 a week, \u00a350.50 (8.4%) over the budget of \u00a3600 a week")
     assert "budget" not in points(only(make_request(), make_option(fee_gbp_week=650)))
+    shown = Policy.from_overrides({"within_budget_points": 5})
+    assert reason(only(make_request(budget_gbp_week=600), make_option(fee_gbp_week=600), policy=shown),
+                  "budget") == "\u00a3600 a week, within the budget of \u00a3600 a week"
+
+
+@pytest.mark.parametrize("fee, expected", [(600.01, -1), (606, -1), (606.01, -2), (660, -10), (900, -50),
+                                           (5_000, -50)])
+def test_the_over_budget_penalty_grows_with_the_excess_up_to_its_cap(fee, expected):
+    """1 point for every 1% (or part of 1%) of the budget over it, at most 50: £6 over £600 costs 1 point."""
+    match = only(make_request(budget_gbp_week=600), make_option(fee_gbp_week=fee))
+    assert points(match)["budget"] == expected and "over_budget" in match.flags
+
+
+def test_a_budget_of_nothing_is_exceeded_by_any_fee_by_the_most_the_penalty_counts():
+    match = only(make_request(budget_gbp_week=0), make_option(fee_gbp_week=10))
+    assert points(match)["budget"] == -50
+    assert reason(match, "budget") == "\u00a310 a week, \u00a310 over the budget of \u00a30 a week"
 
 
 def test_fee_against_the_regional_median_for_the_kind():
@@ -140,7 +161,7 @@ def test_fee_against_the_regional_median_for_the_kind():
     options.append(make_option(id="home", kind="residential", fee_gbp_week=5000))
     assert regional_medians(options) == {"foster": 550.0, "residential": 5000.0}
     result = {m.option: points(m).get("regional_median") for m in rank(make_request(), options).matches}
-    assert result == {"F400": 5, "F500": 5, "F600": None, "F700": -5, "home": 5}
+    assert result == {"F400": 2, "F500": 2, "F600": None, "F700": -5, "home": 2}
     match = next(m for m in rank(make_request(), options).matches if m.option == "F700")
     assert reason(match, "regional_median") == (
         "\u00a3700 a week, more than 25% above the regional median for foster care (\u00a3550)")
@@ -185,9 +206,9 @@ def test_score_option_is_the_scalar_reference_of_rank():
 
 
 def test_policy_weights_change_the_scores():
-    policy = Policy.from_overrides({"own_la_points": 0, "distance_points_per_mile": 2})
+    policy = Policy.from_overrides({"own_la_points": 0, "distance_points_per_mile": 3})
     match = only(make_request(), make_option(location=east(HOME, 16_093)), policy=policy)
-    assert "own_la" not in points(match) and points(match)["distance"] == -20
+    assert "own_la" not in points(match) and points(match)["distance"] == -30
     index = OptionIndex.build([make_option()], policy)
     with pytest.raises(ValueError, match="different policy"):
         rank(make_request(), index, DEFAULT_POLICY)

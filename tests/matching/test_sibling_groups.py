@@ -170,7 +170,7 @@ def test_the_groups_score_is_the_siblings_scores_summed_with_parts_that_say_so()
     alone = {r.id: rank(r, [option], siblings=[boy, girl]) for r in (boy, girl)}
     assert match.score == sum(p.points for p in match.parts)
     reasons = {p.reason for p in match.parts}
-    assert "1.0 miles from home (-1 each, for both children)" in reasons
+    assert "1.0 miles from home (-2 each, for both children)" in reasons
     assert "Takes all 2 siblings together (+15 each, for both children)" in reasons
     assert any(r.startswith("Girl aged 8: ") and "school" in r for r in reasons)  # only she keeps a school
     assert alone["boy"].matches == alone["girl"].matches == (match,)

@@ -51,17 +51,17 @@ def units_of(requests):
     return out
 
 
-def brute_force(requests, options):
+def brute_force(requests, options, policy=DEFAULT_POLICY):
     """The lexicographic optimum (placed today, within 5 days, over 5 days, score sum) by enumeration."""
-    medians = regional_medians(options)
+    medians = policy.pinned_medians() or regional_medians(options)
     units = units_of(requests)
     choices = []
     for unit in units:
         group = Group(frozenset(m.id for m in unit))
         here = [None]
         for o in options:
-            if all(not check_option(m, o, DEFAULT_POLICY, group) for m in unit):
-                here.append((o, sum(score_option(m, o, DEFAULT_POLICY, medians, group).score for m in unit)))
+            if all(not check_option(m, o, policy, group) for m in unit):
+                here.append((o, sum(score_option(m, o, policy, medians, group).score for m in unit)))
         choices.append(here)
     best = None
     for combo in itertools.product(*choices):
