@@ -91,6 +91,7 @@ def _world(db_session):
             "vacancy_id": vacancy.id, "user_id": colleague.id, "provider_id": pending.id,
             "placement_id": placed.placement.id, "connected_person_id": person.id, "action": "close",
             "token": provider_services.invite_token(invited), "session_id": "an-unknown-session",
+            "notification_id": "an-unknown-notification",
         },
         "setting_id": setting.id,
     }

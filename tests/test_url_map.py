@@ -153,7 +153,9 @@ VARIABLES: dict[str, Variable] = {
 # Where a variable names a different kind of record in one blueprint, that blueprint's own meaning wins, e.g.
 # "admin": {"user_id": Variable(lambda walk, _chosen: [walk.world.ids["user"]], None)} for the hub's user pages.
 VARIABLES_BY_BLUEPRINT: dict[str, dict[str, Variable]] = {
-    "auth": {"token": Variable(lambda walk, _chosen: [walk.world.reset_token], None)},  # a password reset link
+    "auth": {"token": Variable(lambda walk, _chosen: [walk.world.reset_token], None),  # a password reset link
+             "notification_id": _record("in_app_notification", "officer")},  # one's own in-app notification
+    "admin": {"notification_id": Variable(lambda walk, _chosen: [walk.world.ids["dead_notification"]], None)},
 }
 
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from portal.auth.services import issue_reset_link
 from portal.db import db
-from portal.models import User
+from portal.models import InAppNotification, User
+from portal.notifications.services import link, queue_notification
 from portal.placement_records import create_agreement
 from portal.providers.services import invite_token, invite_user
 from portal.requests.services import accept_offer, link_sibling
@@ -140,6 +143,14 @@ def build_world() -> World:
                           provider_role="staff")
     # A password reset link provider A's admin issued for their staff member (nobody has used it).
     reset_token = issue_reset_link(users["provider_admin"], users["provider_staff"])
+    # The officer's own in-app notification, and an email the sender gave up on (the hub may send it again).
+    fields = {"provider": provider.name, "summary": "Female, age 9", "link": link("requests.detail", request_id=child.id)}
+    queue_notification(officer, "offer_received", **fields)
+    given_up = queue_notification(users["admin"], "offer_received", **fields)
+    given_up.status, given_up.attempts, given_up.last_error = "dead", 5, "ConnectionRefusedError"
+    db.session.flush()
+    officer_note = db.session.scalars(select(InAppNotification).where(InAppNotification.user_id == officer.id)
+                                      .order_by(InAppNotification.created_at.desc())).first()
     db.session.commit()
     users["officer_password_only"] = officer
 
@@ -155,6 +166,7 @@ def build_world() -> World:
             "request": child.id, "offer": offer.id, "referral": referral.id, "connected_person": aunt.id,
             "placement": placement.id, "setting": setting.id, "vacancy": vacancy.id, "user": invitee.id,
             "applicant": applicant.id, "other_request": brummie.id,
+            "in_app_notification": officer_note.id, "dead_notification": given_up.id,
         },
         # Records that are not the owner's, or not the owning record's: in a URL beside the owner's, each is 404.
         foreign={

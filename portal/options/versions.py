@@ -26,7 +26,8 @@ from portal.models import DataVersion, OptionsChange, OptionsVersion
 # Tables whose changes no region-wide figure reads.
 NOT_DATA = frozenset({"audit_event", "user_account", "user_session", "sign_in_attempt", "recovery_code",
                       "form_submission", "match_run", "options_version", "data_version", "alembic_version",
-                      "notification", "notification_preference", "options_change"})
+                      "notification", "notification_preference", "options_change", "in_app_notification",
+                      "known_device"})
 _CHANGED = "portal_data_changed"
 
 
