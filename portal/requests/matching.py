@@ -31,6 +31,9 @@ class Ranking:
     medians: Mapping[str, float] | None = None
     # Every eligible option's id, even when `result.matches` was cut to the page's top (who a referral may reach).
     eligible_options: tuple[str, ...] | None = None
+    # The whole policy the scores used (weights as well as medians): a saved decision re-runs with the weights of
+    # its day, not today's defaults.
+    policy: matching.Policy | None = None
 
 
 def rank_request(req: PlacementRequest, *, with_exclusions: bool = False, limit: int | None = None,
@@ -70,7 +73,7 @@ def rank_request(req: PlacementRequest, *, with_exclusions: bool = False, limit:
     options = {**snapshot.by_id, **{s.id: s for s, _ in extra}} if extra else snapshot.by_id
     return Ranking(result=result, infos=all_infos, version=snapshot.version, problem=problem,
                    excluded_count=len(specs) + len(extra) - result.eligible, options=options,
-                   medians=dict(index.medians), eligible_options=eligible_ids)
+                   medians=dict(index.medians), eligible_options=eligible_ids, policy=index.policy)
 
 
 @dataclass(frozen=True)
@@ -121,11 +124,14 @@ def eligible_provider_ids(ranking: Ranking) -> set[str]:
 
 
 def ranking_problem(req: PlacementRequest, ranking: Ranking) -> dict:
-    """The ranking as a problem file: the child, their siblings, every option that matched, and the regional
-    median fees pinned in the policy, so `python -m portal.matching rank` gives back exactly these matches."""
+    """The ranking as a problem file: the child, their siblings, every option that matched, and the whole policy
+    (every weight, and the regional median fees pinned), so `python -m portal.matching rank` gives back exactly
+    these matches even after the region's default weights change."""
     requests = [request_spec(req), *sibling_specs(req)]
+    policy = ranking.policy.to_dict() if ranking.policy is not None else {}
+    policy["regional_median_fee_gbp_week"] = dict(ranking.medians)
     return {
-        "policy": {"regional_median_fee_gbp_week": dict(ranking.medians)},
+        "policy": policy,
         "requests": [matching.request_record(r) for r in requests],
         "options": [matching.option_record(ranking.options[m.option]) for m in ranking.result.matches],
     }

@@ -7,7 +7,9 @@ import sys
 
 from sqlalchemy import select
 
-from portal.matching import rank_problem
+import dataclasses
+
+from portal.matching import DEFAULT_POLICY, Policy, rank_problem
 from portal.models import MatchRun
 from tests.factories import (
     create_connected_person, create_offer, create_provider, create_referral, create_request, create_setting,
@@ -41,6 +43,15 @@ def test_saved_ranking_reruns_to_the_same_matches(client, auth, db_session):
     out = subprocess.run([sys.executable, "-m", "portal.matching", "rank", "-"], input=json.dumps(run.problem),
                          capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)["results"][0]["matches"] == kept
+
+    # Every weight is kept, not only the medians: after the region changes its default weights, the saved
+    # problem still scores with the weights of the day it was acted on.
+    saved = run.problem["policy"]
+    assert set(saved) == {f.name for f in dataclasses.fields(Policy)}
+    other_defaults = dataclasses.replace(DEFAULT_POLICY, distance_points_per_mile=7, own_la_points=3,
+                                         over_budget_penalty_cap=1)
+    assert Policy.from_overrides(saved, other_defaults) == Policy.from_overrides(saved, DEFAULT_POLICY)
+    assert Policy.from_overrides(saved).distance_points_per_mile == DEFAULT_POLICY.distance_points_per_mile
 
 
 def test_accepting_an_offer_keeps_the_ranking_too(client, auth, db_session):
