@@ -1,8 +1,8 @@
-"""Command line: `python -m portal.matching rank FILE` / `python -m portal.matching allocate FILE`.
+"""Command line: `python -m portal.matching rank FILE` / `allocate FILE` / `whatif FILE`.
 
 FILE is a problem file (docs/matching.md); `-` reads standard input. Prints JSON (UTF-8) on standard output,
 identical to `json.dumps(rank_problem(problem, exclusions=..., limit=...), ensure_ascii=False)` (or
-`allocate_problem`); `rank` streams it request by request. On bad input it
+`allocate_problem`, `whatif.whatif_problem`); `rank` streams it request by request. On bad input it
 prints one message naming the record and the field on standard error, nothing on standard output, and exits 2.
 """
 
@@ -45,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     rank_cmd = commands.add_parser("rank", help="rank every option for every request")
     allocate_cmd = commands.add_parser("allocate", help="allocate options to requests region-wide")
-    for cmd in (rank_cmd, allocate_cmd):
+    whatif_cmd = commands.add_parser("whatif", help="the allocation with and without hypothetical provision "
+                                                    "(the problem's \"scenarios\")")
+    for cmd in (rank_cmd, allocate_cmd, whatif_cmd):
         cmd.add_argument("file", metavar="FILE", help="problem file (JSON), or - for standard input")
         cmd.add_argument("--pretty", action="store_true", help="indent the JSON output")
     rank_cmd.add_argument("--exclusions", choices=EXCLUSION_MODES, default="counts",
@@ -53,9 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                "it; the default) or all (every one with its reasons)")
     rank_cmd.add_argument("--limit", type=_positive, default=None, metavar="N",
                           help="keep only the best N matches of each request (default: every eligible option)")
-    allocate_cmd.add_argument("--time-limit", type=float, default=SAFETY_TIME_LIMIT_S, metavar="SECONDS",
-                              help="wall-clock safety net only (default %(default)g): work limits decide the answer; "
-                                   "if this fires the output says stopped_by: safety_time_limit")
+    for cmd in (allocate_cmd, whatif_cmd):
+        cmd.add_argument("--time-limit", type=float, default=SAFETY_TIME_LIMIT_S, metavar="SECONDS",
+                         help="wall-clock safety net only, per allocation (default %(default)g): work limits decide "
+                              "the answer; if this fires the allocate output says stopped_by: safety_time_limit")
     args = parser.parse_args(argv)
     out = sys.stdout.buffer
     try:
@@ -63,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "allocate":
             result = allocate_problem(data, time_limit_s=args.time_limit)
             out.write(_dump(result, args.pretty))
+        elif args.command == "whatif":
+            from .whatif import whatif_problem
+
+            out.write(_dump(whatif_problem(data, time_limit_s=args.time_limit), args.pretty))
         elif args.pretty:
             out.write(_dump(rank_problem(data, exclusions=args.exclusions, limit=args.limit), True))
         else:

@@ -32,7 +32,7 @@ class ProblemError(ValueError):
     """A problem file that cannot be used; the message names the record and the field."""
 
     def __init__(self, record: str, field: str | None, message: str):
-        self.record, self.field = record, field
+        self.record, self.field, self.message = record, field, message
         where = record + (f": field {field!r}" if field else "")
         super().__init__(f"{where}: {message}")
 
