@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
-
-from sqlalchemy import select
+from dataclasses import dataclass
 
 from portal import matching
-from portal.models import AllocationRun, PlacementRequest, User
+from portal.models import AllocationRun, User
 from portal.auth.permissions import audit
 from portal.db import db
 from portal.errors import ServiceError
-from portal.options import connected_person_options, current_options, request_spec
+from portal.options import current_options, open_problem
 
 
 class AllocationInvalid(ServiceError):
@@ -39,33 +37,15 @@ class ComputedAllocation:
 
 def compute_allocation(*, time_limit_s: float = 10.0) -> ComputedAllocation:
     """Allocate every open request in the region to the open options and check the answer (reads only)."""
-    snapshot = current_options()
-    option_specs = snapshot.specs
-    open_requests = list(
-        db.session.scalars(
-            select(PlacementRequest)
-            .where(PlacementRequest.status.in_(("searching", "offers")))
-            .order_by(PlacementRequest.submitted_at, PlacementRequest.id)
-        )
-    )
-    specs = []
-    options = list(option_specs)
-    seen: set[str] = set()
-    for arrival, req in enumerate(open_requests):
-        spec = request_spec(req)
-        specs.append(_with_arrival(spec, arrival))
-        # A sibling group's connected persons come with each of its children: each is one option.
-        for option, _info in connected_person_options(req):
-            if option.id not in seen:
-                seen.add(option.id)
-                options.append(option)
+    version = current_options().version
+    specs, options = open_problem()
     started = time.perf_counter()
     allocation = matching.allocate(specs, options, time_limit_s=time_limit_s)
     seconds = time.perf_counter() - started
     problems = matching.validate_allocation(specs, options, allocation)
     if problems:
         raise AllocationInvalid("; ".join(problems[:5]))
-    return ComputedAllocation(specs, options, allocation, seconds, snapshot.version)
+    return ComputedAllocation(specs, options, allocation, seconds, version)
 
 
 def save_allocation(user: User | None, computed: ComputedAllocation) -> AllocationRun:
@@ -90,10 +70,6 @@ def save_allocation(user: User | None, computed: ComputedAllocation) -> Allocati
     db.session.flush()
     audit(user, "run_allocation", "allocation_run", run.id, detail=f"requests:{len(specs)} placed:{run.placed_count}")
     return run
-
-
-def _with_arrival(spec: matching.RequestSpec, arrival: int) -> matching.RequestSpec:
-    return replace(spec, arrival_order=arrival)
 
 
 def unplaced_reasons(run: AllocationRun) -> list[tuple[str, int]]:

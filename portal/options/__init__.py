@@ -16,6 +16,7 @@ from portal.options.index import (
 from portal.options.specs import (
     connected_person_options,
     group_request_ids,
+    open_problem,
     placed_together,
     referral_children,
     request_spec,
@@ -25,6 +26,6 @@ from portal.options.versions import bump_options_version, get_data_version, get_
 
 __all__ = [
     "OptionInfo", "OptionsCache", "OptionsSnapshot", "ProviderOptions", "bump_options_version", "connected_person_options",
-    "current_options", "get_data_version", "get_options_version", "group_request_ids", "init_app", "placed_together", "referral_children",
+    "current_options", "get_data_version", "get_options_version", "group_request_ids", "init_app", "open_problem", "placed_together", "referral_children",
     "request_spec", "sibling_specs", "track_data_changes",
 ]

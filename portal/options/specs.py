@@ -4,12 +4,16 @@ child's connected persons as options of their own."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
+from sqlalchemy import select
+
 from portal import matching
+from portal.db import db
 from portal.geo import postcode_sector
 from portal.models import PlacementRequest
-from portal.options.index import OptionInfo
+from portal.options.index import OptionInfo, current_options
 
 
 def request_spec(req: PlacementRequest, today: date | None = None) -> matching.RequestSpec:
@@ -138,3 +142,28 @@ def group_request_ids(req: PlacementRequest) -> list[str]:
 def sibling_specs(req: PlacementRequest) -> list[matching.RequestSpec]:
     """The brothers and sisters to be placed with this child in one setting (open requests of the same group)."""
     return [request_spec(other) for other in placed_together(req)[1:]]
+
+
+def open_problem() -> tuple[list[matching.RequestSpec], list[matching.OptionSpec]]:
+    """The region's open requests (searching or with offers, in order of submission) and the options open to
+    them: every open option, and each child's own connected persons (reads only)."""
+    snapshot = current_options()
+    open_requests = list(
+        db.session.scalars(
+            select(PlacementRequest)
+            .where(PlacementRequest.status.in_(("searching", "offers")))
+            .order_by(PlacementRequest.submitted_at, PlacementRequest.id)
+        )
+    )
+    specs = []
+    options = list(snapshot.specs)
+    seen: set[str] = set()
+    for arrival, req in enumerate(open_requests):
+        spec = request_spec(req)
+        specs.append(replace(spec, arrival_order=arrival))
+        # A sibling group's connected persons come with each of its children: each is one option.
+        for option, _info in connected_person_options(req):
+            if option.id not in seen:
+                seen.add(option.id)
+                options.append(option)
+    return specs, options
