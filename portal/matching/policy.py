@@ -43,9 +43,10 @@ class Policy:
     """For the setting type the child's plan marks preferred; beats the s22C spread (the plan wins)."""
 
     # --- locality (s22C(8)(a), (8)(b), (9); the DfE's "placed more than 20 miles from home": docs/matching.md) ----
-    own_la_points: int = 40
-    """Inside the child's own LA (s22C(9): a duty unless not reasonably practicable): worth 20 miles, as before
-    the distance points doubled, so the in-area preference keeps its weight against distance."""
+    own_la_points: int = 60
+    """Inside the child's own LA (s22C(9): a duty unless not reasonably practicable): worth 30 miles. On the
+    simulated scarce regions this keeps as many children in their own LA as the weights before issue 12 did while
+    placing more within 20 miles (40, worth 20 miles, placed fewer in their own LA: docs/matching.md)."""
     distance_points_per_mile: int = 2
     """Penalty per whole mile from home (903 PL_DISTANCE), capped at `distance_penalty_cap`. Two a mile, so that a
     few miles outweigh small differences in fee (see the budget and regional-median points)."""

@@ -15,7 +15,7 @@ def test_defaults_keep_connected_persons_strictly_first():
 def test_overrides_make_a_new_policy_and_leave_the_default_alone():
     policy = Policy.from_overrides({"own_la_points": 55, "far_distance_miles": 15})
     assert (policy.own_la_points, policy.far_distance_miles) == (55, 15.0)
-    assert DEFAULT_POLICY.own_la_points == 40
+    assert DEFAULT_POLICY.own_la_points == 60
     assert Policy.from_overrides({}) is DEFAULT_POLICY
 
 

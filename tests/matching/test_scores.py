@@ -63,9 +63,9 @@ def test_over_20_miles_is_flagged_and_penalised():
 def test_own_local_authority_scores_and_outside_is_flagged():
     inside = only(make_request(), make_option())
     outside = only(make_request(), make_option(la=BIRMINGHAM))
-    assert points(inside)["own_la"] == 40 and "outside_la" not in inside.flags  # s22C(9): worth 20 miles
+    assert points(inside)["own_la"] == 60 and "outside_la" not in inside.flags  # s22C(9): worth 30 miles
     assert "own_la" not in points(outside) and "outside_la" in outside.flags
-    assert inside.score - outside.score == 40
+    assert inside.score - outside.score == 60
 
 
 def test_school_distance_counts_only_when_the_child_keeps_their_school():
