@@ -7,7 +7,7 @@ Regions are `bench.matching_bench.synthetic_problem` (fewer places than children
 
 * **allocation**: `allocate` under the default policy (most children placed by urgency band, then the best score
   sum);
-* **allocation, previous weights**: the same under the weights before issue 12 (1 point a mile up to 60, 15 over
+* **allocation, previous weights**: the same under the weights before issue 12 (20 in the child's own LA, 1 point a mile up to 60, 15 over
   20 miles, a flat 20 over budget, +5 within it, +5 at or below the regional median), to show what the new
   weights change;
 * **greedy first-offer**: first come, first served (most urgent first, then arrival order), each child or sibling
@@ -34,7 +34,7 @@ from bench.matching_bench import machine, synthetic_problem
 
 SECTION = "## Matching policy: locality against baselines"
 PREVIOUS_WEIGHTS = {
-    "distance_points_per_mile": 1, "distance_penalty_cap": 60, "over_20_miles_penalty": 15,
+    "own_la_points": 20, "distance_points_per_mile": 1, "distance_penalty_cap": 60, "over_20_miles_penalty": 15,
     "school_penalty_cap": 30, "within_budget_points": 5, "over_budget_penalty_per_percent": 100,
     "over_budget_penalty_cap": 20, "below_median_points": 5,
 }

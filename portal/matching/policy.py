@@ -45,8 +45,8 @@ class Policy:
     # --- locality (s22C(8)(a), (8)(b), (9); the DfE's "placed more than 20 miles from home": docs/matching.md) ----
     own_la_points: int = 60
     """Inside the child's own LA (s22C(9): a duty unless not reasonably practicable): worth 30 miles. On the
-    simulated scarce regions this keeps as many children in their own LA as the weights before issue 12 did while
-    placing more within 20 miles (40, worth 20 miles, placed fewer in their own LA: docs/matching.md)."""
+    simulated scarce regions this places more children in their own LA than the weights before issue 12 did, and
+    as many within 20 miles (docs/matching.md, "Why these weights")."""
     distance_points_per_mile: int = 2
     """Penalty per whole mile from home (903 PL_DISTANCE), capped at `distance_penalty_cap`. Two a mile, so that a
     few miles outweigh small differences in fee (see the budget and regional-median points)."""
