@@ -639,13 +639,46 @@ class _Parts:
                             for p in range(_SMALL)]
                 self.index._json[key] = table
             return table[params]
+        if params.size and params.max() < _DENSE and params.min() >= 0:
+            # distances in tenths of a mile: a table by param, filled as values turn up
+            return self._dense(("dense", criterion, context, as_text), params,
+                               lambda p: make(criterion, p, context))
         uniq, inverse = np.unique(params, return_inverse=True)
+        values = uniq.tolist()
+        made = self.index._json.setdefault(("map", criterion, context, as_text), {})
+        try:
+            found = [made[p] for p in values]
+        except KeyError:
+            for p in values:
+                if p not in made:
+                    made[p] = make(criterion, p, context)
+            found = [made[p] for p in values]
         table = np.empty(uniq.size, dtype=object)
-        table[:] = [make(criterion, p, context) for p in uniq.tolist()]
+        table[:] = found
         return table[inverse.reshape(-1)]
+
+    def _dense(self, key, params: np.ndarray, make) -> np.ndarray:
+        store = self.index._json
+        entry = store.get(key)
+        top = int(params.max()) + 1
+        if entry is None or entry[0].size < top:
+            size = min(_DENSE, max(top, 2 * entry[0].size if entry is not None else 1024))
+            table, filled = np.empty(size, dtype=object), np.zeros(size, dtype=bool)
+            if entry is not None:
+                table[:entry[0].size], filled[:entry[0].size] = entry
+            entry = store[key] = (table, filled)
+        table, filled = entry
+        missing = params[~filled[params]]
+        if missing.size:
+            missing = np.unique(missing)
+            for p in missing.tolist():
+                table[p] = make(p)
+            filled[missing] = True  # after the entries: a thread reading `filled` finds them made
+        return table[params]
 
 
 _SMALL = 64
+_DENSE = 1 << 16
 _PER_OPTION = frozenset({"regional_median"})
 
 
@@ -710,21 +743,44 @@ def _group_columns(index: OptionIndex, unit: _Unit, taken: Sequence[_Scored],
     if len(merged_store) > _CACHE_LIMIT:
         merged_store.clear()
     out = []
+    n = len(taken)
     for criterion, sep in zip(active, _separators(active)):
-        member_parts = [cache.column(criterion, s.params[criterion], s.rows, as_text=False)
-                        for cache, s in zip(caches, taken)]
+        contexts = tuple(_context_key(criterion, ctx) for ctx in unit.contexts)
+        want = sep if as_text else False
         keys = np.stack([s.params[criterion] for s in taken], axis=1)
-        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        table = np.empty(first.size, dtype=object)
-        for j, i in enumerate(first.tolist()):
-            found = tuple(column[i] for column in member_parts)
-            key = (unit.labels, criterion, found)
-            merged = merged_store.get(key)
-            if merged is None:
-                parts = merge_parts(unit.labels, criterion, found)
-                merged = merged_store[key] = (parts, _part_json(parts))
-            table[j] = _separated(merged[1], sep) if as_text else merged[0]
-        out.append(table[inverse.reshape(-1)])
+        column = np.empty(k, dtype=object)
+        # Siblings share a home, so most rows give every member the same param: then the merged part is the
+        # member's own "(+n each, ...)" whoever the children are, looked up by the one param.
+        same = np.all(keys == keys[:, :1], axis=1) if len(set(contexts)) == 1 else np.zeros(k, dtype=bool)
+        if same.any():
+            values, inverse = np.unique(keys[same, 0], return_inverse=True)
+            table = np.empty(values.size, dtype=object)
+            made = []
+            for p in values.tolist():
+                key = (n, criterion, contexts[0], p, want)
+                value = merged_store.get(key)
+                if value is None:
+                    parts = merge_parts(unit.labels, criterion, [caches[0].part(criterion, p, contexts[0])] * n)
+                    value = merged_store[key] = _separated(_part_json(parts), sep) if as_text else parts
+                made.append(value)
+            table[:] = made
+            column[same] = table[inverse.reshape(-1)]
+        if not same.all():
+            mixed = ~same
+            combos, inverse = np.unique(keys[mixed], axis=0, return_inverse=True)
+            table = np.empty(len(combos), dtype=object)
+            made = []
+            for combo in combos.tolist():
+                key = (unit.labels, criterion, contexts, tuple(combo), want)
+                value = merged_store.get(key)
+                if value is None:
+                    found = [cache.part(criterion, p, c) for cache, p, c in zip(caches, combo, contexts)]
+                    parts = merge_parts(unit.labels, criterion, found)
+                    value = merged_store[key] = _separated(_part_json(parts), sep) if as_text else parts
+                made.append(value)
+            table[:] = made
+            column[mixed] = table[inverse.reshape(-1)]
+        out.append(column)
     return out
 
 
@@ -1184,21 +1240,32 @@ def _id_json(index: OptionIndex) -> np.ndarray:
     return id_json
 
 
-_FLOAT_TEXT: dict[tuple[int, bytes], bytes] = {}
+_TENTHS_TEXT: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _tenths_json(tenths: np.ndarray, suffix: bytes) -> np.ndarray:
     """JSON text of tenths / 10 (as json.dumps writes the float), "null" for -1, each followed by `suffix`."""
-    uniq, inverse = np.unique(tenths, return_inverse=True)
-    table = np.empty(uniq.size, dtype=object)
-    values = []
-    for t in uniq.tolist():
-        text = _FLOAT_TEXT.get((t, suffix))
-        if text is None:
-            text = _FLOAT_TEXT[(t, suffix)] = ("null" if t < 0 else json.dumps(t / 10)).encode() + suffix
-        values.append(text)
-    table[:] = values
-    return table[inverse.reshape(-1)]
+    shifted = tenths + 1
+    if shifted.size and (int(shifted.min()) < 0 or int(shifted.max()) >= _DENSE):
+        values, inverse = np.unique(tenths, return_inverse=True)
+        table = np.empty(values.size, dtype=object)
+        table[:] = [_tenths_text(t, suffix) for t in values.tolist()]
+        return table[inverse.reshape(-1)]
+    entry = _TENTHS_TEXT.get(suffix)
+    if entry is None:
+        entry = _TENTHS_TEXT[suffix] = (np.empty(_DENSE, dtype=object), np.zeros(_DENSE, dtype=bool))
+    table, filled = entry
+    missing = shifted[~filled[shifted]]
+    if missing.size:
+        missing = np.unique(missing)
+        for t in missing.tolist():
+            table[t] = _tenths_text(t - 1, suffix)
+        filled[missing] = True
+    return table[shifted]
+
+
+def _tenths_text(t: int, suffix: bytes) -> bytes:
+    return ("null" if t < 0 else json.dumps(t / 10)).encode() + suffix
 
 
 _FLAGS_JSON = [f'], "flags": {json.dumps(sorted(name for i, name in enumerate(FLAGS) if b >> i & 1))}, '
