@@ -643,19 +643,21 @@ class _Parts:
             # distances in tenths of a mile: a table by param, filled as values turn up
             return self._dense(("dense", criterion, context, as_text), params,
                                lambda p: make(criterion, p, context))
-        uniq, inverse = np.unique(params, return_inverse=True)
-        values = uniq.tolist()
-        made = self.index._json.setdefault(("map", criterion, context, as_text), {})
-        try:
-            found = [made[p] for p in values]
-        except KeyError:
-            for p in values:
-                if p not in made:
-                    made[p] = make(criterion, p, context)
-            found = [made[p] for p in values]
-        table = np.empty(uniq.size, dtype=object)
-        table[:] = found
-        return table[inverse.reshape(-1)]
+        # large params (fees in pence, against the request's budget): the values made so far, sorted, searched
+        key = ("sorted", criterion, context, as_text)
+        store = self.index._json
+        known, table = store.get(key, (np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)))
+        at = np.minimum(np.searchsorted(known, params), max(known.size - 1, 0))
+        if known.size == 0 or not np.array_equal(known[at], params):
+            new = np.setdiff1d(params, known)
+            made = np.empty(new.size, dtype=object)
+            made[:] = [make(criterion, p, context) for p in new.tolist()]
+            known, table = np.concatenate((known, new)), np.concatenate((table, made))
+            order = np.argsort(known, kind="stable")
+            known, table = known[order], table[order]
+            store[key] = (known, table)
+            at = np.searchsorted(known, params)
+        return table[at]
 
     def _dense(self, key, params: np.ndarray, make) -> np.ndarray:
         store = self.index._json
