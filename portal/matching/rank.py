@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import json
+from itertools import chain
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from .scoring import (
     RequestContext,
     distance_tenths_array,
     fee_pence,
-    merge_matches,
+    merge_parts,
     reason,
     regional_medians,
     s22c_class,
@@ -462,6 +463,18 @@ def _unit(index: OptionIndex, request: RequestSpec, policy: Policy | None,
           siblings: Sequence[RequestSpec]) -> _Unit:
     if policy is not None and policy != index.policy:
         raise ValueError("rank: the index was built with a different policy; rebuild it with this one")
+    # The portal asks rank and then eligible_options for the same request objects: the last unit is kept (the
+    # specs are frozen and held here, so identity means the same request; units are read-only).
+    last = index._json.get("last_unit")
+    if (last is not None and last[0] is request and len(last[1]) == len(siblings)
+            and all(a is b for a, b in zip(last[1], siblings))):
+        return last[2]
+    unit = _new_unit(index, request, siblings)
+    index._json["last_unit"] = (request, tuple(siblings), unit)
+    return unit
+
+
+def _new_unit(index: OptionIndex, request: RequestSpec, siblings: Sequence[RequestSpec]) -> _Unit:
     members = group_members(request, siblings)
     group = Group(frozenset(m.id for m in members))
     contexts = [RequestContext.build(m, index.policy, group) for m in members]
@@ -481,12 +494,9 @@ def _rank_group(index: OptionIndex, request: RequestSpec, unit: _Unit, limit: in
     rows = scored[0].rows
     total = np.sum([s.score for s in scored], axis=0)
     farthest = np.max([s.tenths for s in scored], axis=0)
-    order = np.lexsort((rows, farthest, -total))
-    shown = _shown(index, rows[order], limit, include)
-    top = order if shown is None else order[shown]
+    top = _best(rows, total, farthest, limit, _include_rows(index, include))
     with _no_cycle_collection():
-        per_member = [_matches(index, s.take(top), ctx, None) for s, ctx in zip(scored, unit.contexts)]
-        matches = tuple(merge_matches(unit.labels, found) for found in zip(*per_member))
+        matches = _group_matches(index, unit, [s.take(top) for s in scored])
         excluded = _group_exclusions(index, unit, np.flatnonzero(failed)) if mode == "all" else ()
     counts = _exclusion_counts(unit, failed) if mode == "counts" else {}
     return RankResult(request.id, matches, excluded, eligible=int(rows.size), ineligible=considered - int(rows.size),
@@ -546,6 +556,26 @@ def _context_key(criterion: str, ctx: RequestContext):
 
 _CACHE_LIMIT = 500_000
 
+# How a part's JSON text is joined to its neighbours in a match's "parts" list: an always-shown part (distance)
+# is in every match, so the parts before it carry the ", " after them and the parts after it the ", " before.
+_SEP_NONE, _SEP_AFTER, _SEP_BEFORE = 1, 2, 3
+
+
+def _part_json(parts: Sequence[ScorePart]) -> bytes:
+    return ", ".join([json.dumps(p.to_dict(), ensure_ascii=False) for p in parts]).encode("utf-8")
+
+
+def _separated(text: bytes, sep: int) -> bytes:
+    if not text or sep == _SEP_NONE:
+        return text
+    return text + b", " if sep == _SEP_AFTER else b", " + text
+
+
+def _separators(active: Sequence[str]) -> list[int]:
+    """The separator of each active criterion's text (see _SEP_NONE)."""
+    anchor = next(i for i, c in enumerate(active) if c in ALWAYS_SHOWN)
+    return [_SEP_AFTER if i < anchor else _SEP_NONE if i == anchor else _SEP_BEFORE for i in range(len(active))]
+
 
 class _Parts:
     """ScorePart objects and their JSON text, shared by every rank call on one index.
@@ -575,18 +605,21 @@ class _Parts:
             self.parts[key] = value
             return value
 
-    def text(self, criterion: str, param: int, context) -> str:
-        key = (criterion, param, context)
+    def text(self, criterion: str, param: int, context, sep: int = _SEP_NONE) -> bytes:
+        key = (criterion, param, context, sep)
         try:
             return self.texts[key]
         except KeyError:
             part = self.part(criterion, param, context)
-            value = self.texts[key] = "" if part is None else json.dumps(part.to_dict(), ensure_ascii=False)
+            value = self.texts[key] = _separated(_part_json((part,) if part is not None else ()), sep)
             return value
 
-    def column(self, criterion: str, params: np.ndarray, rows: np.ndarray, as_text: bool) -> np.ndarray:
-        """An object array of ScorePart-or-None (or of JSON text, "" for none) for a column of params."""
-        make = self.text if as_text else self.part
+    def column(self, criterion: str, params: np.ndarray, rows: np.ndarray, as_text: bool,
+               sep: int = _SEP_NONE) -> np.ndarray:
+        """An object array of ScorePart-or-None (or of UTF-8 JSON text with the separator `sep` asks for, b""
+        for none) for a column of params."""
+        make = partial(self.text, sep=sep) if as_text else self.part
+        as_text = sep if as_text else False
         context = _context_key(criterion, self.ctx)
         if criterion in _PER_OPTION:
             # request-independent and different for nearly every option: made once per option and index
@@ -606,13 +639,48 @@ class _Parts:
                             for p in range(_SMALL)]
                 self.index._json[key] = table
             return table[params]
-        uniq, inverse = np.unique(params, return_inverse=True)
-        table = np.empty(uniq.size, dtype=object)
-        table[:] = [make(criterion, p, context) for p in uniq.tolist()]
-        return table[inverse.reshape(-1)]
+        if params.size and params.max() < _DENSE and params.min() >= 0:
+            # distances in tenths of a mile: a table by param, filled as values turn up
+            return self._dense(("dense", criterion, context, as_text), params,
+                               lambda p: make(criterion, p, context))
+        # large params (fees in pence, against the request's budget): the values made so far, sorted, searched
+        key = ("sorted", criterion, context, as_text)
+        store = self.index._json
+        known, table = store.get(key, (np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)))
+        at = np.minimum(np.searchsorted(known, params), max(known.size - 1, 0))
+        if known.size == 0 or not np.array_equal(known[at], params):
+            new = np.setdiff1d(params, known)
+            made = np.empty(new.size, dtype=object)
+            made[:] = [make(criterion, p, context) for p in new.tolist()]
+            known, table = np.concatenate((known, new)), np.concatenate((table, made))
+            order = np.argsort(known, kind="stable")
+            known, table = known[order], table[order]
+            store[key] = (known, table)
+            at = np.searchsorted(known, params)
+        return table[at]
+
+    def _dense(self, key, params: np.ndarray, make) -> np.ndarray:
+        store = self.index._json
+        entry = store.get(key)
+        top = int(params.max()) + 1
+        if entry is None or entry[0].size < top:
+            size = min(_DENSE, max(top, 2 * entry[0].size if entry is not None else 1024))
+            table, filled = np.empty(size, dtype=object), np.zeros(size, dtype=bool)
+            if entry is not None:
+                table[:entry[0].size], filled[:entry[0].size] = entry
+            entry = store[key] = (table, filled)
+        table, filled = entry
+        missing = params[~filled[params]]
+        if missing.size:
+            missing = np.unique(missing)
+            for p in missing.tolist():
+                table[p] = make(p)
+            filled[missing] = True  # after the entries: a thread reading `filled` finds them made
+        return table[params]
 
 
 _SMALL = 64
+_DENSE = 1 << 16
 _PER_OPTION = frozenset({"regional_median"})
 
 
@@ -661,6 +729,87 @@ def _matches(index: OptionIndex, scored: _Scored, ctx: RequestContext, limit: in
         for row, score, flags, tenths, school, row_parts in zip(
             scored.rows[:k].tolist(), scored.score[:k].tolist(), scored.flags[:k].tolist(),
             scored.tenths[:k].tolist(), scored.school[:k].tolist(), zip(*columns))
+    )
+
+
+def _group_columns(index: OptionIndex, unit: _Unit, taken: Sequence[_Scored],
+                   as_text: bool) -> list[np.ndarray]:
+    """A sibling group's parts, criterion by criterion, for the rows of `taken` (each member's scored rows, in
+    the same order): per active criterion an object array of the merged parts (`scoring.merge_parts`) of each
+    row, as a tuple of ScorePart or as JSON text with its separator. Merged once per distinct combination of the
+    members' params, which fix each member's part."""
+    k = taken[0].rows.size
+    active = [c for c in CRITERIA if c in ALWAYS_SHOWN or any(s.points[c][:k].any() for s in taken)]
+    caches = [_Parts(index, ctx) for ctx in unit.contexts]
+    merged_store = index._json.setdefault("merged", {})
+    if len(merged_store) > _CACHE_LIMIT:
+        merged_store.clear()
+    out = []
+    n = len(taken)
+    for criterion, sep in zip(active, _separators(active)):
+        contexts = tuple(_context_key(criterion, ctx) for ctx in unit.contexts)
+        want = sep if as_text else False
+        keys = np.stack([s.params[criterion] for s in taken], axis=1)
+        column = np.empty(k, dtype=object)
+        # Siblings share a home, so most rows give every member the same param: then the merged part is the
+        # member's own "(+n each, ...)" whoever the children are, looked up by the one param.
+        same = np.all(keys == keys[:, :1], axis=1) if len(set(contexts)) == 1 else np.zeros(k, dtype=bool)
+        if same.any():
+            values, inverse = np.unique(keys[same, 0], return_inverse=True)
+            table = np.empty(values.size, dtype=object)
+            made = []
+            for p in values.tolist():
+                key = (n, criterion, contexts[0], p, want)
+                value = merged_store.get(key)
+                if value is None:
+                    parts = merge_parts(unit.labels, criterion, [caches[0].part(criterion, p, contexts[0])] * n)
+                    value = merged_store[key] = _separated(_part_json(parts), sep) if as_text else parts
+                made.append(value)
+            table[:] = made
+            column[same] = table[inverse.reshape(-1)]
+        if not same.all():
+            mixed = ~same
+            combos, inverse = np.unique(keys[mixed], axis=0, return_inverse=True)
+            table = np.empty(len(combos), dtype=object)
+            made = []
+            for combo in combos.tolist():
+                key = (unit.labels, criterion, contexts, tuple(combo), want)
+                value = merged_store.get(key)
+                if value is None:
+                    found = [cache.part(criterion, p, c) for cache, p, c in zip(caches, combo, contexts)]
+                    parts = merge_parts(unit.labels, criterion, found)
+                    value = merged_store[key] = _separated(_part_json(parts), sep) if as_text else parts
+                made.append(value)
+            table[:] = made
+            column[mixed] = table[inverse.reshape(-1)]
+        out.append(column)
+    return out
+
+
+def _group_totals(taken: Sequence[_Scored]) -> tuple[np.ndarray, ...]:
+    """A sibling group's (score, flags, distance, school distance) per row: the sum, the union, the farthest."""
+    flags = taken[0].flags.copy()
+    for s in taken[1:]:
+        flags |= s.flags
+    return (np.sum([s.score for s in taken], axis=0), flags, np.max([s.tenths for s in taken], axis=0),
+            np.max([s.school for s in taken], axis=0))
+
+
+def _group_matches(index: OptionIndex, unit: _Unit, taken: Sequence[_Scored]) -> tuple[Match, ...]:
+    """The group's Match objects for the rows of `taken` (as `scoring.merge_matches` makes them)."""
+    k = taken[0].rows.size
+    if k == 0:
+        return ()
+    columns = [c.tolist() for c in _group_columns(index, unit, taken, as_text=False)]
+    score, flags, tenths, school = _group_totals(taken)
+    ids = index.ids
+    flag_sets = [_flag_set(b) for b in range(1 << len(FLAGS))]
+    return tuple(
+        Match(ids[row], total, tuple(chain.from_iterable(row_parts)), flag_sets[bits], far / 10,
+              sch / 10 if sch >= 0 else None)
+        for row, total, bits, far, sch, row_parts in zip(
+            taken[0].rows.tolist(), score.tolist(), flags.tolist(), tenths.tolist(), school.tolist(),
+            zip(*columns))
     )
 
 
@@ -826,10 +975,10 @@ def rank(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], poli
     if unit.size > 1:
         return _rank_group(index, request, unit, limit, mode, include, eligible, considered_failed, considered)
     group, ctx, checks = unit.group, unit.contexts[0], unit.checks[0]
-    scored = _score(index, request, ctx, eligible)
-    shown = _shown(index, scored.rows, limit, include)
+    scored = _score(index, request, ctx, eligible, sort=False)
+    top = _best(scored.rows, scored.score, scored.tenths, limit, _include_rows(index, include))
     with _no_cycle_collection():
-        matches = _matches(index, scored if shown is None else scored.take(shown), ctx, None)
+        matches = _matches(index, scored.take(top), ctx, None)
         excluded = (_exclusions(index, request, group, checks, np.flatnonzero(considered_failed))
                     if mode == "all" else ())
     counts = _exclusion_counts(unit, considered_failed) if mode == "counts" else {}
@@ -846,15 +995,49 @@ def exclusion_mode(with_exclusions: bool | None, exclusions: str | None) -> str:
     return "none" if with_exclusions is False else "all"
 
 
-def _shown(index: OptionIndex, rows: np.ndarray, limit: int | None, include: Sequence[str]) -> np.ndarray | None:
-    """Positions (into best-first `rows`) of the matches to build: the best `limit` and those in `include`."""
-    if limit is None:
-        return None
-    keep = np.arange(rows.size) < limit
+def _include_rows(index: OptionIndex, include: Sequence[str]) -> np.ndarray | None:
+    """The index rows of the options in `include` that it holds (None: none)."""
     wanted = [index.position[oid] for oid in include if oid in index.position]
-    if wanted:
-        keep |= np.isin(rows, np.array(wanted, dtype=np.int64))
-    return np.flatnonzero(keep)
+    return np.array(wanted, dtype=np.int64) if wanted else None
+
+
+def _sort_key(rows: np.ndarray, score: np.ndarray, tenths: np.ndarray) -> np.ndarray | None:
+    """One distinct int64 per option that sorts as `np.lexsort((rows, tenths, -score))` (best first), or None
+    when the spread of values would not fit."""
+    if rows.size == 0:
+        return None
+    high = int(score.max())
+    spread, far, last = high - int(score.min()) + 1, int(tenths.max()) + 1, int(rows.max()) + 1
+    if int(tenths.min()) < 0 or spread * far * last >= 2**62:
+        return None
+    return ((high - score) * far + tenths) * last + rows
+
+
+def _best(rows: np.ndarray, score: np.ndarray, tenths: np.ndarray, limit: int | None,
+          include_rows: np.ndarray | None = None) -> np.ndarray:
+    """Positions into `rows`, best first (higher score, then nearer, then input order): all of them, or the best
+    `limit` (found with a partial sort) followed by those further down whose rows are in `include_rows`, in rank
+    order."""
+    if limit is None or limit >= rows.size:
+        return np.lexsort((rows, tenths, -score))
+    key = _sort_key(rows, score, tenths)
+    if key is None:
+        order = np.lexsort((rows, tenths, -score))
+        top, rest = order[:limit], order[limit:]
+        if include_rows is None:
+            return top
+        return np.concatenate((top, rest[np.isin(rows[rest], include_rows)]))
+    if limit == 0:
+        top = np.zeros(0, dtype=np.int64)
+    else:
+        top = np.argpartition(key, limit - 1)[:limit]
+        top = top[np.argsort(key[top])]
+    if include_rows is None:
+        return top
+    further = np.isin(rows, include_rows)
+    further[top] = False
+    extra = np.flatnonzero(further)
+    return np.concatenate((top, extra[np.argsort(key[extra])]))
 
 
 def _exclusion_counts(unit: _Unit, considered_failed: np.ndarray) -> dict[str, int]:
@@ -879,8 +1062,15 @@ def eligible_options(request: RequestSpec, options: OptionIndex | Sequence[Optio
     """The ids of the options eligible for `request` (and its group), in input order: the hard rules only,
     nothing scored or explained (who a referral may go to, without building every match)."""
     index = _as_index(options, policy)
-    ids = index.ids
-    return tuple(ids[i] for i in np.flatnonzero(~_unit(index, request, policy, siblings).failed).tolist())
+    return tuple(_id_array(index)[~_unit(index, request, policy, siblings).failed].tolist())
+
+
+def _id_array(index: OptionIndex) -> np.ndarray:
+    """The index's option ids as an object array (made once per index)."""
+    ids = index._json.get("id_array")
+    if ids is None:
+        ids = index._json["id_array"] = np.array(index.ids, dtype=object)
+    return ids
 
 
 def fitting_options(request: RequestSpec, options: OptionIndex | Sequence[OptionSpec], policy: Policy | None = None,
@@ -1005,62 +1195,112 @@ def rank_json(request: RequestSpec, index: OptionIndex, siblings: Sequence[Reque
 
 def rank_json_bytes(request: RequestSpec, index: OptionIndex, siblings: Sequence[RequestSpec] = (), *,
                     exclusions: str = "all", limit: int | None = None) -> bytes:
-    """`rank_json` as UTF-8 bytes (what the CLI writes). A sibling group takes the plain path (groups are few)."""
+    """`rank_json` as UTF-8 bytes (what the CLI writes)."""
     mode = exclusion_mode(None, exclusions)
-    if len(group_members(request, siblings)) > 1:
-        return json.dumps(rank(request, index, siblings=siblings, exclusions=mode, limit=limit).to_dict(),
-                          ensure_ascii=False).encode("utf-8")
     unit = _unit(index, request, None, siblings)
-    group, ctx, checks, failed = unit.group, unit.contexts[0], unit.checks[0], unit.failed
-    scored = _score(index, request, ctx, ~failed)
-    eligible = int(scored.rows.size)
-    if limit is not None and limit < scored.rows.size:
-        scored = scored.take(np.arange(limit))
-    id_json = index._json.get("ids")
-    if id_json is None:
-        id_json = index._json["ids"] = np.array([_json_str(i) for i in index.ids], dtype=object)
+    failed = unit.failed
+    if unit.size > 1:
+        scored = [_score(index, m, ctx, ~failed, sort=False) for m, ctx in zip(unit.members, unit.contexts)]
+        eligible = int(scored[0].rows.size)
+        totals = _group_totals(scored)
+        top = _best(scored[0].rows, totals[0], totals[2], limit)
+        taken = [s.take(top) for s in scored]
+        score, flags, tenths, school = _group_totals(taken)
+        columns = _group_columns(index, unit, taken, as_text=True)
+        rows = taken[0].rows
+    else:
+        ctx = unit.contexts[0]
+        scored = _score(index, request, ctx, ~failed, sort=False)
+        eligible = int(scored.rows.size)
+        scored = scored.take(_best(scored.rows, scored.score, scored.tenths, limit))
+        rows, score, flags, tenths, school = scored.rows, scored.score, scored.flags, scored.tenths, scored.school
+        cache = _Parts(index, ctx)
+        active = _active(scored, rows.size)
+        columns = [cache.column(c, scored.params[c], rows, as_text=True, sep=sep)
+                   for c, sep in zip(active, _separators(active))]
     head = [b'{"request": ', _json_str(request.id).encode(), b', "matches": [',
-            _matches_json(index, scored, ctx, id_json).encode()]
+            _matches_json(index, rows, score, flags, tenths, school, columns)]
     if mode == "all":
-        return b"".join((*head, b'], "excluded": [',
-                         _exclusions_json(index, request, group, checks, np.flatnonzero(failed), id_json), b"]}"))
+        if unit.size > 1:
+            excluded = json.dumps([e.to_dict() for e in _group_exclusions(index, unit, np.flatnonzero(failed))],
+                                  ensure_ascii=False).encode("utf-8")[1:-1]
+        else:
+            excluded = _exclusions_json(index, request, unit.group, unit.checks[0], np.flatnonzero(failed),
+                                        _id_json(index))
+        return b"".join((*head, b'], "excluded": [', excluded, b"]}"))
     tail = f'], "eligible": {eligible}, "ineligible": {len(index) - eligible}'
     if mode == "counts":
         tail += ', "exclusion_counts": ' + json.dumps(_exclusion_counts(unit, unit.failed))
     return b"".join((*head, tail.encode(), b"}"))
 
 
-_FLOAT_TEXT: dict[int, str] = {}
+def _id_json(index: OptionIndex) -> np.ndarray:
+    """Each option id as JSON text (made once per index)."""
+    id_json = index._json.get("ids")
+    if id_json is None:
+        id_json = index._json["ids"] = np.array([_json_str(i) for i in index.ids], dtype=object)
+    return id_json
 
 
-def _tenths_json(tenths: np.ndarray) -> np.ndarray:
-    """JSON text of tenths / 10 (as json.dumps writes the float), "null" for -1."""
-    uniq, inverse = np.unique(tenths, return_inverse=True)
-    table = np.empty(uniq.size, dtype=object)
-    values = []
-    for t in uniq.tolist():
-        text = _FLOAT_TEXT.get(t)
-        if text is None:
-            text = _FLOAT_TEXT[t] = "null" if t < 0 else json.dumps(t / 10)
-        values.append(text)
-    table[:] = values
-    return table[inverse.reshape(-1)]
+_TENTHS_TEXT: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
 
-def _matches_json(index: OptionIndex, scored: _Scored, ctx: RequestContext, id_json: np.ndarray) -> str:
-    k = scored.rows.size
+def _tenths_json(tenths: np.ndarray, suffix: bytes) -> np.ndarray:
+    """JSON text of tenths / 10 (as json.dumps writes the float), "null" for -1, each followed by `suffix`."""
+    shifted = tenths + 1
+    if shifted.size and (int(shifted.min()) < 0 or int(shifted.max()) >= _DENSE):
+        values, inverse = np.unique(tenths, return_inverse=True)
+        table = np.empty(values.size, dtype=object)
+        table[:] = [_tenths_text(t, suffix) for t in values.tolist()]
+        return table[inverse.reshape(-1)]
+    entry = _TENTHS_TEXT.get(suffix)
+    if entry is None:
+        entry = _TENTHS_TEXT[suffix] = (np.empty(_DENSE, dtype=object), np.zeros(_DENSE, dtype=bool))
+    table, filled = entry
+    missing = shifted[~filled[shifted]]
+    if missing.size:
+        missing = np.unique(missing)
+        for t in missing.tolist():
+            table[t] = _tenths_text(t - 1, suffix)
+        filled[missing] = True
+    return table[shifted]
+
+
+def _tenths_text(t: int, suffix: bytes) -> bytes:
+    return ("null" if t < 0 else json.dumps(t / 10)).encode() + suffix
+
+
+_FLAGS_JSON = [f'], "flags": {json.dumps(sorted(name for i, name in enumerate(FLAGS) if b >> i & 1))}, '
+               f'"distance_miles": '.encode() for b in range(1 << len(FLAGS))]
+
+
+def _matches_json(index: OptionIndex, rows: np.ndarray, score: np.ndarray, flags: np.ndarray,
+                  tenths: np.ndarray, school: np.ndarray, parts: Sequence[np.ndarray]) -> bytes:
+    """The matches' JSON text (without the list's brackets), as `json.dumps` writes `Match.to_dict()`s.
+
+    Assembled column by column from cached fragments: per option `{"option": ..., "score": `, per distinct
+    score, each part's text with its separator (`parts`, one object array per active criterion), the flags,
+    the distances; one join at the end, so nothing is built per match but the references to its fragments."""
+    k = rows.size
     if k == 0:
-        return ""
-    cache = _Parts(index, ctx)
-    columns = [cache.column(c, scored.params[c], scored.rows, as_text=True).tolist() for c in _active(scored, k)]
-    flag_table = [json.dumps(sorted(_flag_set(b))) for b in range(1 << len(FLAGS))]
-    return ", ".join([
-        f'{{"option": {oid}, "score": {score}, "parts": [{", ".join(filter(None, parts))}], '
-        f'"flags": {flag_table[flags]}, "distance_miles": {dist}, "school_distance_miles": {school}}}'
-        for oid, score, flags, dist, school, parts in zip(
-            id_json[scored.rows].tolist(), scored.score.tolist(), scored.flags.tolist(),
-            _tenths_json(scored.tenths).tolist(), _tenths_json(scored.school).tolist(), zip(*columns))
-    ])
+        return b""
+    prefix = index._json.get("match_prefix")
+    if prefix is None:
+        prefix = index._json["match_prefix"] = np.array(
+            [f'{{"option": {i}, "score": '.encode() for i in _id_json(index).tolist()], dtype=object)
+    uniq, inverse = np.unique(score, return_inverse=True)
+    score_text = np.array([b'%d, "parts": [' % v for v in uniq.tolist()], dtype=object)[inverse.reshape(-1)]
+    grid = np.empty((k, len(parts) + 5), dtype=object)
+    grid[:, 0] = prefix[rows]
+    grid[:, 1] = score_text
+    for j, column in enumerate(parts, start=2):
+        grid[:, j] = column
+    flag_table = np.array(_FLAGS_JSON, dtype=object)
+    grid[:, -3] = flag_table[flags]
+    grid[:, -2] = _tenths_json(tenths, b', "school_distance_miles": ')
+    grid[:, -1] = _tenths_json(school, b"}, ")
+    grid[-1, -1] = grid[-1, -1][:-2]
+    return b"".join(grid.ravel().tolist())
 
 
 def _exclusions_json(index: OptionIndex, request: RequestSpec, group: Group, checks: _Checks, rows: np.ndarray,

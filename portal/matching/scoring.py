@@ -65,6 +65,7 @@ __all__ = [
     "regional_medians",
     "s22c_class",
     "merge_matches",
+    "merge_parts",
     "score_group",
     "score_option",
 ]
@@ -487,22 +488,27 @@ def _each(points: int, n: int) -> str:
     return f"({points:+d} each, {who})"
 
 
+def merge_parts(labels: Sequence[str], criterion: str, found: Sequence[ScorePart | None]) -> tuple[ScorePart, ...]:
+    """A sibling group's parts for one criterion from each member's part (None: the member has none): one part
+    "(+n each, for both children)" when every member has the same, else one per member that has one, labelled."""
+    if all(p is None for p in found):
+        return ()
+    n = len(found)
+    first = found[0]
+    if first is not None and all(p == first for p in found[1:]):
+        return (ScorePart(criterion, first.points * n, f"{first.reason} {_each(first.points, n)}"),)
+    return tuple(ScorePart(criterion, p.points, f"{label}: {p.reason}") for label, p in zip(labels, found)
+                 if p is not None)
+
+
 def merge_matches(labels: Sequence[str], per_member: Sequence[Match]) -> Match:
     """One sibling group's match for an option from each member's own (see the module docstring)."""
     if len(per_member) == 1:
         return per_member[0]
-    n = len(per_member)
     parts: list[ScorePart] = []
     for criterion in CRITERIA:
         found = [next((p for p in m.parts if p.criterion == criterion), None) for m in per_member]
-        if all(p is None for p in found):
-            continue
-        first = found[0]
-        if first is not None and all(p == first for p in found[1:]):
-            parts.append(ScorePart(criterion, first.points * n, f"{first.reason} {_each(first.points, n)}"))
-            continue
-        parts.extend(ScorePart(criterion, p.points, f"{label}: {p.reason}")
-                     for label, p in zip(labels, found) if p is not None)
+        parts.extend(merge_parts(labels, criterion, found))
     schools = [m.school_distance_miles for m in per_member if m.school_distance_miles is not None]
     return Match(
         option=per_member[0].option,
