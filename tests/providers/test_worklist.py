@@ -145,3 +145,38 @@ def test_the_providers_index_is_kept_for_others_changes_and_rebuilt_for_its_own(
     new = create_vacancy(s.setting)
     after_own = current_options().provider_options(s.provider.id)
     assert after_own is not before and new.id in after_own.option_ids and "marker" not in after_own.memo
+
+
+def _counts(page: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r'data-testid="(now-[a-z]+)" data-count="(\d+)"', page)}
+
+
+def test_needs_you_now_on_the_providers_page_has_each_kind_of_work(client, auth, db_session, app):
+    from datetime import timedelta
+
+    from portal.db import utcnow
+    s = scene(urgency="today", needed_in_days=0)
+    officer_id = s.officer.id
+    accepted = create_request(s.officer, urgency="within_5_days", needed_in_days=3)
+    offer = create_offer(create_referral(accepted, s.provider), create_vacancy(s.setting))
+    waiting = create_request(s.officer, urgency="within_5_days", needed_in_days=3)
+    create_offer(create_referral(waiting, s.provider), create_vacancy(s.setting))
+    # Another provider's work never counts here.
+    create_referral(create_request(s.officer, urgency="today", needed_in_days=0), s.other)
+    old = create_vacancy(s.setting)
+    old.confirmed_at = utcnow() - timedelta(days=app.config["VACANCY_STALE_DAYS"] + 1)
+    db.session.commit()
+    other_old = create_vacancy(s.other_setting)
+    other_old.confirmed_at = old.confirmed_at
+    db.session.commit()
+    ids = (accepted.id, offer.id)
+    auth.sign_in(db.session.get(type(s.officer), officer_id))
+    assert client.post(f"/requests/{ids[0]}/offers/{ids[1]}/accept").status_code == 302
+    auth.sign_out()
+    auth.sign_in(s.staff)
+    counts = _counts(client.get("/provider/").get_data(as_text=True))
+    assert counts == {"now-due": 1, "now-offers": 1, "now-agreements": 1, "now-stale": 1}, counts
+    auth.sign_out()
+    auth.sign_in(s.other_user)
+    counts = _counts(client.get("/provider/").get_data(as_text=True))
+    assert counts == {"now-due": 1, "now-offers": 0, "now-agreements": 0, "now-stale": 1}, counts
