@@ -5,7 +5,7 @@ import importlib
 import sys
 
 MODULES = ["bench.geo_bench", "bench.demo_bench", "bench.matching_bench", "bench.policy_bench", "bench.whatif_bench",
-           "bench.portal_bench",
+           "bench.inbox_bench", "bench.portal_bench",
            "bench.requests_list_bench", "bench.market_bench", "bench.contention_bench", "bench.sign_in_bench",
            "bench.load_bench"]
 
