@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -95,19 +96,85 @@ def _positive(text: str) -> int:
     return value
 
 
-def _write_rank(data: Any, out, exclusions: str = "counts", limit: int | None = None) -> None:
-    """The rank output streamed request by request (the whole problem is checked before anything is written)."""
-    from .rank import OptionIndex, iter_rank_json
+# Requests per block when ranking in several processes: big enough that passing a block back costs little next to
+# making it, small enough that the processes finish together.
+RANK_BLOCK = 16
+
+
+def _write_rank(data: Any, out, exclusions: str = "counts", limit: int | None = None,
+                workers: int | None = None) -> None:
+    """The rank output streamed block by block, in order (the whole problem is checked before anything is
+    written). With more than one worker, forked processes make the blocks (each the same bytes one process
+    makes, `rank_json_block`) and this one writes them in order, so the output does not depend on the count."""
+    from .rank import OptionIndex, rank_json_block, sibling_lists
 
     problem = parse_problem(data)
     index = OptionIndex.build(problem.options, problem.policy)
+    requests = problem.requests
+    groups = sibling_lists(requests)
     # A batch process: everything built so far lives to the end, and each request's output is garbage as soon
     # as it is written, so the cyclic collector only costs time (half of it on 1,000 x 10,000).
     gc.freeze()
     gc.disable()
-    for chunk in iter_rank_json(problem.requests, index, exclusions=exclusions, limit=limit):
-        out.write(chunk)
-    out.write(b"\n")
+    workers = _workers() if workers is None else workers
+    bounds = [(i, min(i + RANK_BLOCK, len(requests))) for i in range(0, len(requests), RANK_BLOCK)]
+    out.write(b'{"results": [')
+    if workers > 1 and len(bounds) > 1 and hasattr(os, "fork"):
+        out.flush()
+        _write_forked(out.fileno(), bounds, min(workers, len(bounds)),
+                      lambda start, stop, done: rank_json_block(requests, index, groups, start, stop,
+                                                                exclusions=exclusions, limit=limit, done=done))
+    else:
+        done: dict[str, bytes] = {}
+        for start, stop in bounds:
+            out.write(rank_json_block(requests, index, groups, start, stop, exclusions=exclusions, limit=limit,
+                                      done=done))
+    out.write(b"]}\n")
+
+
+def _write_forked(fd: int, bounds: list[tuple[int, int]], workers: int, make) -> None:
+    """Blocks made by `workers` forked processes, block j by process j % workers, each written straight to `fd`
+    in turn: a process writes block j when the one before hands it the turn (a byte on a pipe), then hands it on,
+    so the output is the blocks in order and no byte of it passes through another process."""
+    turns = [os.pipe() for _ in range(workers)]
+    children = []
+    for k in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the child: make its blocks, write each in turn, and leave without cleaning up the parent's
+            status = 1
+            try:
+                done: dict[str, bytes] = {}
+                wait_on, hand_to = turns[k][0], turns[(k + 1) % workers][1]
+                for j in range(k, len(bounds), workers):
+                    block = make(*bounds[j], done)
+                    if j and os.read(wait_on, 1) != b"t":
+                        break  # the process before stopped: say so by exiting unsuccessfully
+                    view = memoryview(block)
+                    while view:
+                        view = view[os.write(fd, view):]
+                    os.write(hand_to, b"t")
+                else:
+                    status = 0
+            finally:
+                os._exit(status)
+        children.append(pid)
+    for read_end, write_end in turns:
+        os.close(read_end)
+        os.close(write_end)
+    failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {workers} ranking processes failed")
+
+
+def _workers() -> int:
+    """The CPUs this process may use (PORTAL_RANK_WORKERS overrides; 1 ranks in this process alone)."""
+    configured = os.environ.get("PORTAL_RANK_WORKERS", "").strip()
+    if configured.isdigit() and int(configured) >= 1:
+        return int(configured)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 if __name__ == "__main__":

@@ -1319,25 +1319,46 @@ def _exclusions_json(index: OptionIndex, request: RequestSpec, group: Group, che
 def iter_rank_json(requests: Sequence[RequestSpec], index: OptionIndex, *, exclusions: str = "all",
                    limit: int | None = None) -> Iterator[bytes]:
     """The CLI's `rank` output as UTF-8 pieces: `{"results": [` ... `]}`, one request at a time."""
+    groups = sibling_lists(requests)
+    done: dict[str, bytes] = {}
+    yield b'{"results": ['
+    for i in range(len(requests)):
+        yield rank_json_block(requests, index, groups, i, i + 1, exclusions=exclusions, limit=limit, done=done)
+    yield b"]}"
+
+
+def sibling_lists(requests: Sequence[RequestSpec]) -> dict[str, list[RequestSpec]]:
+    """Each sibling group's members among `requests`, in their order."""
     groups: dict[str, list[RequestSpec]] = {}
     for r in requests:
         if r.sibling_group is not None:
             groups.setdefault(r.sibling_group, []).append(r)
-    # A sibling group placed together has one list: every member's result is the same but for "request", so it
-    # is made once per group (the text after the request id is cached).
-    done: dict[str, bytes] = {}
-    yield b'{"results": ['
-    for i, r in enumerate(requests):
+    return groups
+
+
+def rank_json_block(requests: Sequence[RequestSpec], index: OptionIndex, groups: dict[str, list[RequestSpec]],
+                    start: int, stop: int, *, exclusions: str = "all", limit: int | None = None,
+                    done: dict[str, bytes] | None = None) -> bytes:
+    """The results of `requests[start:stop]` in the `rank` output, each after its separator (", " before every
+    result but the first of all), so blocks joined in order make the list whatever way they were cut.
+
+    A sibling group placed together has one list: every member's result is the same but for "request", so it is
+    made once per group (`done` caches the text after the request id, across blocks made by one process).
+    """
+    done = {} if done is None else done
+    out: list[bytes] = []
+    for i in range(start, stop):
+        r = requests[i]
         siblings = groups.get(r.sibling_group, ()) if r.sibling_group is not None else ()
         if i:
-            yield b", "
+            out.append(b", ")
         if len(group_members(r, siblings)) > 1:
             rest = done.get(r.sibling_group)
             head = b'{"request": ' + _json_str(r.id).encode()
             if rest is None:
                 text = rank_json_bytes(r, index, siblings, exclusions=exclusions, limit=limit)
                 rest = done[r.sibling_group] = text[len(head):]
-            yield head + rest
+            out.append(head + rest)
         else:
-            yield rank_json_bytes(r, index, siblings, exclusions=exclusions, limit=limit)
-    yield b"]}"
+            out.append(rank_json_bytes(r, index, siblings, exclusions=exclusions, limit=limit))
+    return b"".join(out)

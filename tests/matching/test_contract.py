@@ -196,3 +196,27 @@ def test_the_worked_example_in_the_docs_is_real_output():
     problem, ranked, allocated = (json.loads(block) for block in blocks)
     assert rank_problem(problem, exclusions="all") == ranked
     assert allocate_problem(problem) == allocated
+
+
+@pytest.mark.parametrize("mode", ["counts", "all"])
+def test_ranking_in_several_processes_writes_the_same_bytes_as_one(tmp_path, mode):
+    """The CLI ranks blocks of requests in forked processes, each writing its blocks in turn: the output must be
+    what one process writes, and what the functions return, whatever the count (sibling groups cut across
+    blocks included)."""
+    from bench.matching_bench import synthetic_problem
+
+    from portal.matching.__main__ import RANK_BLOCK
+
+    problem = synthetic_problem(90, 60, seed=1)
+    groups = [r["sibling_group"] for r in problem["requests"]]
+    assert any(g is not None and g == groups[i + 1] for i, g in enumerate(groups[:-1])
+               if (i + 1) % RANK_BLOCK == 0), "a sibling group must straddle two blocks, or that case is untested"
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(problem))
+    expected = (json.dumps(rank_problem(problem, exclusions=mode), ensure_ascii=False) + "\n").encode("utf-8")
+    for workers in ("1", "2", "3"):
+        done = subprocess.run([sys.executable, "-m", "portal.matching", "rank", str(path), "--exclusions", mode],
+                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "PORTAL_RANK_WORKERS": workers},
+                              capture_output=True, timeout=120, check=False)
+        assert done.returncode == 0 and done.stderr == b"", done.stderr
+        assert done.stdout == expected, workers
