@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import and_, case, func, or_, select, union
 
 from portal.models import (
+    AllocationRun,
     Offer,
     Placement,
     PlacementAgreement,
@@ -34,7 +35,7 @@ from portal.listing import Paged, Sort, paginate, paginate_rows, sort_choice
 from portal.matching.vocabulary import CHANGE_OF_PLACEMENT_REASONS
 
 __all__ = [
-    "EarlierCare", "EarlierPlacement", "find_placement_for_request", "find_request_by_reference",
+    "EarlierCare", "EarlierPlacement", "Recommendation", "allocation_recommendation", "find_placement_for_request", "find_request_by_reference",
     "get_connected_person", "get_earlier_care", "get_earlier_placement", "get_offer_for_request",
     "get_request_for_officer", "list_changes_for_request", "list_earlier_placements", "list_offers_for_request",
     "list_referrals_for_request", "list_requests_for_officer", "list_siblings", "referred_provider_ids",
@@ -473,3 +474,42 @@ def officer_needs_you_now(user: User, today: date | None = None) -> OfficerWork:
         .where(*soon).order_by(Placement.start_date, Placement.id).limit(WORKLIST_ITEMS))]
     return OfficerWork(offer_count, offer_items, request_count, agreement_count, agreement_items, starting_count,
                        starting_items)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What the region's latest saved allocation said of one request (issue 13 §3).
+
+    `in_run`: the request was open when it ran; then either `option_id` (the place it recommends) or `reason`
+    (why it found none)."""
+
+    run_at: datetime
+    in_run: bool
+    option_id: str | None = None
+    reason: str | None = None
+
+
+# The latest run's outcomes by request id, read once per run and process: (run id, {request id: (option, reason)}).
+_OUTCOMES: tuple[str, dict[str, tuple[str | None, str | None]]] | None = None
+
+
+def allocation_recommendation(user: User, placement_request: PlacementRequest) -> Recommendation | None:
+    """The latest regional allocation's answer for an officer's own request (None before any run). Only this
+    request's line is looked up: no other child's outcome leaves the run."""
+    global _OUTCOMES
+    require_officer_of(user, placement_request)
+    latest = db.session.execute(select(AllocationRun.id, AllocationRun.created_at)
+                                .order_by(AllocationRun.created_at.desc(), AllocationRun.id.desc()).limit(1)).first()
+    if latest is None:
+        return None
+    cached = _OUTCOMES
+    if cached is None or cached[0] != latest.id:
+        result = db.session.scalar(select(AllocationRun.result).where(AllocationRun.id == latest.id)) or {}
+        outcomes: dict[str, tuple[str | None, str | None]] = {
+            item["request"]: (None, item["reason"]) for item in result.get("unplaced", [])}
+        outcomes.update((item["request"], (item["option"], None)) for item in result.get("assignments", []))
+        cached = _OUTCOMES = (latest.id, outcomes)
+    found = cached[1].get(placement_request.id)
+    if found is None:
+        return Recommendation(latest.created_at, False)
+    return Recommendation(latest.created_at, True, *found)

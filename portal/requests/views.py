@@ -207,8 +207,11 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
                                              page=listing.page_number(request.args.get("offers_page")))
     # The page shows the best PAGE_MATCHES and the number eligible; the offers' homes keep their match for the
     # comparison even when further down; the providers to choose from are every eligible option's.
+    # The region's daily allocation: its answer for this child, and that place's match even if further down.
+    recommendation = queries.allocation_recommendation(current_user, placement_request) if searching else None
+    recommended = (recommendation.option_id,) if recommendation and recommendation.option_id else ()
     ranking = rank_request(placement_request, limit=PAGE_MATCHES,
-                           include=tuple(offer.vacancy_id for offer, *_ in offers)) if searching else None
+                           include=tuple(offer.vacancy_id for offer, *_ in offers) + recommended) if searching else None
     eligible = eligible_provider_ids(ranking) if searching else set()
     if form is None:
         form = SendReferralsForm()
@@ -254,6 +257,8 @@ def _render_detail(placement_request, *, form=None, status: int = 200, error: st
         change_titles=sections.CHANGE_TITLES,
         placement=queries.find_placement_for_request(current_user, placement_request),
         care=queries.get_earlier_care(current_user, placement_request),
+        recommendation=recommendation,
+        recommended_match=matches_by_option.get(recommended[0]) if recommended else None,
     )
     return page, status, ranking, eligible
 
