@@ -15,8 +15,8 @@ NAVIGATION = {
         ("placements.index", "Placements"),
     ],
     "commissioner": [("market.home", "Market overview")],
-    "admin": [("admin.home", "Providers"), ("admin.people", "People"), ("admin.audit", "Audit"),
-              ("admin.notifications", "Emails")],
+    "admin": [("admin.home", "Providers"), ("admin.people", "People"), ("allocation.index", "Allocation"),
+              ("admin.audit", "Audit"), ("admin.notifications", "Emails")],
 }
 # Only a provider's own administrators manage its people (issue 5 §1).
 PROVIDER_ADMIN_NAVIGATION = [("providers.users", "Users")]

@@ -374,6 +374,87 @@ def _allocation_trend(f: MarketFilters, ctx: Context) -> Table:
                  "or risk filter does not apply to this table.")
 
 
+OUTCOMES = (("placed", "Placed by the allocation"), ("nothing_eligible", "Nothing eligible"),
+            ("taken", "Eligible places all taken"))
+
+
+def allocation(f: MarketFilters, ctx: Context) -> Page:
+    """The region's daily allocation in view (issue 13 §3): the latest run in the period, placed and unplaced by
+    LA, type sought, age and need, and the trend month by month."""
+    runs = queries.allocation_runs(f.period.start, f.period.end)
+    trend = _allocation_trend(f, ctx)
+    intro = ("The region-wide allocation the portal runs every day: every open request matched to at most one open "
+             "placement at once, the most urgent children first, family and friends first, then close to home. "
+             "Officers see its recommendation on each of their requests; here, only totals.")
+    latest = runs[-1] if runs else None
+    result = latest.result if latest is not None else {}
+    outcome = [(a["request"], "placed") for a in result.get("assignments", [])]
+    outcome += [(u["request"], _unplaced_kind(u["reason"])) for u in result.get("unplaced", [])]
+    attributes = queries.request_attributes(sorted(rid for rid, _ in outcome))
+    needs = queries.request_needs_and_risks(sorted(rid for rid, _ in outcome))
+    counts: Counter = Counter()
+    need_counts: Counter = Counter()
+    for rid, kind in outcome:
+        if rid in attributes:
+            la, age, sought = attributes[rid]
+            counts[(la, _age_band(age), sought, kind)] += 1
+            for code in needs.get(rid, frozenset()) & dim.NEED_LABELS.keys():
+                need_counts[(la, _age_band(age), sought, code, kind)] += 1
+    outcome_axis = Axis("outcome", tuple(k for k, _ in OUTCOMES), (("unplaced", (1, 2)), (ALL, (0, 1, 2))))
+    axes = [Axis("la", tuple(ctx.la_codes), ((REGION_TOTAL, tuple(range(len(ctx.la_codes)))),)),
+            dim.axis_for("age", AGE_BANDS), dim.axis_for("type", dim.TYPE_LABELS), outcome_axis]
+    prot = protect(Facts.from_rows(axes, ["count"], [k + (v,) for k, v in counts.items()]).cube(
+        ("la", "age", "type", "outcome")), ctx.threshold)
+    here = {"la": f.la or REGION_TOTAL, "age": f.age or ALL, "type": f.type or ALL}
+
+    def cells(at: dict) -> tuple[Cell, ...]:
+        found = [Cell(prot.value({**at, "outcome": o}), "count", prot.is_hidden({**at, "outcome": o}))
+                 for o in (ALL, "placed", "nothing_eligible", "taken")]
+        return (*found, share(found[1], found[0]))
+
+    columns = ("In the run",) + tuple(label for _, label in OUTCOMES) + ("Share placed",)
+    tables = []
+    for axis, keys, title in (("type", tuple(dim.TYPE_LABELS), "by placement type sought"),
+                              ("age", tuple(AGE_BANDS), "by age band"),
+                              ("la", ctx.la_codes, "by local authority")):
+        if not axis_allowed(f, axis):
+            continue
+        rows = [Row(dim.label(axis, k), cells({**here, axis: k}), key=k) for k in keys]
+        rows.append(Row("Total", cells(here), total=True, key="total"))
+        tables.append(Table(f"allocation-by-{axis}", f"The latest allocation, {title}", AXIS_HEADERS[axis], columns,
+                            tuple(rows), Chart("bar", 1, f"Placed by the latest allocation, {title}")))
+    need_axes = axes[:3] + [dim.need_axis(), outcome_axis]
+    need_prot = protect(Facts.from_rows(need_axes, ["count"], [k + (v,) for k, v in need_counts.items()]).cube(
+        ("la", "age", "type", "need", "outcome")), ctx.threshold)
+    need_rows = []
+    for code, words in dim.NEED_LABELS.items():
+        found = [Cell(need_prot.value({**here, "need": code, "outcome": o}), "count",
+                      need_prot.is_hidden({**here, "need": code, "outcome": o}))
+                 for o in (ALL, "placed", "unplaced")]
+        need_rows.append(Row(words, (*found, share(found[1], found[0])), key=code))
+    tables.append(Table("allocation-by-need", "The latest allocation, by need and risk", "Need or risk",
+                        ("In the run", "Placed by the allocation", "Not placed", "Share placed"), tuple(need_rows),
+                        Chart("bar", 1, "Placed by the latest allocation, by need"),
+                        "A child can have several needs and risks, so these do not add up to a total."))
+    tables.append(trend)
+    total = cells(here)
+    return Page(
+        "allocation", "Regional allocation", intro,
+        headlines=(Headline("allocation_requests", "Open requests in the latest run", total[0]),
+                   Headline("allocation_placed", "Placed by it", total[1]),
+                   Headline("allocation_share", "Share placed", total[4])),
+        tables=tuple(tables),
+        notes=((f"The latest run in the period: {latest.created_at:%d %B %Y %H:%M} UTC, over "
+                f"{latest.options_count:,} open options." if latest is not None
+                else "No regional allocation was saved in this period.")
+               + " The children's LA, age, type sought, needs and risks as they are now recorded.",
+               "Nothing eligible: no open option meets the child's needs at all. Eligible places all taken: every "
+               "option the child could have went to children needed sooner or with a stronger claim.",
+               "The need or risk filter does not apply to this page: the need table shows every need."),
+        applies={"need": False},
+    )
+
+
 def _unplaced_kind(reason: str) -> str:
     """The solver's reasons (portal.matching.solver): nothing eligible at all, or every eligible place taken."""
     if reason.startswith(("No eligible option", "No setting can take", "No options")):
@@ -776,6 +857,7 @@ PAGES = {
     "demand": demand,
     "supply": supply,
     "gaps": gaps,
+    "allocation": allocation,
     "prices": prices,
     "distance": distance,
     "outcomes": outcomes,

@@ -477,6 +477,17 @@ def request_attributes(ids: Sequence[str]) -> dict[str, tuple[str, int, str]]:
     return out
 
 
+def request_needs_and_risks(ids: Sequence[str]) -> dict[str, frozenset[str]]:
+    """{request id: its needs and risks}, for counting a saved allocation's requests by need."""
+    out: dict[str, frozenset[str]] = {}
+    r = PlacementRequest
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        for rid, needs, risks in db.session.execute(select(r.id, r.needs, r.risks).where(r.id.in_(chunk))):
+            out[rid] = frozenset(needs or ()) | frozenset(risks or ())
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------ extract
 
 def extract_rows(f: MarketFilters):

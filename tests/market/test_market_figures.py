@@ -243,3 +243,53 @@ def test_overview_and_summary(market, exact, db_session):
     assert figures["prices.median_fee"] == "£900" and figures["distance.inside_share"] == "60.0%"
     assert figures["outcomes.days_median"] == "2"
     assert tables["fee-by-type"]["all"] == ["5", "£800", "£900", "£5,000"]
+
+
+def test_the_allocation_page_counts_the_latest_run_by_la_type_age_and_need(market, exact, db_session):
+    officer = create_user("officer")
+    brum = create_user("officer", la_code=BIRMINGHAM)
+    vacancy = create_vacancy(create_setting(create_provider(), needs_met=["therapeutic_support"]))
+    can = create_request(officer, needs=["therapeutic_support"])
+    risky = create_request(officer, risks=["going_missing"])
+    taken = create_request(brum, needs=["therapeutic_support"], home_postcode="B15 2TT")
+    older = {"assignments": [], "unplaced": [{"request": can.id, "reason": "No eligible option among 0"}]}
+    latest = {"assignments": [{"request": can.id, "option": vacancy.id}],
+              "unplaced": [{"request": risky.id, "reason": "No eligible option among 1; the most common reason: x"},
+                           {"request": taken.id, "reason": "Every eligible option went to children needed sooner"}]}
+    for minutes, result in ((60, older), (0, latest)):
+        db.session.add(AllocationRun(
+            created_at=at(TODAY) - timedelta(minutes=minutes),
+            options_version=1, requests_count=3, options_count=1, placed_count=len(result["assignments"]),
+            unplaced_count=len(result["unplaced"]), objective=10, bound=10, gap=0.0, status="optimal", seconds=0.1,
+            placed_by_urgency={}, result=result))
+    db.session.commit()
+    tables, figures = page(market, "/market/allocation")
+    assert figures == {"allocation_requests": "3", "allocation_placed": "1", "allocation_share": "33.3%"}
+    # In the run, placed, nothing eligible, all taken, share placed: the latest run's, not the earlier one's.
+    assert tables["allocation-by-la"][COVENTRY] == ["2", "1", "1", "0", "50.0%"]
+    assert tables["allocation-by-la"][BIRMINGHAM] == ["1", "0", "0", "1", "0.0%"]
+    assert tables["allocation-by-la"]["total"] == ["3", "1", "1", "1", "33.3%"]
+    assert tables["allocation-by-need"]["therapeutic_support"] == ["2", "1", "1", "50.0%"]
+    assert tables["allocation-by-need"]["going_missing"] == ["1", "0", "1", "0.0%"]
+    assert tables["allocation-by-type"]["total"] == ["3", "1", "1", "1", "33.3%"]
+
+
+def test_the_allocation_page_before_any_run(market, db_session):
+    response = market.get("/market/allocation")
+    assert response.status_code == 200
+    assert "No regional allocation was saved in this period." in response.get_data(as_text=True)
+
+
+def test_the_allocation_page_suppresses_small_numbers(market, db_session):
+    officer = create_user("officer")
+    vacancy = create_vacancy(create_setting(create_provider()))
+    child = create_request(officer)
+    db.session.add(AllocationRun(
+        options_version=1, requests_count=1, options_count=1, placed_count=1, unplaced_count=0, objective=10,
+        bound=10, gap=0.0, status="optimal", seconds=0.1, placed_by_urgency={},
+        result={"assignments": [{"request": child.id, "option": vacancy.id}], "unplaced": []}))
+    db.session.commit()
+    tables, figures = page(market, "/market/allocation")
+    assert figures["allocation_requests"] == "c" and figures["allocation_placed"] == "c"
+    assert tables["allocation-by-la"][COVENTRY][:2] == ["c", "c"]
+    assert "1" not in tables["allocation-by-la"]["total"][:4]
