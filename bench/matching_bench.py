@@ -277,18 +277,22 @@ def bench_cli(problem: dict, runs: int) -> list[tuple[str, str, str, str]]:
         path.write_text(json.dumps(problem))
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         out_path = Path(tmp) / "out"
-        for label, extra, n in (("`--exclusions counts` (the default) to a file (target ≤ 5 s)", [], runs),
-                                ("`--exclusions counts --limit 100` to a file", ["--limit", "100"], runs),
-                                ("`--exclusions none` to a file", ["--exclusions", "none"], 1),
-                                ("before: `--exclusions all` (the old output) to a file", ["--exclusions", "all"],
-                                 1)):
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        for label, extra, n, workers in (
+                (f"`--exclusions counts` (the default) to a file, {cpus} processes (target ≤ 5 s)", [], runs, None),
+                ("the same in one process (`PORTAL_RANK_WORKERS=1`)", [], runs, "1"),
+                ("`--exclusions counts --limit 100` to a file", ["--limit", "100"], runs, None),
+                ("`--exclusions none` to a file", ["--exclusions", "none"], 1, None),
+                ("before: `--exclusions all` (the old output) to a file, one process", ["--exclusions", "all"], 1,
+                 "1")):
             times = []
             size = 0
+            run_env = env if workers is None else {**env, "PORTAL_RANK_WORKERS": workers}
             for _ in range(n):
                 with open(out_path, "wb") as out:
                     t0 = time.perf_counter()
                     subprocess.run([sys.executable, "-m", "portal.matching", "rank", str(path), *extra],
-                                   stdout=out, check=True, env=env, cwd=ROOT)
+                                   stdout=out, check=True, env=run_env, cwd=ROOT)
                     times.append(time.perf_counter() - t0)
                 size = out_path.stat().st_size
                 out_path.unlink()
