@@ -85,6 +85,9 @@ def load_config() -> dict:
         # stale, a placement this many days before it starts (and on the day).
         "VACANCY_REMINDER_DAYS": _env_int("PORTAL_VACANCY_REMINDER_DAYS", 3),
         "PLACEMENT_REMINDER_DAYS": _env_int("PORTAL_PLACEMENT_REMINDER_DAYS", 2),
+        # The integration API (issue 14): requests one token may make per window, in each process (0: no limit).
+        "API_RATE_LIMIT": _env_int("PORTAL_API_RATE_LIMIT", 300),
+        "API_RATE_WINDOW_SECONDS": _env_int("PORTAL_API_RATE_WINDOW_SECONDS", 60),
         # SQLite: how long a writer queues for the write lock before the request is answered 503 with Retry-After.
         "SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 15000),
         # PostgreSQL: how long opening a connection may take before it fails (a 503, a failed readiness check).
