@@ -119,7 +119,8 @@ ROLES_BY_BLUEPRINT = {
     "public": set(),  # the accessibility statement, privacy notice and cookies page: for everyone, no role
     "health": set(),  # /health/live and /health/ready: for the proxy and the container engine, no role
     "api": set(),  # the integration API: bearer tokens with scopes, never a session (tests/api)
-    "api_docs": set(),  # its OpenAPI document and reference page: for anyone
+    "api_docs": set(),
+    "api_tokens": {"admin", "provider"},  # the hub's tokens for LA systems, a provider admin's for its own  # its OpenAPI document and reference page: for anyone
     "notifications": set(),  # the development mail viewer (development only): no role, like a local mail catcher
 }
 
@@ -146,7 +147,9 @@ VARIABLES: dict[str, Variable] = {
     "setting_id": _record("setting", "provider"),
     "vacancy_id": _record("vacancy", "provider"),
     "user_id": _record("user", "provider", "hub"),  # a colleague provider A's admin invited; the hub manages all
-    "session_id": _record("session", "officer"),  # the Coventry officer's other signed-in browser
+    "session_id": _record("session", "officer"),
+    "la_token_id": _record("la_token", "hub"),  # an LA system's API token: the hub's to manage
+    "provider_token_id": _record("provider_token", "provider"),  # provider A's system's token  # the Coventry officer's other signed-in browser
     "provider_id": Variable(lambda walk, _chosen: [walk.world.ids["applicant"]], None),  # the hub's to decide
     "token": Variable(lambda walk, _chosen: [walk.world.invite_token], None),  # the link is the permission
     "key": Variable(lambda _walk, _chosen: list(SECTIONS_BY_KEY), None),  # every section of the request form

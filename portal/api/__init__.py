@@ -10,6 +10,7 @@ PREFIX = "/api/v1"
 
 
 def init_app(app: Flask) -> None:
+    from portal.api import pages
     from portal.api.cli import api_token
     from portal.api.spec import api
     from portal.api.views import bp, docs
@@ -32,4 +33,5 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(bp, url_prefix=PREFIX)
     app.register_blueprint(docs, url_prefix=PREFIX)
     csrf.exempt(bp)  # no cookies, no forms: a bearer token is not sent by a browser on its own
+    app.register_blueprint(pages.bp)  # the token management pages
     app.cli.add_command(api_token)

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
 from werkzeug.datastructures import MultiDict
+from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from portal import geo
-from portal.forms import GovDateField
+from portal.forms import GovDateField, MultiCheckboxField, PortalForm
+from portal.models import API_SCOPES, LA_SCOPES, PROVIDER_SCOPES
 from portal.requests import sections
 
 
@@ -57,3 +61,37 @@ def _flat(messages) -> list[str]:
     if isinstance(messages, dict):
         return [m for value in messages.values() for m in _flat(value)]
     return [str(m) for m in messages]
+
+
+# ------------------------------------------------------------------------------ the token management pages
+
+
+class TokenForm(PortalForm):
+    name = StringField("Name", widget=GovTextInput(), description="The system that will use it, such as 'Mosaic'",
+                       validators=[InputRequired(message="Enter a name for the token"), Length(max=100)])
+    scopes = MultiCheckboxField("Scopes", choices=[],
+                                validators=[InputRequired(message="Choose at least one scope")])
+    days = IntegerField("Expires in (days)", widget=GovTextInput(), default=90,
+                        validators=[InputRequired(message="Enter the number of days until the token expires"),
+                                    NumberRange(min=1, max=366, message="Enter a number of days from 1 to 366")])
+    submit = SubmitField("Create token", widget=GovSubmitInput())
+
+
+class LaTokenForm(TokenForm):
+    la_code = SelectField("Local authority", widget=GovSelect(), choices=[],
+                          validators=[InputRequired(message="Select the local authority")])
+
+
+def la_token_form(**kwargs) -> LaTokenForm:
+    form = LaTokenForm(**kwargs)
+    form.la_code.choices = [("", "Choose")] + [(la.code, la.name) for la in geo.WM_LOCAL_AUTHORITIES]
+    form.scopes.choices = [(s, f"{s}: {API_SCOPES[s]}") for s in LA_SCOPES]
+    return form
+
+
+def provider_token_form(**kwargs) -> TokenForm:
+    form = TokenForm(**kwargs)
+    form.scopes.choices = [(s, f"{s}: {API_SCOPES[s]}") for s in PROVIDER_SCOPES]
+    return form
+
+

@@ -123,3 +123,70 @@ def _manages(actor: User, token: ApiToken) -> bool:
     if actor.role == "admin":
         return token.la_code is not None
     return actor.role == "provider" and actor.provider_role == "admin" and token.provider_id == actor.provider_id
+
+
+# ------------------------------------------------------------------------------- tokens made on the pages
+
+def _system_account(*, name: str, la_code: str | None = None, provider_id: str | None = None) -> User:
+    """The account an organisation's system acts as: named for the token, so the audit trail and the offer's
+    "made by" say which system did it. Nobody knows its password (it cannot sign in to the web pages)."""
+    from werkzeug.security import generate_password_hash
+
+    tag = secrets.token_hex(6)
+    user = User(email=f"api-{tag}@api-token.invalid", name=f"{name[:100]} (API)",
+                password_hash=generate_password_hash(secrets.token_urlsafe(32), method="pbkdf2:sha256:1000"),
+                role="officer" if la_code else "provider", la_code=la_code, provider_id=provider_id,
+                provider_role="manager" if provider_id else None, active=True)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def issue_la_system_token(admin: User, la_code: str, *, name: str, scopes: list[str], days: int) -> IssuedToken:
+    """The regional administrator's token for an LA's system."""
+    from portal.geo import WM_LOCAL_AUTHORITIES
+
+    if admin.role != "admin":
+        raise Invalid("Only the regional administrator makes tokens for an LA's system")
+    if la_code not in {la.code for la in WM_LOCAL_AUTHORITIES}:
+        raise Invalid("Select the local authority", field="la_code")
+    _check_name(name)
+    return issue_token(admin, _system_account(name=name.strip(), la_code=la_code), name=name, scopes=scopes,
+                       days=days)
+
+
+def issue_provider_system_token(actor: User, *, name: str, scopes: list[str], days: int) -> IssuedToken:
+    """A provider administrator's token for their own provider's system."""
+    if actor.role != "provider" or actor.provider_role != "admin" or not actor.provider_id:
+        raise Invalid("Only your organisation's administrators make tokens")
+    _check_name(name)
+    return issue_token(actor, _system_account(name=name.strip(), provider_id=actor.provider_id), name=name,
+                       scopes=scopes, days=days)
+
+
+def _check_name(name: str) -> None:
+    if not (name or "").strip():
+        raise Invalid("Enter a name for the token, such as the system that will use it", field="name")
+    if len(name.strip()) > 100:
+        raise Invalid("The name must be 100 characters or fewer", field="name")
+
+
+def revoke_system_token(actor: User, token: ApiToken) -> None:
+    """Revoke a token; a system account made for it is deactivated with it (it has no other use)."""
+    revoke_token(actor, token)
+    if token.user.email.endswith("@api-token.invalid"):
+        token.user.active = False
+        db.session.flush()
+
+
+def list_tokens(actor: User) -> list[ApiToken]:
+    """The tokens the actor manages: every LA system's for the regional administrator, their own provider's for
+    a provider administrator; newest first."""
+    query = select(ApiToken)
+    if actor.role == "admin":
+        query = query.where(ApiToken.la_code.is_not(None))
+    elif actor.role == "provider" and actor.provider_role == "admin":
+        query = query.where(ApiToken.provider_id == actor.provider_id)
+    else:
+        return []
+    return list(db.session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id)))
