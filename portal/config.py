@@ -105,6 +105,7 @@ def load_config() -> dict:
         "RETAIN_SIGN_IN_ATTEMPTS_DAYS": _env_int("PORTAL_RETAIN_SIGN_IN_ATTEMPTS_DAYS", 90),
         "RETAIN_ENDED_SESSIONS_DAYS": _env_int("PORTAL_RETAIN_ENDED_SESSIONS_DAYS", 90),
         "RETAIN_FORM_KEYS_DAYS": _env_int("PORTAL_RETAIN_FORM_KEYS_DAYS", 7),
+        "RETAIN_API_IDEMPOTENCY_HOURS": _env_int("PORTAL_RETAIN_API_IDEMPOTENCY_HOURS", 24),
         "RETAIN_SENT_NOTIFICATIONS_DAYS": _env_int("PORTAL_RETAIN_SENT_NOTIFICATIONS_DAYS", 30),
         "RETAIN_DEAD_NOTIFICATIONS_DAYS": _env_int("PORTAL_RETAIN_DEAD_NOTIFICATIONS_DAYS", 90),
         # The portal's address as people reach it: links in emails are made from it, never from a request's Host

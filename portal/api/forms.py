@@ -44,10 +44,25 @@ def _formdata(form_class, values: dict) -> MultiDict:
     return data
 
 
-def validate_section(key: str, values: dict) -> tuple[dict | None, list[dict], object]:
-    """(the section's values for the service, [] ) or (None, the errors, the form)."""
+def _answers(section, req, sent: dict) -> dict:
+    """What the section's form is posted: its defaults, then what the request has saved, then what was sent (a
+    field left out keeps its saved value, as on the web where the form is prefilled)."""
+    from portal.api.schemas import SECTION_SCHEMAS
+
+    names = set(SECTION_SCHEMAS[section.key]._declared_fields)
+    blank = section.form(formdata=None, meta={"csrf": False})
+    answers = {field.name: field.data for field in blank if field.name in names and field.data not in (None, "")}
+    if req is not None:
+        answers.update({name: value for name, value in sections.form_data(req, section).items()
+                        if name in names and value is not None})
+    answers.update(sent)
+    return answers
+
+
+def validate_section(key: str, values: dict, req=None) -> tuple[dict | None, list[dict], object]:
+    """(the section's values for the service, [], the form) or (None, the errors, the form)."""
     section = sections.SECTIONS_BY_KEY[key]
-    form = section.form(formdata=_formdata(section.form, values), meta={"csrf": False})
+    form = section.form(formdata=_formdata(section.form, _answers(section, req, values)), meta={"csrf": False})
     if key == "location":
         form.avoid_las.choices = [(la.code, la.name) for la in geo.WM_LOCAL_AUTHORITIES]
     if not form.validate():

@@ -139,6 +139,13 @@ def _system_account(*, name: str, la_code: str | None = None, provider_id: str |
                 provider_role="manager" if provider_id else None, active=True)
     db.session.add(user)
     db.session.flush()
+    # Its address goes nowhere: no email for it (the in-app copies stay, as the record of what it was told).
+    from portal.models import NotificationPreference
+    from portal.notifications.templates import choosable
+
+    for template in choosable(user.role):
+        db.session.add(NotificationPreference(user_id=user.id, kind=template.name, choice="off"))
+    db.session.flush()
     return user
 
 

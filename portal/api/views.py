@@ -210,7 +210,7 @@ def _save_sections(user, req, body: dict, *, skip_child: bool = False) -> None:
     for key in schemas.SECTION_SCHEMAS:
         if key not in body or (skip_child and key == "child"):
             continue
-        values, errors, _form = validate_section(key, body[key])
+        values, errors, _form = validate_section(key, body[key], req)
         if errors:
             raise ApiInvalid(errors)
         if key == "child" and not body[key].get("not_a_duplicate") and \
@@ -222,10 +222,10 @@ def _save_sections(user, req, body: dict, *, skip_child: bool = False) -> None:
         request_services.submit_request(user, req)
 
 
-def _check_sections(body: dict) -> None:
+def _check_sections(body: dict, req=None) -> None:
     """Every section's form checks, before anything is saved (every bad field is reported at once)."""
     errors = [error for key in schemas.SECTION_SCHEMAS if key in body
-              for error in validate_section(key, body[key])[1]]
+              for error in validate_section(key, body[key], req)[1]]
     if errors:
         raise ApiInvalid(errors)
 
@@ -274,7 +274,7 @@ def update_request(body, request_id: str):
     req = _officer_request(request_id)
 
     def run():
-        _check_sections(body)
+        _check_sections(body, req)
         _save_sections(user, req, body)
         return 200, _request_out(req), {}
 

@@ -206,3 +206,46 @@ def test_the_document_and_reference_page_are_served(client):
     assert spec["openapi"].startswith("3.1") and "/api/v1/requests/{request_id}/matches" in spec["paths"]
     page = client.get("/api/v1/")
     assert page.status_code == 200 and "/api/v1/requests" in page.get_data(as_text=True)
+
+
+def test_a_token_past_its_rate_limit_gets_429_with_retry_after(app, client, db_session):
+    app.config["API_RATE_LIMIT"] = 3
+    officer = create_user("officer")
+    token, other = token_for(officer, "requests:read"), token_for(officer, "requests:read")
+    answers = [client.get("/api/v1/requests", headers=bearer(token)).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    limited = client.get("/api/v1/requests", headers=bearer(token))
+    assert limited.content_type == PROBLEM and int(limited.headers["Retry-After"]) >= 1
+    assert client.get("/api/v1/requests", headers=bearer(other)).status_code == 200  # per token
+
+
+def test_update_a_request_by_section_with_the_forms_checks(client, db_session):
+    officer = create_user("officer")
+    token = token_for(officer, "requests:read", "requests:write")
+    body = _new_request_body()
+    body.pop("submit")
+    created = client.post("/api/v1/requests", json=body, headers=bearer(token)).get_json()
+    assert created["status"] == "draft"
+    bad = client.patch(f"/api/v1/requests/{created['id']}", json={"timing": {
+        "urgency": "today", "needed_by": (date.today() - timedelta(days=1)).isoformat()}}, headers=bearer(token))
+    assert bad.status_code == 422 and bad.get_json()["field"] == "timing.needed_by"
+    changed = client.patch(f"/api/v1/requests/{created['id']}", json={
+        "needs": {"communication": ["bsl"], "pets": "no"}, "risks": {"risks_to_child": ["going_missing"]},
+        "submit": True}, headers=bearer(token))
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    out = changed.get_json()
+    assert out["status"] == "searching" and out["needs"]["communication"] == ["bsl"]
+    assert out["risks"]["risks_to_child"] == ["going_missing"]
+
+
+def test_idempotency_keys_are_pruned_after_a_day(app, client, db_session, runner):
+    from portal.models import ApiIdempotencyKey
+
+    officer = create_user("officer")
+    token = token_for(officer, "requests:write")
+    client.post("/api/v1/requests", json=_new_request_body(), headers={**bearer(token), "Idempotency-Key": "k-1"})
+    key = db_session.scalar(select(ApiIdempotencyKey))
+    key.created_at = utcnow() - timedelta(hours=25)
+    db_session.commit()
+    assert runner.invoke(args=["retention", "prune"]).exit_code == 0
+    assert db_session.scalar(select(func.count()).select_from(ApiIdempotencyKey)) == 0

@@ -55,3 +55,21 @@ def test_a_provider_admin_makes_only_provider_scopes_and_sees_only_their_tokens(
     assert "Our system" not in client.get("/provider/api-tokens").get_data(as_text=True)
     assert client.post(f"/provider/api-tokens/{token.id}/revoke").status_code == 404
     assert db_session.scalar(select(ApiToken.revoked_at).where(ApiToken.id == token.id)) is None
+
+
+def test_a_page_made_tokens_account_gets_no_email_and_ends_with_the_token(app, db_session):
+    from portal.api import services
+    from portal.models import Notification
+    from portal.notifications.services import queue_notification
+
+    admin = create_user("admin", la_code=None)
+    issued = services.issue_la_system_token(admin, COVENTRY, name="Mosaic", scopes=["requests:read"], days=5)
+    db_session.commit()
+    account = issued.token.user
+    assert account.name == "Mosaic (API)" and account.role == "officer" and account.la_code == COVENTRY
+    queue_notification(account, "offer_received", provider="P", summary="s", link="/x")
+    db_session.commit()
+    assert db_session.scalar(select(Notification).where(Notification.user_id == account.id)) is None
+    services.revoke_system_token(admin, issued.token)
+    db_session.commit()
+    assert issued.token.revoked_at is not None and account.active is False
