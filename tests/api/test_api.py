@@ -249,3 +249,33 @@ def test_idempotency_keys_are_pruned_after_a_day(app, client, db_session, runner
     db_session.commit()
     assert runner.invoke(args=["retention", "prune"]).exit_code == 0
     assert db_session.scalar(select(func.count()).select_from(ApiIdempotencyKey)) == 0
+
+
+def test_odd_ids_and_parameters_are_4xx_problems_never_5xx(client, db_session):
+    officer = create_user("officer")
+    provider = create_provider()
+    provider_user = create_user("provider", provider=provider)
+    la = token_for(officer, "requests:read", "requests:write", "placements:read")
+    prov = token_for(provider_user, "referrals:read", "offers:write")
+    for odd in ("%00", "x" * 300, "%C3%A9t%C3%A9", "..%2F..", "%FF"):
+        for path, token in ((f"/api/v1/requests/{odd}", la), (f"/api/v1/requests/{odd}/matches", la),
+                            (f"/api/v1/requests/{odd}/placement", la), (f"/api/v1/referrals/{odd}", prov)):
+            response = client.get(path, headers=bearer(token))
+            assert 400 <= response.status_code < 500 and response.content_type == PROBLEM, (path, response.status_code)
+        response = client.post(f"/api/v1/offers/{odd}/withdraw", headers=bearer(prov))
+        assert 400 <= response.status_code < 500, (odd, response.status_code)
+    for query in ("limit=0", "limit=abc", "cursor=%00", "cursor=!!!", "limit=101", "colour=blue"):
+        response = client.get(f"/api/v1/requests?{query}", headers=bearer(la))
+        assert response.status_code in (200, 400, 422) and (response.status_code == 200 or
+                                                             response.content_type == PROBLEM), query
+    response = client.post("/api/v1/requests", data=b"\xff\xfe", content_type="application/json", headers=bearer(la))
+    assert 400 <= response.status_code < 500 and response.content_type == PROBLEM
+
+
+def test_api_posts_need_no_csrf_token_but_the_web_forms_still_do(app, client, db_session):
+    app.config["WTF_CSRF_ENABLED"] = True
+    officer = create_user("officer")
+    token = token_for(officer, "requests:write")
+    created = client.post("/api/v1/requests", json=_new_request_body(), headers=bearer(token))
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert client.post("/sign-in", data={"email": officer.email, "password": "password"}).status_code == 400
