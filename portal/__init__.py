@@ -160,8 +160,9 @@ def register_blueprints(app: Flask) -> None:
         from portal.notifications.views import bp as notifications_bp
 
         app.register_blueprint(notifications_bp)  # the mail viewer: what the development sender kept
-    from portal import health
+    from portal import api, health
 
+    api.init_app(app)  # /api/v1: the integration API for LA and provider systems (issue 14)
     health.init_app(app)  # /health/live and /health/ready, for the proxy and the container engine
 
 

@@ -85,6 +85,9 @@ def load_config() -> dict:
         # stale, a placement this many days before it starts (and on the day).
         "VACANCY_REMINDER_DAYS": _env_int("PORTAL_VACANCY_REMINDER_DAYS", 3),
         "PLACEMENT_REMINDER_DAYS": _env_int("PORTAL_PLACEMENT_REMINDER_DAYS", 2),
+        # The integration API (issue 14): requests one token may make per window, in each process (0: no limit).
+        "API_RATE_LIMIT": _env_int("PORTAL_API_RATE_LIMIT", 300),
+        "API_RATE_WINDOW_SECONDS": _env_int("PORTAL_API_RATE_WINDOW_SECONDS", 60),
         # SQLite: how long a writer queues for the write lock before the request is answered 503 with Retry-After.
         "SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 15000),
         # PostgreSQL: how long opening a connection may take before it fails (a 503, a failed readiness check).
@@ -102,6 +105,7 @@ def load_config() -> dict:
         "RETAIN_SIGN_IN_ATTEMPTS_DAYS": _env_int("PORTAL_RETAIN_SIGN_IN_ATTEMPTS_DAYS", 90),
         "RETAIN_ENDED_SESSIONS_DAYS": _env_int("PORTAL_RETAIN_ENDED_SESSIONS_DAYS", 90),
         "RETAIN_FORM_KEYS_DAYS": _env_int("PORTAL_RETAIN_FORM_KEYS_DAYS", 7),
+        "RETAIN_API_IDEMPOTENCY_HOURS": _env_int("PORTAL_RETAIN_API_IDEMPOTENCY_HOURS", 24),
         "RETAIN_SENT_NOTIFICATIONS_DAYS": _env_int("PORTAL_RETAIN_SENT_NOTIFICATIONS_DAYS", 30),
         "RETAIN_DEAD_NOTIFICATIONS_DAYS": _env_int("PORTAL_RETAIN_DEAD_NOTIFICATIONS_DAYS", 90),
         # The portal's address as people reach it: links in emails are made from it, never from a request's Host

@@ -72,7 +72,42 @@ class NotFound(ServiceError):
         super().__init__(message, **kwargs)
 
 
+API_PREFIX = "/api/"
+
+
+def problem(status: int, title: str | None = None, detail: str | None = None, *, field: str | None = None,
+            errors: list[dict] | None = None, headers: dict | None = None):
+    """An RFC 9457 problem (`application/problem+json`): the integration API's answer for every error (issue 14),
+    naming the field at fault (`field`, and `errors` with each field's message) where there is one."""
+    import json
+
+    from flask import Response
+
+    body = {"type": "about:blank", "title": title or MESSAGES.get(status, MESSAGES[500])[0], "status": status}
+    if detail:
+        body["detail"] = detail
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    if status >= 500:
+        body["reference"] = current_request_id()
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _is_api() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.path.startswith(API_PREFIX)
+
+
 def render_error(status: int, title: str | None = None, body: str | None = None, headers: dict | None = None):
+    if _is_api():  # the integration API answers in JSON, whatever went wrong (issue 14 §4)
+        return problem(status, title, body if body and body != MESSAGES.get(status, ("", ""))[1] else None,
+                       headers=headers)
     default_title, default_body = MESSAGES.get(status, MESSAGES[500])
     # The 500 page shows the request id: "quote this reference" finds the log line (portal.logs).
     page = render_template("errors/error.html", status=status, title=title or default_title, body=body or default_body,
@@ -123,6 +158,8 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if isinstance(error, NotFound):  # the same page as any unknown address: nothing about the record
             return render_error(404)
+        if _is_api():
+            return problem(error.status, detail=str(error), field=error.field)
         return render_error(error.status, body=str(error))
 
     @app.errorhandler(DatabaseBusy)

@@ -10,6 +10,10 @@ These tables grow with use and are needed only for a while:
   `RETAIN_FORM_KEYS_DAYS` (default 7). A form sent after its key was forgotten is saved as a new submission, as
   one without a key always was.
 
+* `api_idempotency_key`: an API POST's idempotency key and its first answer (issue 14), which a client's retry
+  replays. Unlike the rest this holds a child's data (the answer to "create this request"), so it is kept only
+  `RETAIN_API_IDEMPOTENCY_HOURS` (default 24): a retry comes within minutes, not days.
+
 * `notification`: the email outbox (issue 17). A sent email's row is kept `RETAIN_SENT_NOTIFICATIONS_DAYS`
   (default 30) after it was sent, for "did they get it" questions; a dead letter (never delivered)
   `RETAIN_DEAD_NOTIFICATIONS_DAYS` (default 90) after it was queued, for the hub's Emails page. Rows waiting to be
@@ -20,7 +24,7 @@ These tables grow with use and are needed only for a while:
   `OPTIONS_CHANGES_KEPT` (2 days).
 
 The audit trail (`audit_event`) is not touched: it is the record of who did what, and its retention is the
-authorities' records policy, not this job's. Nothing here holds a child's data.
+authorities' records policy, not this job's. Nothing else here holds a child's data.
 
 `flask retention prune` runs this in one transaction; the jobs service runs it daily (deploy/jobs.sh). Deleting is
 idempotent, so two hosts running it at once delete each row once.
@@ -36,7 +40,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_
 
 from portal.db import db, utcnow
-from portal.models import FormSubmission, Notification, OptionsChange, SignInAttempt, UserSession
+from portal.models import ApiIdempotencyKey, FormSubmission, Notification, OptionsChange, SignInAttempt, UserSession
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Pruned:
     form_keys: int
     notifications: int = 0
     options_changes: int = 0
+    api_keys: int = 0
 
 
 OPTIONS_CHANGES_KEPT = timedelta(days=2)
@@ -76,8 +81,10 @@ def prune(now: datetime | None = None) -> Pruned:
         and_(Notification.status == "sent", Notification.sent_at < sent_before),
         and_(Notification.status == "dead", Notification.created_at < dead_before))))
     changes = db.session.execute(delete(OptionsChange).where(OptionsChange.created_at < now - OPTIONS_CHANGES_KEPT))
+    api_keys = db.session.execute(delete(ApiIdempotencyKey).where(
+        ApiIdempotencyKey.created_at < now - timedelta(hours=config.get("RETAIN_API_IDEMPOTENCY_HOURS", 24))))
     return Pruned(attempts.rowcount or 0, sessions.rowcount or 0, keys.rowcount or 0, emails.rowcount or 0,
-                  changes.rowcount or 0)
+                  changes.rowcount or 0, api_keys.rowcount or 0)
 
 
 @click.group("retention")
@@ -92,3 +99,4 @@ def prune_command() -> None:
     db.session.commit()
     click.echo(f"Deleted {done.sign_in_attempts} sign-in attempts, {done.sessions} ended sessions and "
                f"{done.form_keys} form keys past their retention, and {done.notifications} old emails from the outbox.")
+    click.echo(f"Deleted {done.api_keys} API idempotency keys past their retention.")

@@ -91,7 +91,8 @@ def _world(db_session):
             "vacancy_id": vacancy.id, "user_id": colleague.id, "provider_id": pending.id,
             "placement_id": placed.placement.id, "connected_person_id": person.id, "action": "close",
             "token": provider_services.invite_token(invited), "session_id": "an-unknown-session",
-            "notification_id": "an-unknown-notification",
+            "notification_id": "an-unknown-notification", "la_token_id": "an-unknown-token",
+            "provider_token_id": "an-unknown-token",
         },
         "setting_id": setting.id,
     }

@@ -85,7 +85,7 @@ from tests.url_map_world import ACTORS, ORGANISATION, SIGN_IN_PAGE, World, build
 PUBLIC = {"auth.index", "auth.sign_in", "auth.security_code", "auth.recovery_code", "auth.set_up_mfa",
           "auth.signed_out", "auth.reset_password", "auth.forgot_password", "auth.sign_out", "providers.register",
           "providers.set_password", "public.accessibility", "public.privacy", "public.cookies", "health.live",
-          "health.ready", "notifications.mail_viewer"}
+          "health.ready", "notifications.mail_viewer", "api_docs.openapi_json", "api_docs.reference"}
 NOT_WALKED = {"static"}
 # POSTs that end the acting user's own session: run on a throwaway client, signed in for the one request. (Each
 # account may sign in three times in a test: tests/conftest.totp_code. The walk signs each in at most three times.)
@@ -118,6 +118,9 @@ ROLES_BY_BLUEPRINT = {
     "allocation": {"admin"},
     "public": set(),  # the accessibility statement, privacy notice and cookies page: for everyone, no role
     "health": set(),  # /health/live and /health/ready: for the proxy and the container engine, no role
+    "api": set(),  # the integration API: bearer tokens with scopes, never a session (tests/api)
+    "api_docs": set(),
+    "api_tokens": {"admin", "provider"},  # the hub's tokens for LA systems, a provider admin's for its own  # its OpenAPI document and reference page: for anyone
     "notifications": set(),  # the development mail viewer (development only): no role, like a local mail catcher
 }
 
@@ -144,7 +147,9 @@ VARIABLES: dict[str, Variable] = {
     "setting_id": _record("setting", "provider"),
     "vacancy_id": _record("vacancy", "provider"),
     "user_id": _record("user", "provider", "hub"),  # a colleague provider A's admin invited; the hub manages all
-    "session_id": _record("session", "officer"),  # the Coventry officer's other signed-in browser
+    "session_id": _record("session", "officer"),
+    "la_token_id": _record("la_token", "hub"),  # an LA system's API token: the hub's to manage
+    "provider_token_id": _record("provider_token", "provider"),  # provider A's system's token  # the Coventry officer's other signed-in browser
     "provider_id": Variable(lambda walk, _chosen: [walk.world.ids["applicant"]], None),  # the hub's to decide
     "token": Variable(lambda walk, _chosen: [walk.world.invite_token], None),  # the link is the permission
     "key": Variable(lambda _walk, _chosen: list(SECTIONS_BY_KEY), None),  # every section of the request form
@@ -229,6 +234,8 @@ def expectation(app, rule: Rule, actor: str, world: World) -> str:
         return "sign_in"
     user = world.users[actor]
     view = app.view_functions[rule.endpoint]
+    if getattr(view, "required_scopes", None):
+        return "sign_in"  # the integration API: a signed-in browser is no token, so 401 (tokens: tests/api)
     roles = getattr(view, "required_roles", None)
     provider_roles = getattr(view, "required_provider_roles", None)
     if roles is not None and user.role not in roles:
@@ -308,7 +315,7 @@ def check(walk: Walk, expect: str, actor: str, method: str, path: str, endpoint:
     location = urlsplit(response.headers.get("Location", "")).path
     if expect == "sign_in":
         if not (status == 302 and location == SIGN_IN_PAGE[actor] or status in (401, 403)):
-            problems.append(f"{where}: should be sent to {SIGN_IN_PAGE[actor]}, went to {location or 'nowhere'}")
+            problems.append(f"{where}: should be sent to {SIGN_IN_PAGE.get(actor, 'a 401')}, went to {location or 'nowhere'}")
     elif expect in ("refused", "outsider"):
         if status not in (OUTSIDER_STATUSES.get(endpoint, REFUSED) if expect == "outsider" else REFUSED):
             problems.append(f"{where}: should be refused with 403 or 404")

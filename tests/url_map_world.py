@@ -151,6 +151,12 @@ def build_world() -> World:
     db.session.flush()
     officer_note = db.session.scalars(select(InAppNotification).where(InAppNotification.user_id == officer.id)
                                       .order_by(InAppNotification.created_at.desc())).first()
+    from portal.api.services import issue_la_system_token, issue_provider_system_token
+
+    la_token = issue_la_system_token(users["admin"], COVENTRY, name="Coventry case system", scopes=["requests:read"],
+                                     days=30).token
+    provider_token = issue_provider_system_token(users["provider_admin"], name="Arden system",
+                                                 scopes=["referrals:read"], days=30).token
     db.session.commit()
     users["officer_password_only"] = officer
 
@@ -166,7 +172,7 @@ def build_world() -> World:
             "request": child.id, "offer": offer.id, "referral": referral.id, "connected_person": aunt.id,
             "placement": placement.id, "setting": setting.id, "vacancy": vacancy.id, "user": invitee.id,
             "applicant": applicant.id, "other_request": brummie.id,
-            "in_app_notification": officer_note.id, "dead_notification": given_up.id,
+            "in_app_notification": officer_note.id, "la_token": la_token.id, "provider_token": provider_token.id, "dead_notification": given_up.id,
         },
         # Records that are not the owner's, or not the owning record's: in a URL beside the owner's, each is 404.
         foreign={

@@ -8,6 +8,7 @@ the tests see the whole schema through `metadata`.
 
 from portal.db import Base
 from portal.models.allocation import AllocationRun
+from portal.models.api import API_SCOPES, LA_SCOPES, PROVIDER_SCOPES, ApiIdempotencyKey, ApiToken
 from portal.models.auth import (
     PROVIDER_ROLES,
     ROLES,
@@ -57,6 +58,7 @@ from portal.models.requests import (
 metadata = Base.metadata
 
 __all__ = [
+    "API_SCOPES", "ApiIdempotencyKey", "ApiToken", "LA_SCOPES", "PROVIDER_SCOPES",
     "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "DataVersion", "FormSubmission", "InAppNotification", "KnownDevice", "LocalAuthority", "MatchRun",
     "NOTIFICATION_CHOICES", "NOTIFICATION_STATUSES", "Notification", "NotificationPreference", "Offer",
     "OptionsChange", "OptionsVersion", "OPTIONS_CHANGE_SCOPES", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
