@@ -127,6 +127,7 @@ def _tables() -> dict[str, dict[str, str]]:
         "contract": CONTRACTS,
         "request_status": REQUEST_STATUSES,
         "withdrawal_reason": WITHDRAWAL_REASONS,
+        "decline_reason": vocabulary.DECLINE_REASONS,
         "re_entry_found_by": RE_ENTRY_FOUND_BY,
         "re_entry_decision": RE_ENTRY_DECISIONS,
         "role": ROLES,

@@ -64,6 +64,24 @@ def provider_code_for(provider: Provider, la_code: str) -> str:
     return provider.provider_code
 
 
+# Setting kinds that must be registered with Ofsted to look after a child: children's homes (Care Standards Act 2000
+# s11) and supported accommodation for 16 and 17 year olds (registration required since 28 October 2023). A fostering
+# household is approved by its agency or LA, which is the registered body, so it is never "unregistered" here.
+REGISTRATION_REQUIRED_KINDS = frozenset({"residential", "supported"})
+
+
+def unregistered_setting(kind: str | None, ofsted_urn: str | None) -> bool:
+    """True when a setting of a kind that must be registered has no Ofsted URN in the portal (issue 13 §4): worked
+    out when the placement is recorded and stored with it, so a later registration does not rewrite history."""
+    return kind in REGISTRATION_REQUIRED_KINDS and not (ofsted_urn or "").strip()
+
+
+def deprivation_of_liberty_recorded(needs: list | None) -> bool:
+    """Whether a request's needs record a deprivation of liberty order (the need "deprivation_of_liberty"): the
+    flag a placement starts with, which the officer confirms or corrects."""
+    return "deprivation_of_liberty" in (needs or [])
+
+
 def _labelled(code: str, table: dict[str, str]) -> dict[str, str]:
     return {"code": code, "label": table.get(code, code)}
 

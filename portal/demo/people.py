@@ -252,7 +252,20 @@ WITHDRAW_REASONS = (
     "We cannot staff the additional supervision this child needs",
     "The household's circumstances have changed",
 )
-PROVIDER_DECLINE_REASONS = (
-    "We cannot meet this child's needs at the moment",
-    "No place available by the date needed",
+# Why providers decline (issue 13 §4): each kind's reasons from the fixed list, weighted as councils describe it
+# (children's homes turn down matching with the children living there and risks to them; agencies, no carer free).
+PROVIDER_DECLINE_REASONS = {
+    "ifa": (("no_vacancy", 40), ("needs_not_met", 20), ("matching", 12), ("location", 12), ("fee", 6),
+            ("risk_to_others", 6), ("other", 4)),
+    "la_fostering": (("no_vacancy", 50), ("needs_not_met", 18), ("matching", 12), ("location", 12),
+                     ("risk_to_others", 4), ("other", 4)),
+    "childrens_home": (("matching", 30), ("risk_to_others", 25), ("needs_not_met", 15), ("no_vacancy", 15),
+                       ("fee", 5), ("location", 5), ("other", 5)),
+    "supported_accommodation": (("needs_not_met", 30), ("no_vacancy", 25), ("location", 15), ("risk_to_others", 15),
+                                ("matching", 5), ("fee", 5), ("other", 5)),
+}
+PROVIDER_DECLINE_OTHER = (
+    "The registered manager is on leave and cover cannot agree a new admission this week",
+    "We are waiting for a change to our statement of purpose",
+    "The carers have a family commitment on the start date",
 )

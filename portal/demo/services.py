@@ -48,7 +48,13 @@ from portal.db import utcnow
 from portal.demo import people
 from portal.matching import vocabulary as vocab
 from portal.requests.sections import SECTIONS
-from portal.placement_records import education_continuity_at, placement_type_for, provider_code_for
+from portal.placement_records import (
+    deprivation_of_liberty_recorded,
+    education_continuity_at,
+    placement_type_for,
+    provider_code_for,
+    unregistered_setting,
+)
 
 __all__ = ["SCALES", "DemoSummary", "Scale", "delete_demo_data", "existing_data", "load_demo"]
 
@@ -481,6 +487,10 @@ def _supported_details(rng: random.Random, p: _Provider, today: date) -> dict:
     urn, rating, inspected = _ofsted(rng, today, urn_digits=7, prefix="")
     if rng.random() < 0.3:
         rating, inspected = None, None
+        # A few of those not yet inspected are not registered either (operating while their application is
+        # decided): placements there are flagged as unregistered. Drawn from the URN, so nothing else moves.
+        if p.key != "supported" and random.Random(urn).random() < 0.25:
+            urn = None
     places = rng.randint(2, 8)
     sexes = rng.choices([["female", "male"], ["female"], ["male"]], weights=[80, 10, 10])[0]
     if p.key == "supported":
@@ -881,10 +891,13 @@ def _referral(world: _World, child: dict, provider: _Provider, sent: datetime, s
         "first_viewed_at": sent + timedelta(hours=3) if viewed or status == "declined" else None,
     }, sent))
     if status == "declined":
-        reasons = people.PROVIDER_DECLINE_REASONS
+        # A generator of its own (seeded by the referral), so the reasons leave the rest of the region unchanged.
+        pick = random.Random(referral["id"])
+        codes, weights = zip(*people.PROVIDER_DECLINE_REASONS[provider.kind])
+        code = pick.choices(codes, weights=weights)[0]
         world.add(ReferralDecline, {
             "id": world.ids(), "referral_id": referral["id"], "provider_id": provider.id,
-            "reason": reasons[len(world.table(ReferralDecline)) % len(reasons)],
+            "reason": code, "reason_other": pick.choice(people.PROVIDER_DECLINE_OTHER) if code == "other" else None,
             "declined_by_id": world.provider_users.get(provider.id),
             "declined_at": min(world.now, sent + timedelta(hours=5)),
         })
@@ -1271,6 +1284,10 @@ def _placement(world: _World, rng: random.Random, case: _Case, child: dict, star
         "education_continuity": education_continuity_at(
             child["row"]["school_easting"], child["row"]["school_northing"], child["row"]["keep_school"],
             where["easting"], where["northing"]),
+        # Issue 13 §4: as the portal records them: the order from the request's needs, the registration from the
+        # setting (a few supported accommodation services have no URN yet: see _supported_details).
+        "deprivation_of_liberty": deprivation_of_liberty_recorded(child["row"]["needs"]),
+        "unregistered_setting": bool(setting) and unregistered_setting(setting["kind"], setting["ofsted_urn"]),
         "recorded_by_id": world.officers[case.la_code],
     }, _at(start, rng, 12, 18)))
 

@@ -731,6 +731,137 @@ def _sum_cell(view: View, value: str, threshold: int) -> Cell:
     return Cell(amount, "count", 0 < amount <= threshold or view.cell().hidden)
 
 
+# ---------------------------------------------------------------------------------- declines and placement flags
+
+DECLINE_REASON_KEYS = tuple(vocab.DECLINE_REASONS)
+DECLINE_NOTE = ("Each decline has one reason from the fixed list. Share: of the declines on that line. A decline of "
+                "a sibling group's referral counts once.")
+
+
+def declines(f: MarketFilters, ctx: Context) -> Page:
+    """Why providers decline referrals, by kind of provider, placement type sought and need; and placements with a
+    deprivation of liberty order or in a setting not registered with Ofsted (issue 13 §4)."""
+    view = load_view(queries.declines_dataset(), f, ctx, "declines", ("decline_reason", "provider"), needs=True,
+                     by_period=True)
+    view.refuse_if_hidden()
+    placements = load_view(queries.placements_dataset(), f, ctx, "placements", ("dol", "unregistered"))
+    total = view.cell()
+    tables = [
+        line_table("by-reason", "Declines by reason", view, "decline_reason", row_header="Reason", column="Declines"),
+        _decline_cross(view, "by-provider-kind", "Declines by reason and kind of provider", "Provider",
+                       [(dim.label("provider", k), {"provider": k}, k) for k in dim.EXTRAS["provider"]]
+                       + [("All providers", {"provider": ALL}, ALL)]),
+    ]
+    if axis_allowed(f, "type"):
+        tables.append(_decline_cross(
+            view, "by-type", "Declines by reason and the placement type sought", "Placement type sought",
+            [(dim.label("type", k), {"type": k}, k) for k in dim.TYPE_LABELS] + [("All types", {"type": ALL}, ALL)]))
+    tables.append(_decline_needs(view))
+    for axis, title in (("la", "by local authority"), ("type", "by placement type")):
+        if axis_allowed(f, axis):
+            tables.append(_flags_by(placements, axis, f"flags-by-{axis}",
+                                    f"Placements with a deprivation of liberty order or in an unregistered setting, "
+                                    f"{title}"))
+    return Page(
+        "declines", "Declines and placement flags",
+        "Why providers said they could not offer a place, by kind of provider, the type of placement sought and the "
+        "child's needs; and placements started in the period with a deprivation of liberty order or in a setting "
+        "not registered with Ofsted.",
+        headlines=(
+            Headline("declines", "Referrals declined", total),
+            Headline("no_vacancy_share", "Declined for no vacancy at that date",
+                     share(view.cell({"decline_reason": "no_vacancy"}), total)),
+            Headline("dol", "Placements with a deprivation of liberty order", placements.cell({"dol": "dol"})),
+            Headline("unregistered", "Placements in a setting not registered with Ofsted",
+                     placements.cell({"unregistered": "unregistered"})),
+        ),
+        tables=tuple(tables),
+        notes=(DECLINE_NOTE, FLAGS_NOTE),
+    )
+
+
+FLAGS_NOTE = ("Deprivation of liberty: the placing officer recorded that a court order authorises the restrictions in "
+              "the placement. Unregistered: a children's home or supported accommodation with no Ofsted registration "
+              "in the portal when the placement was recorded (fostering households are approved by their agency or "
+              "local authority, which is registered). Both can be corrected by the officer on the placement record.")
+
+
+def _decline_columns() -> tuple[str, ...]:
+    columns = ["Declines"]
+    for key in DECLINE_REASON_KEYS:
+        words = vocab.DECLINE_REASONS[key]
+        columns += [words, f"{words}: share"]
+    return tuple(columns)
+
+
+def _decline_row(label: str, cell_at, key: str, total: bool = False) -> Row:
+    """One line of a decline table: its declines, then each reason's count and share of them. `cell_at(reason)`
+    gives the protected cell for a reason (ALL: every reason)."""
+    whole = cell_at(ALL)
+    cells = [whole]
+    for reason in DECLINE_REASON_KEYS:
+        part = cell_at(reason)
+        cells += [part, share(part, whole)]
+    return Row(label, tuple(cells), total=total, key=key)
+
+
+def _decline_cross(view: View, key: str, title: str, header: str,
+                   lines: Sequence[tuple[str, dict[str, str], str]]) -> Table:
+    """Declines by reason for each category of one axis (provider kind, or type): one protected cube, so the
+    counts here agree with the one-way table and with every filter."""
+    rows = []
+    for words, at, row_key in lines:
+        extras = {k: v for k, v in at.items() if k in view.extras}
+        base = {k: v for k, v in at.items() if k not in view.extras}
+        rows.append(_decline_row(words, lambda reason: view.cell({**extras, "decline_reason": reason}, **base),
+                                 row_key, total=row_key == ALL))
+    return Table(key, title, header, _decline_columns(), tuple(rows), None, DECLINE_NOTE)
+
+
+def _decline_needs(view: View) -> Table:
+    """Declines of children with each need or risk, by reason. A child can have several, so there is no total row;
+    the need cube is protected on its own, as on the other pages' need tables."""
+    facts, f = view.facts, view.f
+    names = view.names + ("decline_reason",)
+    axes = tuple(facts.axes[name] for name in names) + (dim.need_axis(),)
+    layers, wider = [], []
+    for code in queries.NEED_AND_RISK_CODES:
+        layer = facts.cube(names, f"nf:{code}" if f.need else f"n:{code}", wider=f"n:{code}" if f.need else None)
+        layers.append(layer.values)
+        if f.need:
+            wider.append(layer.companions[0])
+    companions = (np.stack(wider, axis=-1),) if f.need else ()
+    prot = protect(Cube(axes, np.stack(layers, axis=-1), companions), view.ctx.threshold)
+
+    def cell_at(code: str):
+        def at(reason: str) -> Cell:
+            here = {**view.coords, "decline_reason": reason, "need": code}
+            return Cell(prot.value(here), "count", prot.is_hidden(here))
+        return at
+
+    rows = [_decline_row(dim.NEED_LABELS[code], cell_at(code), code) for code in queries.NEED_AND_RISK_CODES]
+    return Table("by-need", "Declines by reason and the child's needs and risks", "Need or risk", _decline_columns(),
+                 tuple(rows), None, "A child can have several needs and risks, so these lines do not add up to a "
+                                    "total. " + DECLINE_NOTE)
+
+
+def _flags_by(placements: View, axis: str, key: str, title: str) -> Table:
+    """Placements started in the period, and those with each flag with their share, for each LA or type (lines of
+    the placements cube, so its suppression holds here as on every placements page)."""
+    cells, total = placements.line(axis)
+    whole = placements.total_key(axis)
+    rows = []
+    for k, count in cells + [(whole, total)]:
+        dol = placements.cell({"dol": "dol"}, **{axis: k})
+        unregistered = placements.cell({"unregistered": "unregistered"}, **{axis: k})
+        rows.append(Row("Total" if k == whole else dim.label(axis, k),
+                        (count, dol, share(dol, count), unregistered, share(unregistered, count)),
+                        total=k == whole, key=k))
+    return Table(key, title, AXIS_HEADERS[axis],
+                 ("Placements", "Deprivation of liberty order", "Share", "Unregistered setting", "Share"), tuple(rows),
+                 Chart("bar", 1, "Placements with a deprivation of liberty order"), FLAGS_NOTE)
+
+
 # ------------------------------------------------------------------------------------------- market shape
 
 def shape(f: MarketFilters, ctx: Context) -> Page:
@@ -862,6 +993,7 @@ PAGES = {
     "distance": distance,
     "outcomes": outcomes,
     "responses": responses,
+    "declines": declines,
     "shape": shape,
     "summary": summary,
 }

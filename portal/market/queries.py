@@ -8,6 +8,7 @@ whatever a table breaks down by (`Dataset.extras`), and measured by `Dataset.val
     endings     placements, by the month they ended
     referrals   referrals to providers, by the month they were sent
     answers     referrals a provider answered, with the hours it took
+    declines    providers' declines, by the month they declined, with the reason and the kind of provider
 
 The whole region, every age band and every type are always counted together (reports.py slices the protected cube),
 so the only WHERE of a cube query is the period window; percentiles are per view (`view_percentiles`). Provision
@@ -181,6 +182,9 @@ def placements_dataset() -> Dataset:
                 else_=_text("within"),
             ),
             "high_cost": _bool_key(cost >= HIGH_COST_GBP_WEEK, "high", "below"),
+            # Issue 13 §4: as the placement record says (set when recorded, corrected by the officer).
+            "dol": _bool_key(p.deprivation_of_liberty.is_(True), "dol", "no_dol"),
+            "unregistered": _bool_key(p.unregistered_setting.is_(True), "unregistered", "registered"),
             "family": _bool_key(p.placement_type.in_([_text(c) for c in FAMILY_AND_FRIENDS]), "family_friends",
                                 "other"),
             "siblings": case(
@@ -241,6 +245,19 @@ def referrals_dataset() -> Dataset:
             "provider": Provider.kind,
         },
         values={"offers": offers},
+    )
+
+
+def declines_dataset() -> Dataset:
+    """Providers' declines, by the period they declined in, the referring LA, the child's age band, the type of
+    placement sought, the reason (vocabulary.DECLINE_REASONS) and the kind of provider (issue 13 §4)."""
+    d, ref, r = ReferralDecline, Referral, PlacementRequest
+    base = (select(d.id).join(ref, ref.id == d.referral_id).join(r, r.id == ref.request_id)
+            .join(Provider, Provider.id == d.provider_id))
+    return Dataset(
+        name="declines", base=base, date=d.declined_at, is_timestamp=True, la=r.la_code,
+        age=sql.age_years(r.date_of_birth, r.needed_by), type=request_type_sought(r), needs=r.needs, risks=r.risks,
+        extras={"decline_reason": d.reason, "provider": Provider.kind},
     )
 
 

@@ -1,7 +1,8 @@
 """Commissioners' pages: aggregates only, small numbers suppressed (issue 6; docs/market.md).
 
     /market/                          overview
-    /market/<page>                    demand, supply, gaps, allocation, prices, distance, outcomes, responses, shape, summary
+    /market/<page>                    demand, supply, gaps, allocation, prices, distance, outcomes, responses,
+                                      declines, shape, summary
     /market/<page>/<table>.csv        any table of a page, exactly as shown (audited)
     /market/extract                   the data extract explained (commissioners with extract_access only)
     /market/extract.csv               the generalised Placements Data Standard extract (the same; audited)
@@ -43,9 +44,10 @@ from portal.matching import vocabulary as vocab
 bp = Blueprint("market", __name__)
 
 NAVIGATION = (("home", "Overview"), ("demand", "Demand"), ("supply", "Supply"), ("gaps", "Sufficiency gaps"),
-              ("allocation", "Regional allocation"), ("prices", "Prices"), ("distance", "Distance and locality"), ("outcomes", "Outcomes"),
-              ("responses", "Referrals and responses"), ("shape", "Market shape"), ("summary", "Region summary"))
-PAGE_NAMES = "demand,supply,gaps,allocation,prices,distance,outcomes,responses,shape,summary"
+              ("allocation", "Regional allocation"), ("prices", "Prices"), ("distance", "Distance and locality"),
+              ("outcomes", "Outcomes"), ("responses", "Referrals and responses"),
+              ("declines", "Declines and placement flags"), ("shape", "Market shape"), ("summary", "Region summary"))
+PAGE_NAMES = "demand,supply,gaps,allocation,prices,distance,outcomes,responses,declines,shape,summary"
 
 
 def _la_codes() -> list[tuple[str, str]]:

@@ -163,3 +163,17 @@ MATCH_FLAGS = {
     "far_from_school": "Far from school",
     "stale_vacancy": "Vacancy not confirmed for 14 days",
 }
+
+# Why a provider cannot offer a place for a referral (issue 13 §4): a fixed list, so commissioners can count the
+# reasons by kind of provider, placement type and need. "other" needs the provider's own words (at most
+# DECLINE_REASON_OTHER_MAX characters). The order is the form's.
+DECLINE_REASONS = {
+    "no_vacancy": "No vacancy at that date",
+    "needs_not_met": "We cannot meet the child's needs",
+    "risk_to_others": "Risks to the other children living there",
+    "matching": "Matching with the children living there now",
+    "location": "The location",
+    "fee": "The fee",
+    "other": "Another reason",
+}
+DECLINE_REASON_OTHER_MAX = 500

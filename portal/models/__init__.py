@@ -31,6 +31,7 @@ from portal.models.notifications import (
 from portal.models.options import OPTIONS_CHANGE_SCOPES, DataVersion, OptionsChange, OptionsVersion
 from portal.models.providers import (
     CONTRACTS,
+    DECLINE_REASON_CODES,
     PROVIDER_KINDS,
     SETTING_KIND_FOR_PROVIDER,
     Offer,
@@ -59,7 +60,7 @@ metadata = Base.metadata
 
 __all__ = [
     "API_SCOPES", "ApiIdempotencyKey", "ApiToken", "LA_SCOPES", "PROVIDER_SCOPES",
-    "AllocationRun", "AuditEvent", "CONTRACTS", "ConnectedPerson", "DataVersion", "FormSubmission", "InAppNotification", "KnownDevice", "LocalAuthority", "MatchRun",
+    "AllocationRun", "AuditEvent", "CONTRACTS", "DECLINE_REASON_CODES", "ConnectedPerson", "DataVersion", "FormSubmission", "InAppNotification", "KnownDevice", "LocalAuthority", "MatchRun",
     "NOTIFICATION_CHOICES", "NOTIFICATION_STATUSES", "Notification", "NotificationPreference", "Offer",
     "OptionsChange", "OptionsVersion", "OPTIONS_CHANGE_SCOPES", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
     "Provider", "RE_ENTRY_DECISIONS", "RE_ENTRY_FOUND_BY", "REQUEST_STATUSES", "ReEntryLink", "ROLES", "RecoveryCode", "RequestChange", "WITHDRAWAL_REASONS", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",

@@ -25,6 +25,8 @@ SETTING_KIND_FOR_PROVIDER = {
 }
 CONTRACTS = {"framework": "Framework", "spot": "Spot purchase"}
 VACANCY_STATUSES = ("open", "held", "filled", "withdrawn")
+# The codes of portal.matching.vocabulary.DECLINE_REASONS (models import only portal.db; a test keeps the two equal).
+DECLINE_REASON_CODES = ("no_vacancy", "needs_not_met", "risk_to_others", "matching", "location", "fee", "other")
 OFFER_STATUSES = ("made", "shortlisted", "withdrawn", "declined", "accepted", "not_chosen")
 
 
@@ -173,9 +175,16 @@ class ReferralDecline(IdMixin, Base):
     """
 
     __tablename__ = "referral_decline"
+    __table_args__ = (
+        # The fixed list of portal.matching.vocabulary.DECLINE_REASONS (issue 13 §4; migration 0014_decline_reasons).
+        CheckConstraint(f"reason IN ({', '.join(repr(code) for code in DECLINE_REASON_CODES)})", name="reason"),
+    )
 
     referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), unique=True)
     provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
-    reason: Mapped[str] = mapped_column(Text)
+    # A code of DECLINE_REASONS; "other" comes with the provider's own words in `reason_other`. Declines made
+    # before the fixed list became "other" with their free text kept there.
+    reason: Mapped[str] = mapped_column(String(30))
+    reason_other: Mapped[str | None] = mapped_column(Text)
     declined_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
     declined_at: Mapped[datetime] = mapped_column(default=utcnow)

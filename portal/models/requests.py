@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, IdMixin, TimestampMixin, utcnow
@@ -232,6 +232,15 @@ class Placement(IdMixin, TimestampMixin, Base):
     # the school and the placement is within the matching policy's school distance (school_far_miles); False when
     # a school is recorded but the plan changes it or the placement is further; None when no school is recorded.
     education_continuity: Mapped[bool | None]
+    # Issue 13 §4, counted for commissioners. A deprivation of liberty order (the High Court's inherent
+    # jurisdiction, or the Court of Protection for 16 and 17 year olds) authorises the restrictions in this
+    # placement: the officer says so when recording (prefilled from the request's need) and can correct it.
+    deprivation_of_liberty: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The setting is a children's home or supported accommodation without Ofsted registration (no URN in the
+    # portal), where the Care Standards Act 2000 and the 2023 supported accommodation regulations require one.
+    # Derived from the setting when the placement is recorded (placement_records.unregistered_setting) and stored,
+    # so a later registration does not rewrite history; the officer can correct it.
+    unregistered_setting: Mapped[bool] = mapped_column(default=False, server_default=false())
     recorded_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
 
     request: Mapped[PlacementRequest] = relationship()

@@ -85,4 +85,25 @@ class ConnectedPlacementForm(PortalForm):
         validators=[Optional(),
                     NumberRange(min=0, max=100000, message="Enter a weekly allowance between £0 and £100,000")],
     )
+    deprivation_of_liberty = BooleanField(
+        "A deprivation of liberty order authorises the restrictions in this placement",
+        description="Ticked when the request records the need. Commissioners count these placements.",
+        widget=GovCheckboxInput(),
+    )
     submit = SubmitField("Record the placement", widget=GovSubmitInput())
+
+
+class PlacementFlagsForm(PortalForm):
+    """Correct the two facts commissioners count on a placement record (issue 13 §4)."""
+
+    deprivation_of_liberty = BooleanField(
+        "A deprivation of liberty order authorises the restrictions in this placement",
+        widget=GovCheckboxInput(),
+    )
+    unregistered_setting = BooleanField(
+        "The setting is not registered with Ofsted although it must be (a children's home or supported "
+        "accommodation)",
+        description="Worked out from the setting when the placement was recorded: no Ofsted URN in the portal.",
+        widget=GovCheckboxInput(),
+    )
+    submit = SubmitField("Save the flags", widget=GovSubmitInput())

@@ -19,7 +19,7 @@ from portal import geo
 from portal.models import ConnectedPerson, Offer, Placement, PlacementAgreement, PlacementRequest, Provider, Referral, User
 from portal.auth.permissions import audit
 from portal.db import db, utcnow
-from portal.placement_records import create_agreement, education_continuity
+from portal.placement_records import create_agreement, deprivation_of_liberty_recorded, education_continuity
 from portal.errors import Conflict, Forbidden, NotFound, ServiceError
 from portal.formatting import children_summary, format_date
 from portal.notifications.services import link, queue_notification
@@ -184,6 +184,22 @@ def end_placement(user: User, placement: Placement, end_date: date, reason: str,
     return placement
 
 
+def set_placement_flags(user: User, placement: Placement, *, deprivation_of_liberty: bool,
+                        unregistered_setting: bool) -> bool:
+    """Correct what the record says about a deprivation of liberty order and an unregistered setting (issue 13 §4;
+    commissioners count both). Audited with the new values; returns whether anything changed."""
+    before = (placement.deprivation_of_liberty, placement.unregistered_setting)
+    after = (bool(deprivation_of_liberty), bool(unregistered_setting))
+    if before == after:
+        return False
+    placement.deprivation_of_liberty, placement.unregistered_setting = after
+    placement.updated_at = utcnow()
+    db.session.flush()
+    audit(user, "correct_placement_flags", "placement_request", placement.request_id,
+          detail=f"placement:{placement.id};deprivation_of_liberty:{int(after[0])};unregistered_setting:{int(after[1])}")
+    return True
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Connected-person placements (s22C: family and friends first)
 # ---------------------------------------------------------------------------------------------------------------
@@ -257,6 +273,7 @@ def record_connected_placement(
     start_date: date,
     long_term: bool = False,
     weekly_allowance_gbp: Decimal | None = None,
+    deprivation_of_liberty: bool | None = None,
     today: date | None = None,
 ) -> Placement:
     """Place the child with a connected person (s22C(6)(a)) and generate the placement agreement.
@@ -299,6 +316,11 @@ def record_connected_placement(
         # child included (0 when none do), as accept_offer counts children in one setting.
         siblings_placed_together=len(siblings) + 1 if siblings else 0,
         education_continuity=education_continuity(placement_request, person.easting, person.northing),
+        # Issue 13 §4: as the officer says when recording (None: as the request records it). A connected person is
+        # a foster carer approved by the LA, never an unregistered setting.
+        deprivation_of_liberty=(deprivation_of_liberty_recorded(placement_request.needs) if deprivation_of_liberty is None
+                                else bool(deprivation_of_liberty)),
+        unregistered_setting=False,
         recorded_by_id=user.id,
     )
     db.session.add(placement)

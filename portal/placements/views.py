@@ -12,12 +12,13 @@ from portal import geo, listing
 from portal.access import get_request_for_officer
 from portal.auth.permissions import audit_now, role_required
 from portal.formatting import format_date
-from portal.placement_records import create_agreement
+from portal.placement_records import create_agreement, deprivation_of_liberty_recorded
 from portal.placements import queries, services
 from portal.placements.forms import (
     ConnectedPlacementForm,
     EndPlacementForm,
     GenerateAgreementForm,
+    PlacementFlagsForm,
     SignAgreementForm,
 )
 from portal.placements.services import SIGNING_PROVIDER_ROLES
@@ -62,10 +63,15 @@ def index():
     return render_template("placements/index.html", placements=placements, status=status)
 
 
-def _render_detail(record: queries.PlacementRecord, *, form=None, error: str | None = None, status: int = 200):
+def _render_detail(record: queries.PlacementRecord, *, form=None, flags_form=None, error: str | None = None,
+                   status: int = 200):
+    if flags_form is None:
+        flags_form = PlacementFlagsForm(formdata=None, deprivation_of_liberty=record.placement.deprivation_of_liberty,
+                                        unregistered_setting=record.placement.unregistered_setting)
     page = render_template(
         "placements/detail.html", record=record, p=record.placement, agreement=record.agreement,
         form=form or SignAgreementForm(formdata=None), generate_form=GenerateAgreementForm(formdata=None),
+        flags_form=flags_form, can_correct_flags=current_user.role == "officer",
         can_sign=services.can_sign(current_user, record.placement, record.agreement),
         needs_provider_signature=services.needs_provider_signature(record.placement), error=error,
     )
@@ -101,6 +107,24 @@ def _refuse_signature(record: queries.PlacementRecord, form: SignAgreementForm, 
     audit_now(current_user, "sign_agreement", "placement_request", record.placement.request_id, outcome="refused",
               detail=f"placement:{record.placement.id};{code}")
     return _render_detail(record, form=form, error=message, status=status)
+
+
+@bp.post("/<placement_id>/flags")
+@role_required("officer")
+def flags(placement_id: str):
+    record = queries.get_placement_record(current_user, placement_id)
+    form = PlacementFlagsForm()
+    if not form.validate_on_submit():
+        problems = [message for field in form for message in field.errors]
+        return _render_detail(record, flags_form=form, error=problems[0] if problems else "Try again", status=422)
+    with unit_of_work(form) as work:
+        changed = services.set_placement_flags(current_user, record.placement,
+                                               deprivation_of_liberty=form.deprivation_of_liberty.data,
+                                               unregistered_setting=form.unregistered_setting.data)
+    if not work.ok:
+        return _render_detail(record, flags_form=form, error=work.message, status=work.status)
+    flash("Placement record corrected." if changed else "Nothing changed.", "success")
+    return redirect(url_for("placements.detail", placement_id=placement_id))
 
 
 @bp.post("/<placement_id>/sign")
@@ -144,12 +168,15 @@ def connected(request_id: str, connected_person_id: str):
     placement_request = get_request_for_officer(current_user, request_id)
     person = queries.get_connected_person(current_user, placement_request, connected_person_id)
     form = ConnectedPlacementForm()
+    if not form.is_submitted():  # prefilled from the request's needs; the officer confirms or corrects it
+        form.deprivation_of_liberty.data = deprivation_of_liberty_recorded(placement_request.needs)
     status, error = 200, None
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             placement = services.record_connected_placement(
                 current_user, placement_request, person, start_date=form.start_date.data,
                 long_term=form.long_term.data, weekly_allowance_gbp=form.weekly_allowance_gbp.data,
+                deprivation_of_liberty=form.deprivation_of_liberty.data,
             )
         error, status = work.message, work.status
         if work.ok:

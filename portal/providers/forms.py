@@ -33,6 +33,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import (
+    AnyOf,
     InputRequired,
     Length,
     NumberRange,
@@ -420,12 +421,27 @@ class OfferForm(PortalForm):
 
 
 class DeclineReferralForm(PortalForm):
-    reason = TextAreaField(
-        "Why can you not offer a place?", widget=GovTextArea(),
+    """Why the provider cannot offer a place: one of the fixed reasons commissioners count (issue 13 §4), with the
+    provider's own words for "another reason". The service checks the same (the API calls it too)."""
+
+    reason = RadioField(
+        "Why can you not offer a place?", widget=GovRadioInput(), choices=_choices(vocabulary.DECLINE_REASONS),
+        description="The placement officer sees the reason. Commissioners count the reasons, never the referral.",
+        validate_choice=False,
+        validators=[InputRequired(message="Select why you cannot offer a place"),
+                    AnyOf(list(vocabulary.DECLINE_REASONS), message="Select why you cannot offer a place")],
+    )
+    reason_other = TextAreaField(
+        "If it is another reason, what is it?", widget=GovTextArea(),
         description="The placement officer sees this. Do not include the child's details.",
-        validators=[InputRequired(message="Enter why you cannot offer a place"), Length(max=2000)],
+        validators=[Length(max=vocabulary.DECLINE_REASON_OTHER_MAX,
+                           message=f"The reason must be {vocabulary.DECLINE_REASON_OTHER_MAX} characters or fewer")],
     )
     submit = SubmitField("Send answer", widget=GovSubmitInput())
+
+    def validate_reason_other(self, field):
+        if self.reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError("Enter why you cannot offer a place")
 
 
 class InboxFilterForm(PortalForm):

@@ -28,8 +28,9 @@ from portal.db import db, utcnow
 from portal.providers.csv_format import CsvProblem, VacancyRow
 from portal.options import bump_options_version, group_request_ids, placed_together, referral_children
 from portal.providers.queries import LIVE_OFFER_STATUSES
-from portal.errors import Conflict, NotFound, ServiceError
+from portal.errors import Conflict, Invalid, NotFound, ServiceError
 from portal.formatting import children_summary
+from portal.matching import vocabulary
 from portal.notifications.services import link, queue_notification
 
 INVITE_DAYS = tokens.INVITATION.max_age.days
@@ -620,27 +621,38 @@ def withdraw_offer(user: User, offer: Offer) -> None:
     _withdraw_offer(user, offer)
 
 
-def decline_referral(user: User, referral: Referral, reason: str) -> ReferralDecline:
-    """Answer "we cannot offer a place", with a reason the placement officer sees."""
+def decline_referral(user: User, referral: Referral, reason: str, other: str | None = None) -> ReferralDecline:
+    """Answer "we cannot offer a place", with a reason from the fixed list (vocabulary.DECLINE_REASONS) that the
+    placement officer sees and commissioners count; "other" needs the provider's own words (issue 13 §4). The
+    form checks the same; this is the rule for every caller (the pages and the API)."""
     if referral.provider_id != user.provider_id:
         raise ServiceError("This referral was not sent to you")
-    if not reason.strip():
-        raise ServiceError("Enter why you cannot offer a place")
+    if reason not in vocabulary.DECLINE_REASONS:
+        raise Invalid("Select why you cannot offer a place", field="reason")
+    other = (other or "").strip() or None
+    if reason == "other" and other is None:
+        raise Invalid("Enter why you cannot offer a place", field="reason_other")
+    if other is not None and len(other) > vocabulary.DECLINE_REASON_OTHER_MAX:
+        raise Invalid(f"The reason must be {vocabulary.DECLINE_REASON_OTHER_MAX} characters or fewer",
+                      field="reason_other")
+    if reason != "other":
+        other = None  # the words belong to "another reason" only: a reason from the list is counted as it is
     _request_is_open(referral)
     if db.session.scalar(select(Offer.id).where(Offer.referral_id == referral.id,
                                                 Offer.status.in_(LIVE_OFFER_STATUSES))):
         raise ServiceError("You have an offer for this child. Withdraw it first")
     if db.session.scalar(select(ReferralDecline.id).where(ReferralDecline.referral_id == referral.id)):
         raise ServiceError("You have already said you cannot offer a place for this child")
-    decline = ReferralDecline(referral_id=referral.id, provider_id=user.provider_id, reason=reason.strip(),
-                              declined_by_id=user.id)
+    decline = ReferralDecline(referral_id=referral.id, provider_id=user.provider_id, reason=reason,
+                              reason_other=other, declined_by_id=user.id)
     db.session.add(decline)
     referral.status = "declined"
     try:
         db.session.flush()
     except IntegrityError as error:
         raise ServiceError("You have already said you cannot offer a place for this child") from error
-    audit(user, "decline_referral", "placement_request", referral.request_id, detail=f"referral:{referral.id}")
+    audit(user, "decline_referral", "placement_request", referral.request_id,
+          detail=f"referral:{referral.id};reason:{reason}")
     return decline
 
 

@@ -257,9 +257,9 @@ def decline_referral(referral_id: str):
     work = None
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            services.decline_referral(current_user, ref, form.reason.data)
+            services.decline_referral(current_user, ref, form.reason.data, form.reason_other.data)
         if work.ok:
-            flash("Answer sent: the placement officer can see you cannot offer a place.", "success")
+            flash("Answer sent: the placement officer can see you cannot offer a place, and why.", "success")
             return redirect(url_for("providers.referral", referral_id=ref.id))
         _show_at(form.reason, work)
     return _render_referral(ref, decline_form=form, error_form=form, status=_form_status(form, work))

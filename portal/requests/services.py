@@ -30,7 +30,14 @@ from portal.auth.permissions import audit
 from portal.db import db, utcnow
 from portal.errors import Conflict, Invalid, ServiceError
 from portal.notifications.services import link, queue_for_provider
-from portal.placement_records import create_agreement, education_continuity, placement_type_for, provider_code_for
+from portal.placement_records import (
+    create_agreement,
+    deprivation_of_liberty_recorded,
+    education_continuity,
+    placement_type_for,
+    provider_code_for,
+    unregistered_setting,
+)
 from portal.options import bump_options_version, group_request_ids, placed_together, referral_children
 from portal.requests import sections
 
@@ -347,6 +354,10 @@ def _placement(user: User, child: PlacementRequest, offer: Offer, setting: Setti
         over_20_miles=distance > 20,
         siblings_placed_together=together if together > 1 else 0,
         education_continuity=education_continuity(child, setting.easting, setting.northing),
+        # Issue 13 §4: as the request records it (the officer can correct it on the placement record), and
+        # whether the setting needed an Ofsted registration it does not have.
+        deprivation_of_liberty=deprivation_of_liberty_recorded(child.needs),
+        unregistered_setting=unregistered_setting(setting.kind, setting.ofsted_urn),
         recorded_by_id=user.id,
     )
     db.session.add(placement)

@@ -118,7 +118,9 @@ def test_settings_shape_by_kind(region):
         assert set(setting.sexes) <= {"female", "male"} and setting.sexes
         assert set(setting.needs_met) <= set(vocab.NEEDS) and set(setting.risks_managed) <= set(vocab.RISKS)
         assert setting.ofsted_rating in (None, *vocab.OFSTED_RATINGS)
-        assert re.fullmatch(r"(SC)?\d{6,7}", setting.ofsted_urn)
+        # A few supported accommodation services are not registered yet (issue 13 §4: flagged placements).
+        assert (setting.kind == "supported" and setting.ofsted_urn is None) or re.fullmatch(
+            r"(SC)?\d{6,7}", setting.ofsted_urn)
     homes = [s for s, _ in rows if s.kind == "residential"]
     fosters = [s for s, _ in rows if s.kind == "foster"]
     assert any(s.solo_only for s in homes)

@@ -28,13 +28,13 @@ def submitted(req: PlacementRequest, day: date) -> PlacementRequest:
 def create_placement(req: PlacementRequest, *, start: date, placement_type: str = "U6", provider_code: str = "PR4",
                      provider: Provider | None = None, setting: Setting | None = None, weekly_cost: str | None = "850",
                      miles: str = "5.0", inside: bool = True, end: date | None = None, end_reason: str | None = None,
-                     siblings_together: int = 0) -> Placement:
+                     siblings_together: int = 0, dol: bool = False, unregistered: bool = False) -> Placement:
     placement = Placement(
         request_id=req.id, setting_id=setting.id if setting else None, provider_id=provider.id if provider else None,
         la_code=req.la_code, start_date=start, end_date=end, end_reason=end_reason, placement_type=placement_type,
         provider_code=provider_code, weekly_cost_gbp=Decimal(weekly_cost) if weekly_cost else None,
         distance_miles=Decimal(miles), inside_la=inside, over_20_miles=Decimal(miles) > 20,
-        siblings_placed_together=siblings_together,
+        siblings_placed_together=siblings_together, deprivation_of_liberty=dol, unregistered_setting=unregistered,
     )
     req.status = "placed"
     db.session.add(placement)
@@ -68,9 +68,10 @@ def offer_at(referral: Referral, vacancy, when: datetime) -> Offer:
     return offer
 
 
-def decline_at(referral: Referral, when: datetime) -> ReferralDecline:
-    decline = ReferralDecline(referral_id=referral.id, provider_id=referral.provider_id, reason="No room",
-                              declined_at=when)
+def decline_at(referral: Referral, when: datetime, reason: str = "no_vacancy",
+               other: str | None = None) -> ReferralDecline:
+    decline = ReferralDecline(referral_id=referral.id, provider_id=referral.provider_id, reason=reason,
+                              reason_other=other, declined_at=when)
     referral.status = "declined"
     db.session.add(decline)
     db.session.commit()

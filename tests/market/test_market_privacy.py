@@ -12,7 +12,8 @@ from tests.factories import BIRMINGHAM, COVENTRY, create_provider, create_reques
 from tests.market.market_data import LAST_MONTH, THIS_MONTH, read_page, submitted
 
 PAGES = ("/market/", "/market/demand", "/market/supply", "/market/gaps", "/market/prices", "/market/distance",
-         "/market/outcomes", "/market/responses", "/market/shape", "/market/summary", "/market/extract",
+         "/market/outcomes", "/market/responses", "/market/declines", "/market/shape", "/market/summary",
+         "/market/extract", "/market/declines/by-reason.csv",
          "/market/demand/by-month.csv", "/market/extract.csv")
 
 

@@ -32,7 +32,7 @@ def test_dashboard_figures(client, auth, db_session):
     declined = create_offer(referrals[1], create_vacancy(s.setting))
     db.session.execute(update(Offer).where(Offer.id == accepted.id).values(status="accepted"))
     db.session.execute(update(Offer).where(Offer.id == declined.id).values(status="declined"))
-    db.session.add(ReferralDecline(referral_id=referrals[2].id, provider_id=provider.id, reason="Full"))
+    db.session.add(ReferralDecline(referral_id=referrals[2].id, provider_id=provider.id, reason="no_vacancy"))
     db.session.execute(update(Referral).where(Referral.id == referrals[4].id).values(status="closed"))
     for referral, hours in zip(referrals, (1, 3, 5, 7, 9)):
         _sent_hours_ago(referral.id, hours + 0.5)

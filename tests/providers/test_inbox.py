@@ -78,7 +78,7 @@ def test_a_referral_not_sent_to_you_is_not_found(client, auth, db_session):
     ids = (unsent.id, s.referral.id)
     auth.sign_in(s.other_user)
     assert client.get(f"/provider/referrals/{ids[1]}").status_code == 404
-    assert client.post(f"/provider/referrals/{ids[1]}/decline", data={"reason": "x"}).status_code == 404
+    assert client.post(f"/provider/referrals/{ids[1]}/decline", data={"reason": "no_vacancy"}).status_code == 404
     page = client.get("/provider/").get_data(as_text=True)
     assert _order(page) == [ids[0]] and "Hidden" not in page
     assert client.get("/provider/referrals/0123456789abcdef0123456789abcdef").status_code == 404

@@ -64,7 +64,7 @@ def test_staff_cannot_offer_or_decline_and_another_provider_cannot_answer(client
     referral_id, vacancy_id = s.referral.id, s.vacancy.id
     auth.sign_in(s.staff)
     assert client.post(f"/provider/referrals/{referral_id}", data=offer_data(vacancy_id)).status_code == 403
-    assert client.post(f"/provider/referrals/{referral_id}/decline", data={"reason": "Full"}).status_code == 403
+    assert client.post(f"/provider/referrals/{referral_id}/decline", data={"reason": "no_vacancy"}).status_code == 403
     auth.sign_out()
     auth.sign_in(s.other_user)
     assert client.post(f"/provider/referrals/{referral_id}", data=offer_data(s.other_vacancy.id)).status_code == 404
@@ -112,17 +112,18 @@ def test_decline_a_referral_with_a_reason(client, auth, db_session):
     referral_id = s.referral.id
     auth.sign_in(s.manager)
     response = client.post(f"/provider/referrals/{referral_id}/decline", data={"reason": "  "})
-    assert response.status_code == 422 and "Enter why you cannot offer a place" in response.get_data(as_text=True)
-    response = client.post(f"/provider/referrals/{referral_id}/decline", data={"reason": "No bed until March"})
+    assert response.status_code == 422 and "Select why you cannot offer a place" in response.get_data(as_text=True)
+    response = client.post(f"/provider/referrals/{referral_id}/decline",
+                           data={"reason": "other", "reason_other": "No bed until March"})
     assert response.status_code == 302
     decline = db_session.scalar(select(ReferralDecline))
-    assert (decline.referral_id, decline.reason, decline.provider_id) == (referral_id, "No bed until March",
-                                                                          s.provider.id)
+    assert (decline.referral_id, decline.reason, decline.reason_other, decline.provider_id) == (
+        referral_id, "other", "No bed until March", s.provider.id)
     assert fresh(Referral, referral_id).status == "declined"
     db.session.rollback()
     page = client.get(f"/provider/referrals/{referral_id}").get_data(as_text=True)
     assert "No bed until March" in page and "We cannot offer a place" not in page
-    response = client.post(f"/provider/referrals/{referral_id}/decline", data={"reason": "Again"})
+    response = client.post(f"/provider/referrals/{referral_id}/decline", data={"reason": "fee"})
     assert response.status_code == 422 and "already said you cannot offer" in response.get_data(as_text=True)
 
 
@@ -131,7 +132,7 @@ def test_a_live_offer_must_be_withdrawn_before_declining(client, auth, db_sessio
     create_offer(s.referral, s.vacancy)
     referral_id = s.referral.id
     auth.sign_in(s.manager)
-    response = client.post(f"/provider/referrals/{referral_id}/decline", data={"reason": "Changed our mind"})
+    response = client.post(f"/provider/referrals/{referral_id}/decline", data={"reason": "no_vacancy"})
     assert response.status_code == 422 and "Withdraw it first" in response.get_data(as_text=True)
     assert db_session.scalar(select(ReferralDecline)) is None
 

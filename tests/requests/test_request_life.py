@@ -184,7 +184,7 @@ def test_only_live_referrals_get_the_notice(client, auth, db_session):
         create_vacancy(create_setting(provider))
     live_referral, declined_referral = create_referral(req, live), create_referral(req, declined)
     declined_referral.status = "declined"
-    db_session.add(ReferralDecline(referral_id=declined_referral.id, provider_id=declined.id, reason="Full"))
+    db_session.add(ReferralDecline(referral_id=declined_referral.id, provider_id=declined.id, reason="no_vacancy"))
     db_session.commit()
     auth.sign_in(officer)
     assert client.post(f"/requests/{req.id}/edit/needs", data=NEEDS_BSL).status_code == 302
@@ -329,7 +329,7 @@ def test_withdrawing_closes_live_referrals_and_offers_and_providers_see_only_the
     sent = create_referral(req, waiting)
     refused = create_referral(req, declining)
     refused.status = "declined"
-    db_session.add(ReferralDecline(referral_id=refused.id, provider_id=declining.id, reason="Full"))
+    db_session.add(ReferralDecline(referral_id=refused.id, provider_id=declining.id, reason="no_vacancy"))
     db_session.commit()
     auth.sign_in(officer)
     assert get_page(client, f"/requests/{req.id}").links["Withdraw this request"] == f"/requests/{req.id}/withdraw"
