@@ -309,8 +309,8 @@ def whatif_compare():
 def whatif_compare_csv():
     chosen, run = _chosen_for_comparison()
     table = scenarios.comparison(chosen, run, _scope())
-    audit_now(current_user, "export_whatif_csv", "whatif_scenario", ",".join(s.id for s in chosen),
-              detail=f"run={run}")
+    audit_now(current_user, "export_whatif_csv", "whatif_comparison", None,
+              detail=f"run={run} scenarios={','.join(s.id for s in chosen)}")
     return _csv(table_csv(table), f"whatif-comparison-{run}.csv")
 
 
