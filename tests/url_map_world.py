@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from portal.auth.services import issue_reset_link
 from portal.db import db
+from portal.market.scenarios import compute as whatif_compute
 from portal.models import InAppNotification, User, WhatIfScenario
 from portal.notifications.services import link, queue_notification
 from portal.placement_records import create_agreement
@@ -155,7 +156,7 @@ def build_world() -> World:
     users["officer_password_only"] = officer
     # A what-if scenario the regional commissioner saved (the region's commissioners share them; issue 13 §1).
     scenario = WhatIfScenario(name="Two more homes in Coventry", created_by_id=users["commissioner_region"].id,
-                              items=[], results={})
+                              items=[], results={"open": whatif_compute([], "open")})  # run once: its CSV exists
     db.session.add(scenario)
     db.session.commit()
 
