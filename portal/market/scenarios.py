@@ -47,7 +47,6 @@ KIND_LABELS = {
     "residential": "Children's home",
     "supported": "Supported accommodation (16 and 17 year olds)",
 }
-assert set(KIND_LABELS) == set(PROVISION_KINDS)
 RUNS = {"open": "Today's open requests", "replay": f"Replay of the last {REPLAY_MONTHS} months"}
 # Where the allocation places a child, in the order s22C of the Children Act 1989 prefers.
 S22C_ORDER = {

@@ -317,3 +317,15 @@ def test_proposals_hide_small_gaps(market, db_session):
     tables, _ = read_page(page.html)
     assert tables["proposals"][f"la_foster-{COVENTRY}-10_15"] == ["c", "c", "c"]
     assert "Therapeutic support" not in page.text.split("What each candidate adds")[-1]
+
+
+def test_the_hub_runs_a_large_scenario_from_the_command_line(app, market, db_session, exact):
+    waiting_children(2)
+    scenario_id = saved(market, "From the command line", item())
+    result = app.test_cli_runner().invoke(args=["market", "whatif-run", scenario_id, "--run", "open"])
+    assert result.exit_code == 0, result.output
+    assert "From the command line: Today's open requests computed in" in result.output
+    tables = figures(Page(market.get(f"{BASE}/{scenario_id}").get_data(as_text=True)))
+    assert tables["summary"]["placed"] == ["0", "1", "1"]
+    missing = app.test_cli_runner().invoke(args=["market", "whatif-run", "nope"])
+    assert missing.exit_code != 0 and "no scenario 'nope'" in missing.output
