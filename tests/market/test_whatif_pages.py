@@ -329,3 +329,24 @@ def test_the_hub_runs_a_large_scenario_from_the_command_line(app, market, db_ses
     assert tables["summary"]["placed"] == ["0", "1", "1"]
     missing = app.test_cli_runner().invoke(args=["market", "whatif-run", "nope"])
     assert missing.exit_code != 0 and "no scenario 'nope'" in missing.output
+
+
+def test_a_control_character_in_an_item_is_a_field_error_and_saves_nothing(market, db_session):
+    response = post_scenario(market, "Homes", item(postcode="CV1\x002AB", la=""), status=422)
+    page = Page(response.get_data(as_text=True))
+    assert "Remove the control characters from Or a postcode" in page.errors
+    assert count(db_session, WhatIfScenario) == 0
+
+
+def test_a_comparison_hides_small_numbers_on_the_page_and_in_its_csv(market, db_session):
+    waiting_children(3)
+    one = saved(market, "One", item(places="1"))
+    two = saved(market, "Two", item(places="2"))
+    run(market, one)
+    run(market, two)
+    tables, _ = read_page(market.get(f"{BASE}/compare?scenario={one}&scenario={two}").get_data(as_text=True))
+    assert tables["comparison"]["placed"] == ["0", "c", "c", "0", "c", "c"]
+    rows = list(csv.reader(io.StringIO(
+        market.get(f"{BASE}/compare.csv?scenario={one}&scenario={two}").get_data(as_text=True))))
+    assert next(r for r in rows if r[0] == "Children placed")[1:] == ["0", "c", "c", "0", "c", "c"]
+    assert next(r for r in rows if r[0] == "Children asked about")[1:] == ["c"] * 6
