@@ -350,3 +350,10 @@ def test_a_comparison_hides_small_numbers_on_the_page_and_in_its_csv(market, db_
         market.get(f"{BASE}/compare.csv?scenario={one}&scenario={two}").get_data(as_text=True))))
     assert next(r for r in rows if r[0] == "Children placed")[1:] == ["0", "c", "c", "0", "c", "c"]
     assert next(r for r in rows if r[0] == "Children asked about")[1:] == ["c"] * 6
+
+
+def test_a_saving_reads_as_minus_pounds():
+    from portal.market.tables import Cell
+
+    assert Cell(-455.0, "gbp").display == "-£455" and Cell(455.0, "gbp").display == "£455"
+    assert Cell(-455.0, "gbp").csv_text == "-455"
