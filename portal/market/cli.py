@@ -1,8 +1,10 @@
-"""`flask market whatif-run SCENARIO_ID --run open|replay`: run a saved what-if scenario outside a web request.
+"""`flask market whatif-run SCENARIO_ID --run open|replay` and `flask market whatif-run --queued`: what-if
+scenarios run outside a web request.
 
-At the scale of the whole region one run is two allocations (twenty-four for the replay), which can take longer
-than a web request may (REQUEST_DEADLINE_SECONDS, the worker timeout): the hub runs it here, and the scenario's page
-shows the figures it saved, with when they were computed (docs/market.md, "What-if sufficiency").
+The replay of the last 12 months is two allocations per month: at the region's scale minutes, longer than a web
+request may take (REQUEST_DEADLINE_SECONDS, the worker timeout). The scenario's page queues it; the jobs service
+runs the queued runs (deploy/jobs.sh), and the page then shows the figures, with when they were computed
+(docs/market.md, "What-if sufficiency"). The hub can run any scenario at once here too.
 """
 
 import click
@@ -18,17 +20,21 @@ def market() -> None:
 
 
 @market.command("whatif-run")
-@click.argument("scenario_id")
+@click.argument("scenario_id", required=False)
 @click.option("--run", "run_on", type=click.Choice(list(scenarios.RUNS)), default="open", show_default=True,
               help="Today's open requests, or a replay of the last 12 months.")
+@click.option("--queued", is_flag=True, help="Run every run commissioners asked for on the pages (the jobs service).")
 @with_appcontext
-def whatif_run(scenario_id: str, run_on: str) -> None:
-    """Run a saved what-if scenario and keep its figures (shown, suppressed, on its page)."""
-    scenario = scenarios.find_scenarios([scenario_id])
-    if not scenario:
-        raise click.ClickException(f"no scenario {scenario_id!r}")
-    result = scenarios.compute(scenario[0].items, run_on)  # solved before the write: no lock held meanwhile
-    with unit_of_work():
-        scenarios.save_result(scenarios.get_scenario(scenario_id), run_on, result)
-    click.echo(f"{scenario[0].name}: {scenarios.RUNS[run_on]} computed in {result['seconds']:.1f} s "
-               f"against options version {result['options_version']}.")
+def whatif_run(scenario_id: str | None, run_on: str, queued: bool) -> None:
+    """Run a saved what-if scenario (or every queued run) and keep its figures (shown, suppressed, on its page)."""
+    if queued == bool(scenario_id):
+        raise click.UsageError("Name one scenario, or give --queued.")
+    for sid, run in scenarios.list_queued() if queued else [(scenario_id, run_on)]:
+        found = scenarios.find_scenarios([sid])
+        if not found:
+            raise click.ClickException(f"no scenario {sid!r}")
+        result = scenarios.compute(found[0].items, run)  # solved before the write: no lock held meanwhile
+        with unit_of_work():
+            scenarios.save_result(scenarios.get_scenario(sid), run, result)
+        click.echo(f"{found[0].name}: {scenarios.RUNS[run]} computed in {result['seconds']:.1f} s "
+                   f"against options version {result['options_version']}.")

@@ -64,6 +64,9 @@ FEE_MAX_GBP_WEEK = 50_000
 # largest gaps first, so the page answers in seconds on the whole region.
 PROPOSAL_LIMIT = 8
 COMPARE_MAX = 4
+# Runs computed in the request (today's open requests: two allocations) and runs queued for the jobs service.
+RUN_NOW = ("open",)
+QUEUED = "queued"
 
 # The counts kept per (LA, need): children asked about, placed, in their own LA, within 20 miles, placed in each
 # s22C category; and the weekly fees of their places in pence.
@@ -215,11 +218,39 @@ def create_scenario(user: User, name: str, records: Sequence[Mapping]) -> WhatIf
 
 
 def save_result(scenario: WhatIfScenario, run: str, result: dict) -> None:
-    """Keep the figures `compute` gave for `run` in the scenario (replacing that run's last ones)."""
+    """Keep the figures `compute` gave for `run` in the scenario (replacing that run's last ones); a queued request
+    for that run is done."""
     if run not in RUNS:
         raise Invalid("Choose what to run the scenario on", field="run")
-    scenario.results = {**(scenario.results or {}), run: result}
+    results = {**(scenario.results or {}), run: result}
+    queued = {k: v for k, v in results.get(QUEUED, {}).items() if k != run}
+    results[QUEUED] = queued
+    if not queued:
+        del results[QUEUED]
+    scenario.results = results
     db.session.flush()
+
+
+def queue_run(user: User, scenario: WhatIfScenario, run: str) -> None:
+    """Ask for `run` to be computed by the jobs service (`flask market whatif-run --queued`): the replay is a dozen
+    allocations or more, longer than a web request may take at the region's scale."""
+    if run not in RUNS:
+        raise Invalid("Choose what to run the scenario on", field="run")
+    results = dict(scenario.results or {})
+    results[QUEUED] = {**results.get(QUEUED, {}),
+                       run: {"requested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                             "by": user.id}}
+    scenario.results = results
+    db.session.flush()
+
+
+def list_queued() -> list[tuple[str, str]]:
+    """(scenario id, run) for every queued run, oldest request first."""
+    out = []
+    for scenario in db.session.scalars(select(WhatIfScenario)):
+        for run, asked in (scenario.results or {}).get(QUEUED, {}).items():
+            out.append((asked["requested_at"], scenario.id, run))
+    return [(sid, run) for _at, sid, run in sorted(out)]
 
 
 def list_scenarios() -> list[WhatIfScenario]:

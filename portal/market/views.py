@@ -247,8 +247,9 @@ def _scenario_page(scenario, form, status: int = 200):
     scope = _scope()
     results = {run: (scenarios.run_info(scenario, run), scenarios.present(scenario.results[run], scope))
                for run in scenarios.RUNS if run in (scenario.results or {})}
+    queued = (scenario.results or {}).get(scenarios.QUEUED, {})
     return render_template("market/whatif_scenario.html", scenario=scenario, form=form, results=results,
-                           runs=scenarios.RUNS, owners=scenarios.owner_names([scenario]),
+                           runs=scenarios.RUNS, owners=scenarios.owner_names([scenario]), queued=queued,
                            describe=scenarios.describe_item, threshold=scope.threshold), status
 
 
@@ -259,12 +260,17 @@ def whatif_run(scenario_id: str):
     form = RunForm()
     if not form.validate_on_submit():
         return _scenario_page(scenario, form, 422)
-    result = scenarios.compute(scenario.items, form.run.data)  # solved before the write: no lock held meanwhile
+    run = form.run.data
+    # Today's open requests are solved here, before the write (no lock held meanwhile); the replay is queued.
+    result = scenarios.compute(scenario.items, run) if run in scenarios.RUN_NOW else None
     with unit_of_work(form) as work:
-        scenarios.save_result(scenarios.get_scenario(scenario_id), form.run.data, result)
+        if result is None:
+            scenarios.queue_run(current_user, scenarios.get_scenario(scenario_id), run)
+        else:
+            scenarios.save_result(scenarios.get_scenario(scenario_id), run, result)
     if not work.ok:
         return _scenario_page(scenario, form, work.status)
-    return redirect(url_for("market.whatif_scenario", scenario_id=scenario_id, _anchor=f"run-{form.run.data}"))
+    return redirect(url_for("market.whatif_scenario", scenario_id=scenario_id, _anchor=f"run-{run}"))
 
 
 @bp.get("/whatif/<scenario_id>.csv")

@@ -192,14 +192,25 @@ def test_a_place_that_exactly_fits_an_unplaced_child_places_one_more_through_the
     assert stored["options_version"] >= 0 and stored["computed_at"]
 
 
-def test_the_replay_is_run_only_when_asked_and_shown_apart(market, db_session, exact):
+def test_the_replay_is_queued_from_the_page_and_run_by_the_jobs(app, market, db_session, exact):
     waiting_children(1)
     scenario_id = saved(market, "One more", item())
     page = run(market, scenario_id, "open")
     assert "Not run yet" in page.soup.find(id="run-replay").get_text()
     page = run(market, scenario_id, "replay")
-    assert "replay" in db_session.get(WhatIfScenario, scenario_id).results
+    assert page.soup.find(attrs={"data-testid": "queued-replay"}) is not None
+    assert "replay" not in db_session.get(WhatIfScenario, scenario_id).results  # nothing computed in the request
+    assert scenarios.list_queued() == [(scenario_id, "replay")]
+    result = app.test_cli_runner().invoke(args=["market", "whatif-run", "--queued"])
+    assert result.exit_code == 0, result.output
+    assert "One more: Replay of the last 12 months computed in" in result.output
+    db_session.expire_all()
+    assert scenarios.list_queued() == []
+    page = Page(market.get(f"{BASE}/{scenario_id}").get_data(as_text=True))
+    assert page.soup.find(attrs={"data-testid": "queued-replay"}) is None
     assert figures(page, "replay")["summary"]["asked"][0] == "0"  # nothing was submitted in a past month
+    assert figures(page, "open")["summary"]["placed"] == ["0", "1", "1"]  # the open run is still there
+    assert app.test_cli_runner().invoke(args=["market", "whatif-run"]).exit_code != 0  # one, or --queued
 
 
 # ------------------------------------------------------------------------------------------------ suppression
