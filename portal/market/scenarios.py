@@ -51,8 +51,8 @@ RUNS = {"open": "Today's open requests", "replay": f"Replay of the last {REPLAY_
 # Where the allocation places a child, in the order s22C of the Children Act 1989 prefers.
 S22C_ORDER = {
     "connected": "Family and friends (connected persons)",
-    "la_foster": "The local authority's own foster carers",
-    "other_foster": "Other foster carers (agencies, other local authorities)",
+    "la_foster": "Local authority foster carers (903 PR1, PR2)",
+    "other_foster": "Agency foster carers (903 PR4, PR5)",
     "residential": "Children's homes",
     "supported": "Supported accommodation",
 }
@@ -134,7 +134,7 @@ def _category(option: matching.OptionSpec) -> str:
     if option.kind == "connected_person":
         return "connected"
     if option.kind == "foster":
-        return "la_foster" if option.provider_code == "PR1" else "other_foster"
+        return "la_foster" if option.provider_code in ("PR1", "PR2") else "other_foster"
     return option.kind
 
 
