@@ -23,6 +23,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import select
 
 from portal import geo, matching
@@ -495,20 +496,35 @@ def candidates(limit: int = PROPOSAL_LIMIT) -> tuple[list[tuple[str, str, str, i
     return out, len(short)
 
 
+def _scored(limit: int) -> tuple[list[tuple], list[int], int]:
+    """The candidates, each one's children placed over the baseline's, and the number of short cells: solved once
+    per (options version, data version, day) in each process, as the market pages are kept (cache.py)."""
+    from portal.options.versions import get_data_version
+
+    today = date.today()
+    key = (current_options().version, get_data_version(), today, limit)
+    memo = current_app.extensions.setdefault("portal_whatif_proposals", {})
+    if key in memo:
+        return memo[key]
+    found, total = candidates(limit)
+    gains: list[int] = []
+    if found:
+        batches, options = _problem("open", today)
+        added = [scenario_options([provision_item(record)], today, f"proposal-{k}")
+                 for k, (*_rest, record) in enumerate(found)]
+        base, withs = _run(batches, options, added)
+        gains = [_placed(with_) - _placed(base) for with_ in withs]
+    memo.clear()  # one key at a time: an older version's scores are of no use
+    memo[key] = (found, gains, total)
+    return memo[key]
+
+
 def proposals(scope: Scope, limit: int = PROPOSAL_LIMIT) -> tuple[list[Proposal], int]:
     """Each candidate scored by the solver on today's open requests (children placed per place added), best first;
     and how many short cells there were in all (only `limit` are scored)."""
-    found, total = candidates(limit)
-    if not found:
-        return [], total
-    batches, options = _problem("open", date.today())
-    today = date.today()
-    added = [scenario_options([provision_item(record)], today, f"proposal-{k}")
-             for k, (*_rest, record) in enumerate(found)]
-    base, withs = _run(batches, options, added)
+    found, gains, total = _scored(limit)
     out = []
-    for (kind, la, band, short, record), with_ in zip(found, withs):
-        gain = _placed(with_) - _placed(base)
+    for (kind, la, band, _short, record), gain in zip(found, gains):
         # Places added (the cell's shortfall) and the gain are counts of children: hidden when small, as on the
         # gaps page; the ratio is shown only where both are.
         places = Cell(record["places"], "count", is_small(record["places"], scope.threshold))

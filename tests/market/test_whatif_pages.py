@@ -368,3 +368,17 @@ def test_a_saving_reads_as_minus_pounds():
 
     assert Cell(-455.0, "gbp").display == "-£455" and Cell(455.0, "gbp").display == "£455"
     assert Cell(-455.0, "gbp").csv_text == "-455"
+
+
+def test_proposals_are_solved_once_per_data_version(market, db_session, exact, monkeypatch):
+    officer = create_user("officer", la_code=COVENTRY)
+    create_request(officer, first_name="Teen", age=15)
+    solves = []
+    real = scenarios._run
+    monkeypatch.setattr(scenarios, "_run", lambda *args: solves.append(1) or real(*args))
+    first, _ = read_page(market.get(f"{BASE}/proposals").get_data(as_text=True))
+    again, _ = read_page(market.get(f"{BASE}/proposals").get_data(as_text=True))
+    assert again == first and len(solves) == 1
+    create_request(officer, first_name="Another", age=4)  # the region's data moved: scored again
+    tables, _ = read_page(market.get(f"{BASE}/proposals").get_data(as_text=True))
+    assert len(solves) == 2 and len(tables["proposals"]) == 2
