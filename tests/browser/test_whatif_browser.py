@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.test_journey_browser import sign_in
 from tests.factories import COVENTRY, create_provider, create_request, create_setting, create_user, create_vacancy
 
@@ -54,6 +55,7 @@ def test_a_commissioner_builds_saves_and_compares_two_scenarios(live_app, browse
     page.get_by_test_id("save-scenario").click()
     expect(page.get_by_role("alert").get_by_text("Number of places must be between 1 and 200")).to_be_visible()
     expect(page.get_by_label("Scenario name")).to_have_value("Too few")
+    assert_no_axe_violations(page, context="whatif-form-error")
 
     _build(page, base, "One more place", "1", second_item=True)
     _build(page, base, "Two more places", "2")
@@ -71,3 +73,4 @@ def test_a_commissioner_builds_saves_and_compares_two_scenarios(live_app, browse
     assert by_column["One more place: without"] == "1" and by_column["Two more places: without"] == "1"
     assert by_column["One more place: difference"] == "1" and by_column["Two more places: difference"] == "2"
     expect(page.get_by_test_id("compare-csv")).to_be_visible()
+    assert_no_axe_violations(page, context="whatif-compare")
