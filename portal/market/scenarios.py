@@ -30,7 +30,7 @@ from portal import geo, matching
 from portal.db import db
 from portal.errors import Invalid, NotFound
 from portal.formatting import la_name
-from portal.market.cube import ALL, Axis, Cube
+from portal.market.cube import ALL, Axis, Cube, fill_totals
 from portal.market.dimensions import NEED_LABELS, REGION_TOTAL
 from portal.market.filters import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS
 from portal.market.gaps import open_request_facts
@@ -333,22 +333,60 @@ class Figures:
                 array[len(las)] = array[:len(las)].sum(axis=0)
         cells: dict = {}
 
-        def protected(values_b, values_w, axes):
+        def protected(values_b, values_w, axes, fixed=None):
+            """The hidden cells without and with the provision; the with figures also kept away from a difference
+            of a few children. `fixed`: (mask, hidden without, hidden with) of cells decided on another cube."""
             diff = values_w - values_b
-            pb = protect(Cube(axes, values_b), scope.threshold)
-            pw = protect(Cube(axes, values_w, (np.abs(diff),)), scope.threshold)
+            extra_b = extra_w = {}
+            if fixed is not None:
+                mask, hidden_b, hidden_w = fixed
+                extra_b = {"initial": hidden_b, "frozen": mask}
+                extra_w = {"initial": hidden_w, "frozen": mask}
+            pb = protect(Cube(axes, values_b), scope.threshold, **extra_b)
+            # The difference both ways (a few more placed, a few fewer not placed): each is kept out of 1..threshold,
+            # alone and as the sum of a line's hidden cells.
+            pw = protect(Cube(axes, values_w, (diff, -diff)), scope.threshold, **extra_w)
             return pb.hidden, pw.hidden
 
-        for measure in ("asked", "own_la", "within_20"):
-            hb, hw = protected(base[measure], with_[measure], (la_axis, need_axis))
-            cells[measure] = (base[measure], with_[measure], hb, hw)
-        # Placed and its s22C categories are one cube (the categories add up to placed).
-        stack_b = np.stack([base[f"s22c:{k}"] for k in S22C_ORDER] + [base["placed"]], axis=-1)
-        stack_w = np.stack([with_[f"s22c:{k}"] for k in S22C_ORDER] + [with_["placed"]], axis=-1)
-        hb, hw = protected(stack_b, stack_w, (la_axis, need_axis, cat_axis))
-        for c, key in enumerate([*S22C_ORDER, "placed"]):
-            name = "placed" if key == "placed" else f"s22c:{key}"
-            cells[name] = (stack_b[..., c], stack_w[..., c], hb[..., c], hw[..., c])
+        # One cube for where the children are: the s22C categories and "not placed" (leaves), with the totals
+        # children placed and children asked about, so that no subtraction gives back a few (not) placed children.
+        leaves = (*S22C_ORDER, "unplaced")
+        cat_axis = Axis("cat", leaves, (("placed", tuple(range(len(S22C_ORDER)))), (ALL, tuple(range(len(leaves))))))
+        axes = (la_axis, need_axis, cat_axis)
+
+        def stacked(arrays):
+            out = np.zeros(shape + (cat_axis.size,), dtype=np.int64)
+            for c, key in enumerate(S22C_ORDER):
+                out[..., c] = arrays[f"s22c:{key}"]
+            out[..., len(S22C_ORDER)] = arrays["asked"] - arrays["placed"]
+            fill_totals(out, axes)
+            return out
+
+        stack_b, stack_w = stacked(base), stacked(with_)
+        hb, hw = protected(stack_b, stack_w, axes)
+        placed_at, asked_at = cat_axis.position("placed"), cat_axis.position(ALL)
+        for key in S22C_ORDER:
+            c = cat_axis.position(key)
+            cells[f"s22c:{key}"] = (stack_b[..., c], stack_w[..., c], hb[..., c], hw[..., c])
+        cells["placed"] = (stack_b[..., placed_at], stack_w[..., placed_at], hb[..., placed_at], hw[..., placed_at])
+        cells["asked"] = (stack_b[..., asked_at], stack_w[..., asked_at], hb[..., asked_at], hw[..., asked_at])
+        # In their own LA and within 20 miles: each a split of children placed (in / not), whose total keeps the
+        # pattern decided above, so that placed less the split never gives back a few children either.
+        for measure in ("own_la", "within_20"):
+            split_axis = Axis("split", ("yes", "no"), (("placed", (0, 1)),))
+            split_axes = (la_axis, need_axis, split_axis)
+            arrays = []
+            for values in (base, with_):
+                out = np.zeros(shape + (split_axis.size,), dtype=np.int64)
+                out[..., 0], out[..., 1] = values[measure], values["placed"] - values[measure]
+                fill_totals(out, split_axes)
+                arrays.append(out)
+            mask = np.zeros(shape + (split_axis.size,), dtype=bool)
+            mask[..., 2] = True
+            fixed_b, fixed_w = np.zeros_like(mask), np.zeros_like(mask)
+            fixed_b[..., 2], fixed_w[..., 2] = hb[..., placed_at], hw[..., placed_at]
+            sb, sw = protected(arrays[0], arrays[1], split_axes, (mask, fixed_b, fixed_w))
+            cells[measure] = (arrays[0][..., 0], arrays[1][..., 0], sb[..., 0], sw[..., 0])
         # Fees: shown where the number of children placed they are the fees of is shown.
         _b, _w, phb, phw = cells["placed"]
         cells[FEE] = (base[FEE], with_[FEE], phb, phw)
