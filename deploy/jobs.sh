@@ -7,7 +7,9 @@
 #      (portal/retention.py; never the audit trail). Idempotent, so safe on every host.
 #   3. `flask notifications remind`: queues the day's reminders (a vacancy about to go stale, a placement about to
 #      start), each once only, so safe on every host and when run again (portal/notifications/reminders.py).
-#   4. When PORTAL_BACKUP_DIR is set: `flask db backup` to PORTAL_BACKUP_DIR/portal-<UTC time>.backup, once a day,
+#   4. `flask market whatif-run --queued`: the what-if replays commissioners queued on their pages (each a dozen
+#      allocations or more: too long for a web request); a run already done is not queued any more.
+#   5. When PORTAL_BACKUP_DIR is set: `flask db backup` to PORTAL_BACKUP_DIR/portal-<UTC time>.backup, once a day,
 #      deleting those older than PORTAL_BACKUP_KEEP_DAYS (default 14). Copy them off this host too
 #      (docs/operations.md, "Backups and restore").
 #
@@ -36,6 +38,7 @@ run_jobs() {
   flask allocation run --once-per-day || log "the allocation failed (exit $?)"
   flask retention prune || log "pruning failed (exit $?)"
   flask notifications remind || log "the reminders failed (exit $?)"
+  flask market whatif-run --queued || log "the queued what-if runs failed (exit $?)"
   if [ -n "${PORTAL_BACKUP_DIR:-}" ]; then backup; fi
 }
 

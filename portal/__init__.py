@@ -170,11 +170,13 @@ def register_cli(app: Flask) -> None:
     from portal.allocation.cli import allocation
     from portal.cli import init_app as init_db_cli
     from portal.demo.cli import demo
+    from portal.market.cli import market
     from portal.notifications.cli import notifications
     from portal.retention import retention
 
     init_db_cli(app)
     app.cli.add_command(demo)
     app.cli.add_command(allocation)
+    app.cli.add_command(market)
     app.cli.add_command(retention)
     app.cli.add_command(notifications)

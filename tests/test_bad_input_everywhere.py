@@ -16,7 +16,7 @@ from sqlalchemy import select
 from wtforms import FileField, SubmitField
 
 from portal.forms import PortalForm, control_characters_message
-from portal.models import metadata
+from portal.models import WhatIfScenario, metadata
 from portal.providers import services as provider_services
 from portal.requests.sections import SECTIONS_BY_KEY
 from tests.factories import (
@@ -79,20 +79,23 @@ def _world(db_session):
     invited = create_user("provider", provider=provider, provider_role="staff", name="Ivy Invited")
     newcomer = create_user("officer", name="Nina Newcomer")  # has not set up an authenticator app yet
     newcomer.mfa_secret = None
+    scenario = WhatIfScenario(name="Two more homes", items=[], results={})
+    db_session.add(scenario)
     db_session.commit()
     return {
         "pending": {"auth.security_code": officer.email, "auth.recovery_code": officer.email,
                     "auth.set_up_mfa": newcomer.email},
         # Only what signing in needs: the rows detach when each request closes the session.
         "users": {role: SimpleNamespace(email=user.email) for role, user in
-                  {"officer": officer, "provider": provider_admin, "admin": create_user("admin", la_code=None)}.items()},
+                  {"officer": officer, "provider": provider_admin, "admin": create_user("admin", la_code=None),
+                   "commissioner": create_user("commissioner", la_code=None)}.items()},
         "args": {
             "request_id": req.id, "offer_id": offer.id, "referral_id": referral.id, "setting_id": setting.id,
             "vacancy_id": vacancy.id, "user_id": colleague.id, "provider_id": pending.id,
             "placement_id": placed.placement.id, "connected_person_id": person.id, "action": "close",
             "token": provider_services.invite_token(invited), "session_id": "an-unknown-session",
             "notification_id": "an-unknown-notification", "la_token_id": "an-unknown-token",
-            "provider_token_id": "an-unknown-token",
+            "provider_token_id": "an-unknown-token", "scenario_id": scenario.id,
         },
         "setting_id": setting.id,
     }

@@ -398,9 +398,10 @@ def run_jobs_script(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedPro
 
 def test_the_jobs_loop_runs_the_allocation_and_pruning_then_waits_for_the_next_day(tmp_path):
     result, calls = run_jobs_script(tmp_path, PORTAL_JOBS_AT="02:00")
-    assert calls[:3] == ["flask allocation run --once-per-day", "flask retention prune", "flask notifications remind"]
-    assert calls[3].startswith("sleep ") and 0 < int(calls[3].split()[1]) <= 86400
-    assert len(calls) == 4, "no backup without PORTAL_BACKUP_DIR"
+    assert calls[:4] == ["flask allocation run --once-per-day", "flask retention prune", "flask notifications remind",
+                         "flask market whatif-run --queued"]
+    assert calls[4].startswith("sleep ") and 0 < int(calls[4].split()[1]) <= 86400
+    assert len(calls) == 5, "no backup without PORTAL_BACKUP_DIR"
     assert "daily jobs at 02:00 UTC" in result.stdout
 
 
@@ -414,13 +415,14 @@ def test_the_jobs_loop_backs_up_once_a_day_and_keeps_the_last_days(tmp_path):
     recent.write_text("recent")
     env = {"PORTAL_JOBS_AT": "02:00", "PORTAL_BACKUP_DIR": str(backups), "PORTAL_BACKUP_KEEP_DAYS": "14"}
     result, calls = run_jobs_script(tmp_path, **env)
-    assert calls[:3] == ["flask allocation run --once-per-day", "flask retention prune", "flask notifications remind"]
-    assert re.fullmatch(rf"flask db backup {re.escape(str(backups))}/portal-\d{{8}}T\d{{6}}Z\.backup", calls[3])
+    assert calls[:4] == ["flask allocation run --once-per-day", "flask retention prune", "flask notifications remind",
+                         "flask market whatif-run --queued"]
+    assert re.fullmatch(rf"flask db backup {re.escape(str(backups))}/portal-\d{{8}}T\d{{6}}Z\.backup", calls[4])
     assert not old.exists() and recent.exists()
     assert f"deleted {old}" in result.stdout
     made = sorted(backups.glob("portal-*.backup"))
     assert len(made) == 2
     # Started again the same day (a restart): today's backup is there, so none is made.
     result, calls = run_jobs_script(tmp_path, **env)
-    assert calls[2] == "flask notifications remind" and calls[3].startswith("sleep ") and len(calls) == 4
+    assert calls[3] == "flask market whatif-run --queued" and calls[4].startswith("sleep ") and len(calls) == 5
     assert "today's backup is already" in result.stdout

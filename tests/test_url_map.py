@@ -92,8 +92,11 @@ NOT_WALKED = {"static"}
 OWN_SESSION_POSTS = {"auth.sign_out"}
 # POSTs that end every session of the acting user: the walk makes them last (POSTS_LAST), on the actor's own client.
 EVERY_SESSION_POSTS = {"auth.sign_out_everywhere"}
-# GET statuses other than "< 400" that an allowed user may get (none yet: every allowed page answers a page).
-GET_STATUSES: dict[str, set[int]] = {}
+# GET statuses other than "< 400" that an allowed user may get.
+GET_STATUSES: dict[str, set[int]] = {
+    # The comparison's CSV file names the scenarios in its query string; the walk gives none: a 400 page says so.
+    "market.whatif_compare_csv": {400},
+}
 ALLOWED_GET = set(range(200, 400))
 REFUSED = {403, 404}
 # What an actor who is not the record's owner may get instead of 403/404, where the view says nothing either way.
@@ -154,6 +157,7 @@ VARIABLES: dict[str, Variable] = {
     "token": Variable(lambda walk, _chosen: [walk.world.invite_token], None),  # the link is the permission
     "key": Variable(lambda _walk, _chosen: list(SECTIONS_BY_KEY), None),  # every section of the request form
     "table": Variable(lambda walk, chosen: [walk.market_table(chosen["name"])], None),  # a table of that page
+    "scenario_id": Variable(lambda walk, _chosen: [walk.world.ids["scenario"]], None),  # shared by commissioners
 }
 # Where a variable names a different kind of record in one blueprint, that blueprint's own meaning wins, e.g.
 # "admin": {"user_id": Variable(lambda walk, _chosen: [walk.world.ids["user"]], None)} for the hub's user pages.

@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from portal.auth.services import issue_reset_link
 from portal.db import db
-from portal.models import InAppNotification, User
+from portal.market.scenarios import compute as whatif_compute
+from portal.models import InAppNotification, User, WhatIfScenario
 from portal.notifications.services import link, queue_notification
 from portal.placement_records import create_agreement
 from portal.providers.services import invite_token, invite_user
@@ -159,6 +160,11 @@ def build_world() -> World:
                                                  scopes=["referrals:read"], days=30).token
     db.session.commit()
     users["officer_password_only"] = officer
+    # A what-if scenario the regional commissioner saved (the region's commissioners share them; issue 13 §1).
+    scenario = WhatIfScenario(name="Two more homes in Coventry", created_by_id=users["commissioner_region"].id,
+                              items=[], results={"open": whatif_compute([], "open")})  # run once: its CSV exists
+    db.session.add(scenario)
+    db.session.commit()
 
     officer_only = frozenset({"officer"})
     secrets = {marker: officer_only for marker in _child_markers(child) + _child_markers(brother) + [aunt.name]}
@@ -172,7 +178,7 @@ def build_world() -> World:
             "request": child.id, "offer": offer.id, "referral": referral.id, "connected_person": aunt.id,
             "placement": placement.id, "setting": setting.id, "vacancy": vacancy.id, "user": invitee.id,
             "applicant": applicant.id, "other_request": brummie.id,
-            "in_app_notification": officer_note.id, "la_token": la_token.id, "provider_token": provider_token.id, "dead_notification": given_up.id,
+            "in_app_notification": officer_note.id, "la_token": la_token.id, "provider_token": provider_token.id, "dead_notification": given_up.id, "scenario": scenario.id,
         },
         # Records that are not the owner's, or not the owning record's: in a URL beside the owner's, each is 404.
         foreign={

@@ -44,7 +44,7 @@ class Cell:
         if self.kind == "percent":
             return f"{v:.1f}%"
         if self.kind == "gbp":
-            return f"£{v:,.0f}"
+            return f"-£{-v:,.0f}" if v < 0 else f"£{v:,.0f}"  # a what-if's saving: "-£455", not "£-455"
         if self.kind in ("miles", "hours"):
             return f"{v:,.1f}"
         if self.kind == "days":

@@ -9,6 +9,7 @@ the tests see the whole schema through `metadata`.
 from portal.db import Base
 from portal.models.allocation import AllocationRun
 from portal.models.api import API_SCOPES, LA_SCOPES, PROVIDER_SCOPES, ApiIdempotencyKey, ApiToken
+from portal.models.market import WhatIfScenario
 from portal.models.auth import (
     PROVIDER_ROLES,
     ROLES,
@@ -64,5 +65,5 @@ __all__ = [
     "NOTIFICATION_CHOICES", "NOTIFICATION_STATUSES", "Notification", "NotificationPreference", "Offer",
     "OptionsChange", "OptionsVersion", "OPTIONS_CHANGE_SCOPES", "PROVIDER_KINDS", "PROVIDER_ROLES", "Placement", "PlacementAgreement", "PlacementRequest",
     "Provider", "RE_ENTRY_DECISIONS", "RE_ENTRY_FOUND_BY", "REQUEST_STATUSES", "ReEntryLink", "ROLES", "RecoveryCode", "RequestChange", "WITHDRAWAL_REASONS", "SignInAttempt", "UserSession", "Referral", "ReferralDecline", "SETTING_KIND_FOR_PROVIDER", "Setting", "SiblingGroup", "User",
-    "Vacancy", "metadata",
+    "Vacancy", "WhatIfScenario", "metadata",
 ]

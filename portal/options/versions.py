@@ -8,9 +8,9 @@
   once, at commit, in the same transaction (so a reader never sees the new number without the new data). The
   market pages are kept per process under it (portal/market/cache.py).
 
-Accounts, sessions, sign-in attempts, one-time form keys, recovery codes, the audit trail, match runs and the email
-outbox are not the region's data (no aggregate reads them), nor is a draft request, so writing them alone (as most
-page views and an officer's drafting do) leaves the data version where it is.
+Accounts, sessions, sign-in attempts, one-time form keys, recovery codes, the audit trail, match runs, the email
+outbox and commissioners' saved what-if scenarios are not the region's data (no aggregate reads them), nor is a draft
+request, so writing them alone (as most page views and an officer's drafting do) leaves the data version where it is.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from portal.models import DataVersion, OptionsChange, OptionsVersion
 NOT_DATA = frozenset({"audit_event", "user_account", "user_session", "sign_in_attempt", "recovery_code",
                       "form_submission", "match_run", "options_version", "data_version", "alembic_version",
                       "notification", "notification_preference", "options_change", "in_app_notification",
-                      "known_device"})
+                      "known_device", "whatif_scenario"})
 _CHANGED = "portal_data_changed"
 
 

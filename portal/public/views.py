@@ -45,6 +45,8 @@ AXE_CHECKED_PAGES: dict[str, str] = {
     "provider-referral": "one referral as a provider sees it",
     "provider-sibling-referral": "a referral for brothers and sisters to be placed together, as a provider sees it",
     "market-overview": "the commissioners' market overview",
+    "whatif-form-error": "building a commissioners' what-if scenario, showing an error",
+    "whatif-compare": "commissioners' what-if scenarios compared side by side",
     "mfa-set-up": "setting up an authenticator app at the first sign-in (QR code and key)",
     "mfa-set-up-error": "setting up an authenticator app, showing an error",
     "recovery-codes": "the recovery codes shown once",
