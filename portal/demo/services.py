@@ -1042,8 +1042,7 @@ def make_history(world: _World, table: _SettingTable) -> None:
     had been in care earlier in the year (a re-entry: `_earlier_time_in_care`)."""
     rng = world.rng("history")
     back = world.rng("re-entry")
-    seasons = world.rng("season")
-    days, cumulative = _seasonal_days(world.today - timedelta(days=365), world.today - timedelta(days=2))
+    seasons = _Seasons(world.rng("season"), world.today - timedelta(days=365), world.today - timedelta(days=2))
     las = people.REGION
     placed = 0
     while placed < world.scale.past_placements:
@@ -1051,8 +1050,8 @@ def make_history(world: _World, table: _SettingTable) -> None:
         la_code = rng.choices([la.code for la in las], weights=[la.weight for la in las])[0]
         urgency = _pick(rng, URGENCY_WEIGHTS)
         rng.randint(2, 365)  # the start day used to come from here: drawn, so the rest of the region is as before
-        start = seasons.choices(days, cum_weights=cumulative)[0]
         lead = {"today": 0, "within_5_days": rng.randint(1, 4), "over_5_days": rng.randint(6, 35)}[urgency]
+        start = seasons.start(lead)
         created = _at(start - timedelta(days=lead), rng)
         case = _new_case(world, rng, la_code, size, urgency, start, created, "placed")
         placed += _past_outcome(world, rng, table, case, start)
@@ -1066,10 +1065,20 @@ SEASONAL_DEMAND = {1: 1.2, 2: 1.0, 3: 1.05, 4: 0.95, 5: 1.0, 6: 1.0, 7: 0.9, 8: 
                    12: 0.75}
 
 
-def _seasonal_days(first: date, last: date) -> tuple[list[date], list[float]]:
-    """The days from `first` to `last` and their cumulative SEASONAL_DEMAND weights (for rng.choices)."""
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return days, list(accumulate(SEASONAL_DEMAND[d.month] for d in days))
+class _Seasons:
+    """Start days from `first` to `last` for requests made `lead` days before, weighted by the SEASONAL_DEMAND of
+    the month the request is made in (the month the forecast counts)."""
+
+    def __init__(self, rng: random.Random, first: date, last: date) -> None:
+        self.rng = rng
+        self.days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        self._weights: dict[int, list[float]] = {}
+
+    def start(self, lead: int) -> date:
+        if lead not in self._weights:
+            self._weights[lead] = list(accumulate(SEASONAL_DEMAND[(d - timedelta(days=lead)).month]
+                                                  for d in self.days))
+        return self.rng.choices(self.days, cum_weights=self._weights[lead])[0]
 
 
 def make_older_demand(world: _World, table: _SettingTable) -> None:
@@ -1079,14 +1088,14 @@ def make_older_demand(world: _World, table: _SettingTable) -> None:
     placements more than a year old, so the placement pages still start 12 months back (docs/market.md)."""
     rng = world.rng("older-demand")
     first, last = world.today - timedelta(days=730), world.today - timedelta(days=366)
-    days, cumulative = _seasonal_days(first, last)
+    seasons = _Seasons(rng, first, last)
     children = 0
     while children < world.scale.past_placements:
         size = rng.choices([1, 2, 3], weights=[94.4, 3.8, 1.8])[0]
         la_code = rng.choices([la.code for la in people.REGION], weights=[la.weight for la in people.REGION])[0]
         urgency = _pick(rng, URGENCY_WEIGHTS)
-        start = rng.choices(days, cum_weights=cumulative)[0]
         lead = {"today": 0, "within_5_days": rng.randint(1, 4), "over_5_days": rng.randint(6, 35)}[urgency]
+        start = seasons.start(lead)
         created = _at(start - timedelta(days=lead), rng)
         case = _new_case(world, rng, la_code, size, urgency, start, created, "placed")
         _close_case(world, rng, case, start)
