@@ -1087,7 +1087,9 @@ def make_older_demand(world: _World, table: _SettingTable) -> None:
     each closed without a placement (with the referrals it had declined or closed): the demo does not make
     placements more than a year old, so the placement pages still start 12 months back (docs/market.md)."""
     rng = world.rng("older-demand")
-    first, last = world.today - timedelta(days=730), world.today - timedelta(days=366)
+    index = world.today.year * 12 + world.today.month - 1 - 24
+    earliest = date(index // 12, index % 12 + 1, 1)  # the 1st of the month two years back: whole months only
+    first, last = earliest, world.today - timedelta(days=366)
     seasons = _Seasons(rng, first, last)
     children = 0
     while children < world.scale.past_placements:
@@ -1096,6 +1098,8 @@ def make_older_demand(world: _World, table: _SettingTable) -> None:
         urgency = _pick(rng, URGENCY_WEIGHTS)
         lead = {"today": 0, "within_5_days": rng.randint(1, 4), "over_5_days": rng.randint(6, 35)}[urgency]
         start = seasons.start(lead)
+        if start - timedelta(days=lead) < earliest:
+            continue  # made before the two years: draw again
         created = _at(start - timedelta(days=lead), rng)
         case = _new_case(world, rng, la_code, size, urgency, start, created, "placed")
         _close_case(world, rng, case, start)
