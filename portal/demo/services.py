@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from itertools import product
+from itertools import accumulate, product
 
 import numpy as np
 from sqlalchemy import func, insert, select, text
@@ -1055,19 +1055,68 @@ def make_history(world: _World, table: _SettingTable) -> None:
     had been in care earlier in the year (a re-entry: `_earlier_time_in_care`)."""
     rng = world.rng("history")
     back = world.rng("re-entry")
+    seasons = _Seasons(world.rng("season"), world.today - timedelta(days=365), world.today - timedelta(days=2))
     las = people.REGION
     placed = 0
     while placed < world.scale.past_placements:
         size = rng.choices([1, 2, 3], weights=[94.4, 3.8, 1.8])[0]  # about 1 child in 8 in a sibling group
         la_code = rng.choices([la.code for la in las], weights=[la.weight for la in las])[0]
         urgency = _pick(rng, URGENCY_WEIGHTS)
-        start = world.today - timedelta(days=rng.randint(2, 365))
+        rng.randint(2, 365)  # the start day used to come from here: drawn, so the rest of the region is as before
         lead = {"today": 0, "within_5_days": rng.randint(1, 4), "over_5_days": rng.randint(6, 35)}[urgency]
+        start = seasons.start(lead)
         created = _at(start - timedelta(days=lead), rng)
         case = _new_case(world, rng, la_code, size, urgency, start, created, "placed")
         placed += _past_outcome(world, rng, table, case, start)
         if case.size == 1 and case.rows[0]["status"] == "placed" and back.random() < RE_ENTRY_CHANCE:
             placed += _earlier_time_in_care(world, back, table, case, RE_ENTRY_CONFIRMED_SHARE)
+
+
+# Synthetic seasonality of requests (docs/market.md): more at the start of the autumn term and in January, fewer in
+# August and December. Made up for the demonstration, shaped like the school-year pattern LAs describe; not data.
+SEASONAL_DEMAND = {1: 1.2, 2: 1.0, 3: 1.05, 4: 0.95, 5: 1.0, 6: 1.0, 7: 0.9, 8: 0.7, 9: 1.25, 10: 1.15, 11: 1.05,
+                   12: 0.75}
+
+
+class _Seasons:
+    """Start days from `first` to `last` for requests made `lead` days before, weighted by the SEASONAL_DEMAND of
+    the month the request is made in (the month the forecast counts)."""
+
+    def __init__(self, rng: random.Random, first: date, last: date) -> None:
+        self.rng = rng
+        self.days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        self._weights: dict[int, list[float]] = {}
+
+    def start(self, lead: int) -> date:
+        if lead not in self._weights:
+            self._weights[lead] = list(accumulate(SEASONAL_DEMAND[(d - timedelta(days=lead)).month]
+                                                  for d in self.days))
+        return self.rng.choices(self.days, cum_weights=self._weights[lead])[0]
+
+
+def make_older_demand(world: _World, table: _SettingTable) -> None:
+    """The year before the history (13 to 24 months back): as many children's requests as the last year's placements,
+    with the same seasonal pattern, so the demand forecast has two years to learn from. These are requests only,
+    each closed without a placement (with the referrals it had declined or closed): the demo does not make
+    placements more than a year old, so the placement pages still start 12 months back (docs/market.md)."""
+    rng = world.rng("older-demand")
+    index = world.today.year * 12 + world.today.month - 1 - 24
+    earliest = date(index // 12, index % 12 + 1, 1)  # the 1st of the month two years back: whole months only
+    first, last = earliest, world.today - timedelta(days=366)
+    seasons = _Seasons(rng, first, last)
+    children = 0
+    while children < world.scale.past_placements:
+        size = rng.choices([1, 2, 3], weights=[94.4, 3.8, 1.8])[0]
+        la_code = rng.choices([la.code for la in people.REGION], weights=[la.weight for la in people.REGION])[0]
+        urgency = _pick(rng, URGENCY_WEIGHTS)
+        lead = {"today": 0, "within_5_days": rng.randint(1, 4), "over_5_days": rng.randint(6, 35)}[urgency]
+        start = seasons.start(lead)
+        if start - timedelta(days=lead) < earliest:
+            continue  # made before the two years: draw again
+        created = _at(start - timedelta(days=lead), rng)
+        case = _new_case(world, rng, la_code, size, urgency, start, created, "placed")
+        _close_case(world, rng, case, start)
+        children += size
 
 
 def _earlier_time_in_care(world: _World, rng: random.Random, table: _SettingTable, case: _Case,
@@ -1406,6 +1455,7 @@ def load_demo(session: Session, *, seed: int = 2026, scale: str = "region", toda
     make_open_vacancies(world, table)
     open_cases = make_open_requests(world, table)
     make_history(world, table)
+    make_older_demand(world, table)
     make_open_re_entries(world, table, open_cases)
     _insert(session, world)
     return DemoSummary(scale, seed, _counts(world))

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from portal.market import dimensions as dim
+from portal.market import forecast as _forecast
 from portal.market import queries
 from portal.market.cube import ALL, Axis, Cube, Facts
 from portal.market.dimensions import REGION_TOTAL
@@ -996,6 +997,7 @@ PAGES = {
     "declines": declines,
     "shape": shape,
     "summary": summary,
+    "forecast": _forecast.page,
 }
 
 

@@ -2,7 +2,7 @@
 
     /market/                          overview
     /market/<page>                    demand, supply, gaps, allocation, prices, distance, outcomes, responses,
-                                      declines, shape, summary
+                                      declines, shape, summary, forecast
     /market/<page>/<table>.csv        any table of a page, exactly as shown (audited)
     /market/extract                   the data extract explained (commissioners with extract_access only)
     /market/extract.csv               the generalised Placements Data Standard extract (the same; audited)
@@ -49,8 +49,9 @@ bp = Blueprint("market", __name__)
 NAVIGATION = (("home", "Overview"), ("demand", "Demand"), ("supply", "Supply"), ("gaps", "Sufficiency gaps"),
               ("allocation", "Regional allocation"), ("prices", "Prices"), ("distance", "Distance and locality"),
               ("outcomes", "Outcomes"), ("responses", "Referrals and responses"),
-              ("declines", "Declines and placement flags"), ("shape", "Market shape"), ("summary", "Region summary"))
-PAGE_NAMES = "demand,supply,gaps,allocation,prices,distance,outcomes,responses,declines,shape,summary"
+              ("declines", "Declines and placement flags"), ("shape", "Market shape"), ("summary", "Region summary"),
+              ("forecast", "Demand forecast"))
+PAGE_NAMES = "demand,supply,gaps,allocation,prices,distance,outcomes,responses,declines,shape,summary,forecast"
 
 
 def _la_codes() -> list[tuple[str, str]]:

@@ -219,6 +219,22 @@ def test_twelve_months_of_placements(region):
     assert {r.status for r in past} == {"placed", "closed"}
 
 
+def test_two_years_of_requests_with_a_seasonal_pattern(region):
+    """The demand forecast's history (docs/market.md): requests in each of the 24 whole months before this one, the
+    older year's closed without a placement (the seasonal pattern is checked at the region scale, below)."""
+    today = date.today()
+    by_month = Counter((r.submitted_at.year, r.submitted_at.month) for r in _all(region, PlacementRequest)
+                       if r.submitted_at is not None)
+    months = []
+    for back in range(1, 25):
+        index = today.year * 12 + today.month - 1 - back
+        months.append((index // 12, index % 12 + 1))
+    assert all(by_month[m] > 0 for m in months), {m: by_month[m] for m in months}
+    older = [r for r in _all(region, PlacementRequest) if r.submitted_at is not None
+             and r.submitted_at.date() < today - timedelta(days=400)]
+    assert older and {r.status for r in older} == {"closed"}
+
+
 def test_placements_carry_the_903_fields(region):
     family, continuity = 0, Counter()
     for p in _all(region, Placement):
@@ -497,4 +513,14 @@ def test_region_scale_looks_like_the_real_region(tmp_path, sqlite_template):
         children, before = _children_in_care_before(session)
         assert 1 / 8 <= before / children <= 1 / 6, (before, children)
         assert count(ReEntryLink) >= 0.8 * before
+        # Two years of requests with the synthetic seasonal pattern (more in September and January than in August
+        # and December), for the demand forecast.
+        by_month = Counter((d.year, d.month) for d in session.scalars(
+            select(PlacementRequest.submitted_at).where(PlacementRequest.submitted_at.is_not(None))))
+        today = date.today()
+        months = [((today.year * 12 + today.month - 1 - back) // 12, (today.month - 1 - back) % 12 + 1)
+                  for back in range(1, 25)]
+        busy = sum(by_month[m] for m in months if m[1] in (1, 9))
+        quiet = sum(by_month[m] for m in months if m[1] in (8, 12))
+        assert busy > 1.3 * quiet, (busy, quiet)
     app.extensions["portal_db"][0].dispose()

@@ -14,7 +14,7 @@ from tests.market.market_data import LAST_MONTH, THIS_MONTH, read_page, submitte
 PAGES = ("/market/", "/market/demand", "/market/supply", "/market/gaps", "/market/prices", "/market/distance",
          "/market/outcomes", "/market/responses", "/market/declines", "/market/shape", "/market/summary",
          "/market/extract", "/market/declines/by-reason.csv",
-         "/market/demand/by-month.csv", "/market/extract.csv")
+         "/market/demand/by-month.csv", "/market/extract.csv", "/market/forecast", "/market/forecast/history.csv")
 
 
 @pytest.mark.parametrize("role", ["officer", "provider"])
