@@ -14,6 +14,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -142,3 +143,45 @@ def test_the_bound_on_counts_allows_for_negative_scores():
     assert tuple(allocation.bound_placed[b] for b in BANDS) == (1, 0, 1)  # the sisters together
     check_against_exact(requests, options, allocation)
     assert tuple(allocate(requests, options).placed[b] for b in BANDS) == (1, 0, 1)
+
+
+# --------------------------------------------------------------------------- the flow by pricing is exact
+
+@contextmanager
+def pricing_always(first_arcs: int):
+    saved = solver_module.FLOW_PRICING_MIN_ARCS, solver_module.FLOW_FIRST_ARCS
+    solver_module.FLOW_PRICING_MIN_ARCS, solver_module.FLOW_FIRST_ARCS = 0, first_arcs
+    try:
+        yield
+    finally:
+        solver_module.FLOW_PRICING_MIN_ARCS, solver_module.FLOW_FIRST_ARCS = saved
+
+
+@pytest.mark.parametrize("n, m, seed, first_arcs", [(300, 250, 1, 1), (300, 250, 4, 2), (200, 2_000, 2, 1)])
+def test_the_priced_flow_reaches_the_optimum_of_the_flow_over_every_kept_arc(n, m, seed, first_arcs):
+    """Pricing from each member's best arc or two (forced on, far below where it is used by default) gives the
+    same optimal value as one flow over every kept arc, both on a scarce region and a plentiful one."""
+    parsed = parse_problem(synthetic_problem(n, m, seed))
+    index = OptionIndex.build(parsed.options, parsed.policy)
+    units = solver_module.build_units(parsed.requests, index)
+    weights = solver_module.band_weights(units)
+    arcs = solver_module._arcs(units, weights, index.capacity)
+    args = (len(arcs.members), arcs.keep_m, arcs.keep_o, arcs.keep_p, index.capacity)
+    _, whole = solver_module._min_cost_flow(*args)
+    with pricing_always(first_arcs):
+        assigned, priced = solver_module._priced_flow(*args)
+    assert priced == whole
+    # and the priced assignment is a feasible flow with that value
+    profit = dict(zip(zip(arcs.keep_m.tolist(), arcs.keep_o.tolist()), arcs.keep_p.tolist()))
+    taken = np.bincount(assigned[assigned >= 0], minlength=len(index.capacity))
+    assert (taken <= index.capacity).all()
+    assert sum(profit[i, o] for i, o in enumerate(assigned.tolist()) if o >= 0) == whole
+
+
+@PROPERTY
+@given(st.one_of(problems(max_requests=7, max_options=6), contended(max_requests=7, max_options=3)))
+def test_with_the_flow_always_priced_the_bound_still_holds_against_an_exact_solve(problem):
+    requests, options = problem
+    with pricing_always(1):
+        allocation = allocate(requests, options)
+    check_against_exact(requests, options, allocation)
