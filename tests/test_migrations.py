@@ -52,29 +52,37 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):
     engine.dispose()
 
 
-@postgres_only  # one dangling row is enough on PostgreSQL; SQLite's batch copy checks its foreign keys
-def test_free_text_declines_become_another_reason_with_their_words_and_come_back(database_url):
+@postgres_only  # SQLite's batch copy of the table is covered by the up-and-down test above
+def test_free_text_declines_become_another_reason_with_their_words_and_come_back(app, database_url):
     """0014_decline_reasons: a decline from before the fixed list keeps its words as "other"; down again, the
     words (or a listed reason's label) are the free text."""
     from alembic import command
 
+    from portal.db import db
+    from tests.factories import create_provider, create_referral, create_request, create_user
+
+    with app.app_context():  # a real referral and provider at head, so the old row's foreign keys hold
+        provider = create_provider()
+        referral = create_referral(create_request(create_user("officer")), provider)
+        ids = {"r": referral.id, "p": provider.id}
+        db.session.close()
+    app.extensions["portal_db"][0].dispose()
     cfg = alembic_config(database_url)
-    command.downgrade(cfg, "0013_api_tokens")
     engine = create_engine(database_url)
-    with engine.begin() as conn:
-        # One row is enough: its referral and provider do not matter here (PostgreSQL skips foreign keys for a
-        # superuser's replica session).
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text("INSERT INTO referral_decline (id, referral_id, provider_id, reason, declined_at) "
-                          "VALUES ('d1', 'r1', 'p1', 'No bed until March', CURRENT_TIMESTAMP)"))
-    command.upgrade(cfg, "head")
-    with engine.begin() as conn:
-        assert conn.execute(text("SELECT reason, reason_other FROM referral_decline")).one() == (
-            "other", "No bed until March")
-        conn.execute(text("UPDATE referral_decline SET reason = 'fee', reason_other = NULL"))
-    command.downgrade(cfg, "0013_api_tokens")
-    with engine.begin() as conn:
-        assert conn.execute(text("SELECT reason FROM referral_decline")).scalar() == "The fee"
-        conn.execute(text("DELETE FROM referral_decline"))
-    engine.dispose()
-    command.upgrade(cfg, "head")
+    try:
+        command.downgrade(cfg, "0013_api_tokens")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO referral_decline (id, referral_id, provider_id, reason, declined_at) "
+                              "VALUES ('d1', :r, :p, 'No bed until March', CURRENT_TIMESTAMP)"), ids)
+        command.upgrade(cfg, "head")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT reason, reason_other FROM referral_decline")).one() == (
+                "other", "No bed until March")
+            conn.execute(text("UPDATE referral_decline SET reason = 'fee', reason_other = NULL"))
+        command.downgrade(cfg, "0013_api_tokens")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT reason FROM referral_decline")).scalar() == "The fee"
+            conn.execute(text("DELETE FROM referral_decline"))
+    finally:
+        engine.dispose()
+        command.upgrade(cfg, "head")  # whatever happened, the database is left at head for the next test

@@ -160,8 +160,11 @@ def page(f, ctx):
     for period in sorted(periods(f.today).values(), key=lambda p: p.start):
         cells, _ = view.line("month", group=period.key)
         months += [(key, cell) for key, cell in cells if key < this_month]  # whole months only
+    recorded = list(months)
     while months and not months[0][1].hidden and not months[0][1].value:
         months.pop(0)  # before the portal's first request: not history
+    if not months:
+        months = recorded[-12:]  # no request on record yet: the last 12 months show it (and the CSV has its rows)
     history = Table("history", "Requests by month: the history the forecast is made from", "Month", ("Requests",),
                     tuple(Row(month_label(k), (c,), key=k) for k, c in months),
                     Chart("column", 0, "Requests by month"),

@@ -89,7 +89,8 @@ def test_officer_sees_a_providers_cannot_offer_answer(client, auth, db_session):
     create_vacancy(create_setting(provider))
     referral = create_referral(req, provider)
     auth.sign_in(create_user("provider", provider=provider))
-    response = client.post(f"/provider/referrals/{referral.id}/decline", data={"reason": "No carer free this month"})
+    response = client.post(f"/provider/referrals/{referral.id}/decline",
+                           data={"reason": "other", "reason_other": "No carer free this month"})
     assert response.status_code == 302
     auth.sign_out()
     auth.sign_in(officer)
