@@ -86,3 +86,36 @@ def test_free_text_declines_become_another_reason_with_their_words_and_come_back
     finally:
         engine.dispose()
         command.upgrade(cfg, "head")  # whatever happened, the database is left at head for the next test
+
+
+def test_the_placement_flags_go_on_and_off_a_database_with_placements_in_it(app, database_url):
+    """0014_decline_reasons adds (and its downgrade drops) two columns of `placement`, which agreements point at:
+    on SQLite that must happen in place, not by copying and dropping the table, or any real database fails."""
+    from datetime import date
+
+    from alembic import command
+
+    from portal.db import db
+    from portal.models import PlacementAgreement
+    from tests.factories import create_request, create_user
+    from tests.market.market_data import create_placement
+
+    with app.app_context():
+        placement = create_placement(create_request(create_user("officer")), start=date.today(), dol=True)
+        db.session.add(PlacementAgreement(placement_id=placement.id))
+        db.session.commit()
+        placement_id = placement.id
+        db.session.close()
+    app.extensions["portal_db"][0].dispose()
+    cfg = alembic_config(database_url)
+    engine = create_engine(database_url)
+    try:
+        command.downgrade(cfg, "0013_api_tokens")
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT deprivation_of_liberty, unregistered_setting FROM placement WHERE id = :p"),
+                                {"p": placement_id}).one() == (False, False)
+            assert conn.scalar(text("SELECT COUNT(*) FROM placement_agreement")) == 1
+    finally:
+        engine.dispose()
+        command.upgrade(cfg, "head")

@@ -36,17 +36,21 @@ def upgrade() -> None:
     with op.batch_alter_table("referral_decline", schema=None) as batch_op:
         batch_op.alter_column("reason", existing_type=sa.Text(), type_=sa.String(length=30), existing_nullable=False)
         batch_op.create_check_constraint(op.f("ck_referral_decline_reason"), REASON_CHECK)
+    # A constant default ("0", false on both databases) lets SQLite add the columns in place: an expression
+    # default would make the batch copy and drop `placement`, which agreements and re-entry links point at, and
+    # that fails on any database with placements in it.
     with op.batch_alter_table("placement", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("deprivation_of_liberty", sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
-        batch_op.add_column(sa.Column("unregistered_setting", sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
+        batch_op.add_column(sa.Column("deprivation_of_liberty", sa.Boolean(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("unregistered_setting", sa.Boolean(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("placement", schema=None) as batch_op:
-        batch_op.drop_column("unregistered_setting")
-        batch_op.drop_column("deprivation_of_liberty")
+    for column in ("unregistered_setting", "deprivation_of_liberty"):
+        if op.get_bind().dialect.name == "sqlite":
+            # In place (SQLite 3.35+): a batch copy would drop `placement`, which other tables point at.
+            op.execute(f"ALTER TABLE placement DROP COLUMN {column}")
+        else:
+            op.drop_column("placement", column)
     with op.batch_alter_table("referral_decline", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_referral_decline_reason"), type_="check")
         batch_op.alter_column("reason", existing_type=sa.String(length=30), type_=sa.Text(), existing_nullable=False)
